@@ -1,0 +1,144 @@
+"""Composition root: builds stores, providers, mappings and the sync engine from `Settings`.
+
+The only module that imports every layer; everything below it receives what it needs as arguments.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from functools import cached_property
+from typing import Any
+
+import httpx
+from sqlalchemy import Engine
+
+from connector.clock import Clock, SystemClock
+from connector.errors import ConfigError
+from connector.http import (
+    ApiKeyHeader,
+    BasicAuth,
+    BearerToken,
+    Classifier,
+    HttpConfig,
+    HttpSession,
+    Pacer,
+)
+from connector.mapping import Mapper, load_mapping
+from connector.providers.base import Provider
+from connector.providers.registry import get_provider_class
+from connector.settings import Connection, Settings, load_connections, resolve_secret
+from connector.store.db import ensure_migrated, make_engine
+from connector.sync.engine import ConnectionReport, SyncEngine
+from connector.sync.pull import PullOptions
+
+__all__ = ["App"]
+
+
+class App:
+    """Everything one process needs, built lazily from one `Settings`."""
+
+    def __init__(self, settings: Settings, *, clock: Clock | None = None,
+                 connections: list[Connection] | None = None) -> None:
+        """Args: settings: process settings. clock: time source (tests pass a fake). connections: given
+        directly instead of read from the connections file (the demo does this)."""
+        self.settings = settings
+        self.clock: Clock = clock or SystemClock()
+        self._connections = connections
+        self._pacers: dict[str, Pacer] = {}
+
+    @cached_property
+    def engine(self) -> Engine:
+        """The store's engine (not checked for migrations; see `migrated_engine`)."""
+        return make_engine(self.settings.database_url)
+
+    def migrated_engine(self) -> Engine:
+        """The store's engine, after refusing an unmigrated database (`NotMigrated`)."""
+        ensure_migrated(self.engine)
+        return self.engine
+
+    @property
+    def connections(self) -> list[Connection]:
+        """Every configured connection (read from the connections file once)."""
+        if self._connections is None:
+            self._connections = load_connections(self.settings.connections_file)
+        return self._connections
+
+    def connection(self, name: str) -> Connection:
+        """Return the connection called `name`.
+
+        Raises:
+            ConfigError: no such connection; lists the configured names.
+        """
+        for conn in self.connections:
+            if conn.name == name:
+                return conn
+        names = ", ".join(c.name for c in self.connections) or "none configured"
+        raise ConfigError(str(self.settings.connections_file), name, f"no such connection; known: {names}")
+
+    def mapping(self, provider_id: str) -> Mapper:
+        """Load (and validate) the mapping of a provider, with the user's overrides."""
+        return load_mapping(provider_id, self.settings.mappings_base_dir, self.settings.mappings_dir)
+
+    def provider(self, conn: Connection, *, transport: httpx.BaseTransport | None = None) -> Provider:
+        """Build the provider of a connection with its own HTTP session and the connection's shared pacer."""
+        cls: Any = get_provider_class(conn.provider)
+        secret = resolve_secret(conn)
+        secret_value = secret.get_secret_value() if secret else ""
+        config = HttpConfig(
+            provider=cls.id,
+            connection=conn.name,
+            base_url=conn.base_url,
+            auth=_auth(conn, cls.auth_scheme, secret_value),
+            headers=dict(getattr(cls, "default_headers", {})),
+            timeout_seconds=conn.timeout_seconds,
+            max_attempts=conn.max_attempts,
+            rate_limit=conn.rate_limit or getattr(cls, "default_rate_limit", None),
+            rate_window_seconds=conn.rate_window_seconds or getattr(cls, "default_rate_window_seconds", None),
+            rate_reserve=conn.rate_reserve,
+            verify=str(conn.ca_bundle) if conn.ca_bundle else True,
+            secrets=tuple(s for s in (secret_value,) if s),
+        )
+        if conn.name not in self._pacers:
+            self._pacers[conn.name] = Pacer(
+                self.clock, limit=config.rate_limit, window_seconds=config.rate_window_seconds,
+                reserve=config.rate_reserve,
+            )
+        session = HttpSession(
+            config, clock=self.clock, pacer=self._pacers[conn.name],
+            classifier=Classifier(getattr(cls, "status_overrides", {})), transport=transport,
+        )
+        provider: Provider = cls(session, page_size=conn.page_size, options=conn.options)
+        return provider
+
+    def sync(self, name: str, *, streams: list[str] | None = None, full: bool = False) -> ConnectionReport:
+        """Pull one connection into the store (refuses an unmigrated database first)."""
+        conn = self.connection(name)
+        engine = self.migrated_engine()
+        mapping = self.mapping(conn.provider)
+        provider = self.provider(conn)
+        options = PullOptions(
+            lookback=timedelta(days=conn.lookback_days), safety_lag=timedelta(seconds=conn.safety_lag_seconds)
+        )
+        try:
+            return SyncEngine(engine, self.clock).sync(
+                conn.name, provider, mapping, streams=streams or conn.streams, full=full, options=options
+            )
+        finally:
+            provider.close()
+
+
+def _auth(conn: Connection, scheme: str, secret: str) -> httpx.Auth | None:
+    where = f"connection '{conn.name}'"
+    if not secret:
+        raise ConfigError(where, "api_key_env", "no API key: set api_key_env or api_key_file")
+    if scheme == "basic":
+        if not conn.username:
+            raise ConfigError(where, "username", f"{conn.provider} uses HTTP Basic: set username")
+        return BasicAuth(conn.username, secret)
+    if scheme == "bearer":
+        return BearerToken(secret)
+    if scheme.startswith("header:"):
+        return ApiKeyHeader(scheme.split(":", 1)[1], secret)
+    raise ConfigError(where, "provider", f"unknown auth scheme {scheme!r}")
+
+

@@ -1,0 +1,106 @@
+"""The `connector` command line: one subcommand per job, each with a --help that explains it.
+
+Exit codes: 0 success; 1 a sync or check failed (service error, failing connection); 2 bad usage or
+configuration; 3 the database is not migrated (run `connector db upgrade`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from connector.cli import commands
+
+__all__ = ["build_parser", "main"]
+
+EPILOG = """exit codes: 0 ok, 1 failed (service or sync error), 2 bad usage or configuration,
+3 database not migrated (run `connector db upgrade`).
+configuration: CONNECTOR_DATABASE_URL (default sqlite:///data/connector.db), CONNECTOR_CONNECTIONS_FILE
+(default config/connections.toml), CONNECTOR_MAPPINGS_DIR (user mapping overrides), CONNECTOR_LOG_LEVEL,
+CONNECTOR_LOG_FORMAT (kv|json)."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Build the argument parser with every subcommand."""
+    parser = argparse.ArgumentParser(
+        prog="connector",
+        description="Keep a canonical database of clients, invoices and payments in step with invoicing services.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    db = sub.add_parser("db", help="database schema: upgrade or show the revision",
+                        description="Manage the canonical database schema (Alembic migrations).")
+    db_sub = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")
+    db_sub.add_parser("upgrade", help="migrate the database to the newest schema",
+                      description="Create or migrate the database at CONNECTOR_DATABASE_URL to the newest schema.")
+    db_sub.add_parser("current", help="print the database's schema revision and the code's",
+                      description="Print the schema revision of the database and the one the code needs.")
+    db.set_defaults(func=commands.db)
+
+    cfg = sub.add_parser("config", help="check the settings and the connections file",
+                         description="Validate settings and the connections file; name the connection and key at fault.")
+    cfg_sub = cfg.add_subparsers(dest="config_command", required=True, metavar="ACTION")
+    cfg_sub.add_parser("check", help="validate every connection, its credentials reference and its mapping")
+    cfg.set_defaults(func=commands.config_check)
+
+    maps = sub.add_parser("mappings", help="check the mapping files",
+                          description="Load and validate every mapping file, with the user's overrides.")
+    maps_sub = maps.add_subparsers(dest="mappings_command", required=True, metavar="ACTION")
+    maps_sub.add_parser("check", help="validate mappings/*.yaml and CONNECTOR_MAPPINGS_DIR overrides")
+    maps.set_defaults(func=commands.mappings_check)
+
+    sync = sub.add_parser(
+        "sync", help="pull one connection into the canonical database now",
+        description="Pull a connection's streams once: incremental windows from the stored cursors, "
+        "or everything with --full (which also soft-deletes records the service no longer lists).",
+    )
+    sync.add_argument("--connection", required=True, help="connection name from the connections file")
+    sync.add_argument("--stream", action="append", metavar="S",
+                      help="only this stream (repeatable); `sweep` lists ids and soft-deletes what vanished")
+    sync.add_argument("--full", action="store_true", help="ignore cursors and read everything")
+    sync.set_defaults(func=commands.sync)
+
+    status = sub.add_parser(
+        "status", help="connections, cursors, last runs, counts and quarantine; non-zero when failing",
+        description="Show each connection's streams (cursor, last run, counts) and the quarantine. "
+        "Exits 1 when a connection's last run of any stream failed.",
+    )
+    status.add_argument("--json", action="store_true", help="print JSON instead of text")
+    status.set_defaults(func=commands.status)
+
+    sandbox = sub.add_parser(
+        "sandbox", help="serve the service sandboxes on 127.0.0.1 for development",
+        description="Serve faithful simulators of the services on loopback, print each base URL and its "
+        "credentials, and run until interrupted.",
+    )
+    sandbox.add_argument("--service", action="append", metavar="NAME", help="only this service (repeatable)")
+    sandbox.add_argument("--port", type=int, default=0, help="port of the first sandbox (0: any free port)")
+    sandbox.add_argument("--json", action="store_true", help="print one JSON object per sandbox")
+    sandbox.add_argument("--clients", type=int, default=100, help="seeded clients per sandbox")
+    sandbox.add_argument("--invoices", type=int, default=500, help="seeded invoices per sandbox")
+    sandbox.add_argument("--seed", type=int, default=42, help="seed of the generated data")
+    sandbox.set_defaults(func=commands.sandbox)
+
+    demo = sub.add_parser(
+        "demo", help="sandboxes + a full sync into a fresh SQLite file, with a summary",
+        description="Start the sandboxes with seeded data on loopback, sync them into a fresh SQLite "
+        "database, act as a person in the web app, sync again, and print what moved.",
+    )
+    demo.add_argument("--clients", type=int, default=300, help="seeded clients")
+    demo.add_argument("--invoices", type=int, default=2000, help="seeded invoices")
+    demo.add_argument("--database", default="data/demo.db", help="SQLite file to (re)create")
+    demo.set_defaults(func=commands.demo)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line and return its exit code."""
+    args = build_parser().parse_args(argv)
+    return commands.run(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,123 @@
+"""What each subcommand does; `run` turns typed errors into messages and exit codes."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable
+
+from connector.app import App
+from connector.errors import ConfigError, ConnectorError, MappingSpecError, NotMigrated, ProviderError, StoreError
+from connector.observability.logging import configure_logging, secrets
+from connector.settings import Settings, resolve_secret
+
+__all__ = ["config_check", "db", "demo", "mappings_check", "run", "sandbox", "status", "sync"]
+
+EXIT_OK, EXIT_FAILED, EXIT_CONFIG, EXIT_NOT_MIGRATED = 0, 1, 2, 3
+
+
+def run(args: argparse.Namespace) -> int:
+    """Dispatch to the subcommand and map errors to exit codes (messages on stderr, never a traceback)."""
+    settings = Settings()
+    configure_logging(settings.log_level, settings.log_format)
+    func: Callable[[App, argparse.Namespace], int] = args.func
+    try:
+        return func(App(settings), args)
+    except NotMigrated as exc:
+        _err(str(exc))
+        return EXIT_NOT_MIGRATED
+    except (ConfigError, MappingSpecError) as exc:
+        _err(f"configuration error: {exc}")
+        return EXIT_CONFIG
+    except ProviderError as exc:
+        _err(f"sync failed: {exc}")
+        return EXIT_FAILED
+    except (StoreError, ConnectorError) as exc:
+        _err(f"error: {exc}")
+        return EXIT_FAILED
+    except KeyboardInterrupt:
+        _err("interrupted")
+        return 130
+
+
+def _err(message: str) -> None:
+    print(f"connector: {secrets_redacted(message)}", file=sys.stderr)
+
+
+def secrets_redacted(text: str) -> str:
+    """Scrub every registered secret from `text`."""
+    from connector.http import redact
+
+    return redact(text, secrets.values)
+
+
+def db(app: App, args: argparse.Namespace) -> int:
+    """`connector db upgrade|current`."""
+    from connector.store.db import current_revision, head_revision, upgrade
+
+    if args.db_command == "upgrade":
+        print(f"database at revision {upgrade(app.engine)} (head {head_revision()})")
+    else:
+        print(f"database: {current_revision(app.engine) or 'empty'}; code needs: {head_revision()}")
+    return EXIT_OK
+
+
+def config_check(app: App, args: argparse.Namespace) -> int:
+    """`connector config check`: every connection valid, its secret resolvable, its mapping loadable."""
+    from connector.providers.registry import get_provider_class
+
+    for conn in app.connections:
+        get_provider_class(conn.provider)
+        secret = resolve_secret(conn)
+        if secret is None:
+            raise ConfigError(f"connection '{conn.name}'", "api_key_env", "no credentials: set api_key_env or api_key_file")
+        secrets.add(secret.get_secret_value())
+        app.mapping(conn.provider)
+        print(f"ok  {conn.name}: {conn.provider} at {conn.base_url}")
+    print(f"{len(app.connections)} connection(s) valid ({app.settings.connections_file})")
+    return EXIT_OK
+
+
+def mappings_check(app: App, args: argparse.Namespace) -> int:
+    """`connector mappings check`."""
+    from connector.mapping import check_mappings
+
+    for line in check_mappings(app.settings.mappings_base_dir, app.settings.mappings_dir):
+        print(line)
+    return EXIT_OK
+
+
+def sync(app: App, args: argparse.Namespace) -> int:
+    """`connector sync --connection NAME [--stream S] [--full]`."""
+    conn = app.connection(args.connection)
+    secret = resolve_secret(conn)
+    if secret:
+        secrets.add(secret.get_secret_value())
+    report = app.sync(conn.name, streams=args.stream, full=args.full)
+    for stream in report.streams:
+        c = stream.counts
+        print(f"{conn.name}/{stream.stream}: {stream.status} pages={stream.pages} read={c.read} created={c.created} "
+              f"updated={c.updated} unchanged={c.unchanged} deleted={c.deleted} quarantined={c.quarantined} "
+              f"requests={stream.requests} {stream.seconds:.2f}s")
+    return EXIT_OK
+
+
+def status(app: App, args: argparse.Namespace) -> int:
+    """`connector status`."""
+    from connector.cli.status import print_status
+
+    return print_status(app, as_json=args.json)
+
+
+def sandbox(app: App, args: argparse.Namespace) -> int:
+    """`connector sandbox`."""
+    from connector.cli.sandboxes import serve_sandboxes
+
+    return serve_sandboxes(args.service, args.port, args.json, args.clients, args.invoices, args.seed)
+
+
+def demo(app: App, args: argparse.Namespace) -> int:
+    """`connector demo`."""
+    from connector.cli.demo import run_demo
+
+    return run_demo(args.database, clients=args.clients, invoices=args.invoices)

@@ -1,0 +1,90 @@
+"""`connector status`: what each connection last did, where its cursors are, and what is quarantined."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from sqlalchemy import func, select
+
+from connector.app import App
+from connector.errors import ConfigError
+from connector.store.tables import Link, Quarantine, SyncRun, SyncState
+
+__all__ = ["collect_status", "print_status"]
+
+
+def collect_status(app: App) -> list[dict[str, Any]]:
+    """Gather per-connection status from the store (configured connections plus any seen in history)."""
+    engine = app.migrated_engine()
+    try:
+        configured = {c.name: c.provider for c in app.connections}
+    except ConfigError:
+        configured = {}
+    run, state, link, quarantine = (t.__table__ for t in (SyncRun, SyncState, Link, Quarantine))  # type: ignore[attr-defined]
+    result = []
+    with engine.connect() as conn:
+        names = set(configured) | set(conn.execute(select(run.c.connection).distinct()).scalars())
+        for name in sorted(names):
+            latest = (
+                select(run.c.stream, func.max(run.c.id).label("id"))
+                .where(run.c.connection == name)
+                .group_by(run.c.stream)
+                .subquery()
+            )
+            runs = conn.execute(select(run).join(latest, run.c.id == latest.c.id)).mappings().all()
+            cursors = dict(conn.execute(select(state.c.stream, state.c.cursor).where(state.c.connection == name)).tuples())
+            counts = dict(
+                conn.execute(
+                    select(link.c.entity_kind, func.count())
+                    .where(link.c.connection == name, link.c.remote_deleted_at.is_(None))
+                    .group_by(link.c.entity_kind)
+                ).tuples()
+            )
+            open_quarantine = conn.execute(
+                select(func.count()).where(quarantine.c.connection == name, quarantine.c.resolved_at.is_(None))
+            ).scalar_one()
+            streams = [
+                {
+                    "stream": r["stream"],
+                    "status": r["status"],
+                    "finished_at": r["finished_at"].isoformat() if r["finished_at"] else None,
+                    "records_read": r["records_read"],
+                    "created": r["created"],
+                    "updated": r["updated"],
+                    "quarantined": r["quarantined"],
+                    "requests": r["requests"],
+                    "error": r["error"],
+                    "high_water": (cursors.get(r["stream"]) or {}).get("high_water"),
+                }
+                for r in sorted(runs, key=lambda r: r["stream"])
+            ]
+            result.append({
+                "connection": name,
+                "provider": configured.get(name),
+                "failing": any(s["status"] in ("failed", "interrupted") for s in streams),
+                "streams": streams,
+                "records": counts,
+                "quarantine_open": open_quarantine,
+            })
+    return result
+
+
+def print_status(app: App, *, as_json: bool) -> int:
+    """Print the status; return 1 when any connection is failing."""
+    data = collect_status(app)
+    if as_json:
+        print(json.dumps(data, indent=2))
+    else:
+        if not data:
+            print("no connections configured and no runs recorded")
+        for item in data:
+            flag = "FAILING" if item["failing"] else "ok"
+            records = ", ".join(f"{k}={v}" for k, v in sorted(item["records"].items())) or "no records"
+            print(f"{item['connection']} ({item['provider'] or 'not configured'}): {flag}; {records}; "
+                  f"quarantine={item['quarantine_open']}")
+            for s in item["streams"]:
+                print(f"  {s['stream']:<14} {s['status']:<11} last={s['finished_at'] or '-'} read={s['records_read']} "
+                      f"created={s['created']} updated={s['updated']} requests={s['requests']} "
+                      f"cursor={s['high_water'] or '-'}" + (f"\n    error: {s['error']}" if s["error"] else ""))
+    return 1 if any(item["failing"] for item in data) else 0

@@ -1,0 +1,1 @@
+"""Service adapters: wire format only. One package per provider, discovered by `registry`."""

@@ -1,0 +1,145 @@
+"""The provider contract: what the sync engine may ask of a service adapter, in wire terms only.
+
+A provider yields raw wire dicts grouped in pages and takes raw wire dicts to write. It never touches the
+database and never knows the canonical model; the sync engine never knows a wire format.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, ClassVar
+
+__all__ = [
+    "Capabilities",
+    "Page",
+    "Provider",
+    "RawRecord",
+    "StreamSpec",
+    "Window",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class Capabilities:
+    """What a service can do, declared once per provider."""
+
+    readable: frozenset[str] = frozenset()  # entity kinds that can be pulled
+    writable: frozenset[str] = frozenset()  # entity kinds that can be created
+    updatable: frozenset[str] = frozenset()  # entity kinds that can be updated after creation
+    deletable: frozenset[str] = frozenset()
+    incremental: bool = False  # has a since/cursor filter for at least one stream
+    id_sweep: bool = False  # can list ids to detect deletions
+    idempotency_keys: bool = False  # accepts an Idempotency-Key on creates
+
+
+@dataclass(frozen=True, slots=True)
+class StreamSpec:
+    """One pullable stream of a provider.
+
+    Attributes:
+        name: stream name used in config and on the command line (``invoices``).
+        kinds: canonical entity kinds its records map to (``invoice``, ``payment``).
+        windowed: True when the stream takes a since/until window (the engine computes it).
+        refresh: True when the stream re-reads a working set each run (open invoices) rather than a window.
+        default: part of a plain ``connector sync`` run.
+    """
+
+    name: str
+    kinds: tuple[str, ...]
+    windowed: bool = False
+    refresh: bool = False
+    default: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class Window:
+    """A closed time window [since, until] in UTC; `since` None means from the beginning."""
+
+    since: datetime | None
+    until: datetime | None
+
+
+@dataclass(slots=True)
+class RawRecord:
+    """One wire record: its entity kind, the service's id, the payload and an optional change stamp."""
+
+    kind: str
+    remote_id: str
+    data: dict[str, Any]
+    change_stamp: str | None = None
+
+
+@dataclass(slots=True)
+class Page:
+    """A page of records plus the opaque checkpoint to store with it (None: nothing to resume from).
+
+    `vanished` lists remote ids (per kind) the provider has established are gone at the service
+    (a 404 on a record it was asked to refresh); the engine soft-deletes them.
+    """
+
+    records: list[RawRecord]
+    checkpoint: dict[str, Any] | None = None
+    vanished: dict[str, list[str]] = field(default_factory=dict)
+
+
+class Provider(ABC):
+    """Base class of every service adapter; one instance per connection and run."""
+
+    id: ClassVar[str]
+    capabilities: ClassVar[Capabilities]
+    sweep_kinds: ClassVar[tuple[str, ...]] = ()  # kinds `list_ids` can list for the deletion sweep
+
+    @abstractmethod
+    def streams(self) -> list[StreamSpec]:
+        """Return the streams this provider can pull, in the order a full run should pull them."""
+
+    @abstractmethod
+    def pull(
+        self, stream: str, window: Window | None, resume: Mapping[str, Any] | None, known: Mapping[str, Any]
+    ) -> Iterator[Page]:
+        """Yield pages of raw records for one stream.
+
+        Args:
+            stream: one of `streams()` names.
+            window: the since/until window the engine computed for a windowed stream, else None.
+            resume: the checkpoint of the last committed page of an interrupted run, else None.
+            known: provider-owned state kept by the engine between runs (the stream's ``memo``),
+                e.g. the ids a refresh stream saw last time; the final page's checkpoint may carry
+                a new ``memo`` key to replace it.
+
+        Raises:
+            ProviderError: typed failures from the HTTP layer or the payloads.
+        """
+
+    @abstractmethod
+    def list_ids(self, kind: str) -> Iterator[list[str]]:
+        """Yield batches of every remote id of `kind` that currently exists, for the deletion sweep."""
+
+    @abstractmethod
+    def reference_data(self, names: set[str]) -> dict[str, list[dict[str, Any]]]:
+        """Return raw reference lists the mapping needs (e.g. ``countrylist``), by name."""
+
+    @abstractmethod
+    def server_now(self) -> datetime | None:
+        """Return the service's clock (from its Date header), asking the service if nothing was seen yet."""
+
+    @property
+    @abstractmethod
+    def requests_made(self) -> int:
+        """Return how many HTTP requests this provider instance has sent so far."""
+
+    def write(self, kind: str, operation: str, payload: dict[str, Any], remote_id: str | None) -> str | None:
+        """Create or update one record at the service; return its remote id (later issues fill this in).
+
+        Raises:
+            Unsupported: the service cannot do this operation.
+        """
+        from connector.errors import Unsupported
+
+        raise Unsupported(f"{operation} {kind}", f"{self.id} has no write support yet")
+
+    def close(self) -> None:
+        """Release the HTTP client."""

@@ -1,0 +1,133 @@
+"""Settings: `CONNECTOR_*` environment variables plus a TOML connections file; secrets by reference only.
+
+Built once by the composition root (`connector.app`) and passed down; there is no module-level instance.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from connector.errors import ConfigError
+
+__all__ = ["Connection", "Settings", "load_connections", "resolve_secret"]
+
+_REPO_ROOT = Path(__file__).resolve().parent.parent
+_DEFAULT_MAPPINGS = _REPO_ROOT / "mappings"
+
+
+class Connection(BaseModel):
+    """One configured account at one service."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(description="Connection name (the table key in the connections file).")
+    provider: str = Field(description="Provider id: factuursturen, fastfaktura, facturalia or hydra.")
+    base_url: str = Field(description="API root, e.g. https://www.factuursturen.nl/api/v1.")
+    username: str | None = Field(default=None, description="Account user name (HTTP Basic services).")
+    api_key_env: str | None = Field(default=None, description="Name of the environment variable holding the key.")
+    api_key_file: Path | None = Field(default=None, description="Path of a file holding the key (Docker secret).")
+    sandbox: bool = Field(default=False, description="Talking to a local sandbox: allows plain http://.")
+    enabled: bool = Field(default=True, description="Disabled connections are skipped by run and sync.")
+    streams: list[str] | None = Field(default=None, description="Streams to pull; default: the provider's.")
+    page_size: int = Field(default=500, ge=1, le=10_000, description="Records per list request.")
+    timeout_seconds: float = Field(default=30.0, gt=0, description="Per-request timeout.")
+    max_attempts: int = Field(default=5, ge=1, le=20, description="Attempts for a retryable request.")
+    rate_limit: int | None = Field(default=None, ge=1, description="Requests per window (default: provider's).")
+    rate_window_seconds: float | None = Field(default=None, gt=0, description="Rate window length in seconds.")
+    rate_reserve: int = Field(default=0, ge=0, description="Requests per window left unused for other tools.")
+    lookback_days: int = Field(default=2, ge=0, description="Overlap of incremental windows, in days.")
+    safety_lag_seconds: int = Field(default=120, ge=0, description="Window upper bound = service clock - lag.")
+    ca_bundle: Path | None = Field(default=None, description="CA bundle to verify the service's TLS certificate.")
+    options: dict[str, Any] = Field(default_factory=dict, description="Provider-specific options.")
+
+    @field_validator("base_url")
+    @classmethod
+    def _url_has_scheme(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must start with https:// (or http:// for a sandbox)")
+        return value.rstrip("/")
+
+    @model_validator(mode="after")
+    def _plain_http_only_for_sandboxes(self) -> Connection:
+        if self.base_url.startswith("http://") and not self.sandbox:
+            raise ValueError("base_url: plain http:// is refused; use https:// or set sandbox = true")
+        if self.api_key_env and self.api_key_file:
+            raise ValueError("api_key_env and api_key_file: give one, not both")
+        return self
+
+
+class Settings(BaseSettings):
+    """Process-wide settings from `CONNECTOR_*` variables."""
+
+    model_config = SettingsConfigDict(env_prefix="CONNECTOR_", extra="ignore")
+
+    database_url: str = Field(
+        default="sqlite:///data/connector.db", description="SQLAlchemy URL; SQLite file by default."
+    )
+    connections_file: Path = Field(
+        default=Path("config/connections.toml"), description="TOML file listing the connections."
+    )
+    mappings_base_dir: Path = Field(default=_DEFAULT_MAPPINGS, description="Shipped mapping files.")
+    mappings_dir: Path | None = Field(default=None, description="User mapping overrides, per provider file.")
+    log_level: str = Field(default="INFO", description="Python log level name.")
+    log_format: Literal["kv", "json"] = Field(default="kv", description="key=value or JSON lines.")
+
+
+def resolve_secret(conn: Connection) -> SecretStr | None:
+    """Read the connection's API key from its reference.
+
+    Raises:
+        ConfigError: the referenced variable or file is missing or empty; names the connection and key.
+    """
+    where = f"connection '{conn.name}'"
+    if conn.api_key_env:
+        value = os.environ.get(conn.api_key_env)
+        if not value:
+            raise ConfigError(where, "api_key_env", f"environment variable {conn.api_key_env} is not set")
+        return SecretStr(value.strip())
+    if conn.api_key_file:
+        try:
+            value = conn.api_key_file.read_text(encoding="utf-8").strip()
+        except OSError as exc:
+            raise ConfigError(where, "api_key_file", f"cannot read {conn.api_key_file}: {exc.strerror}") from None
+        if not value:
+            raise ConfigError(where, "api_key_file", f"{conn.api_key_file} is empty")
+        return SecretStr(value)
+    return None
+
+
+def load_connections(path: Path) -> list[Connection]:
+    """Parse and validate the connections file.
+
+    Raises:
+        ConfigError: the file is missing, is not TOML, or a connection is invalid (names connection and key).
+    """
+    try:
+        document = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(str(path), "", "connections file not found (see config/connections.example.toml)") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(str(path), "", f"not valid TOML: {exc}") from None
+    unknown = set(document) - {"connections"}
+    if unknown:
+        raise ConfigError(str(path), sorted(unknown)[0], "unknown top-level key; expected [connections.<name>]")
+    tables = document.get("connections", {})
+    if not isinstance(tables, dict):
+        raise ConfigError(str(path), "connections", "must be a table of [connections.<name>] tables")
+    result = []
+    for name, body in tables.items():
+        if not isinstance(body, dict):
+            raise ConfigError(str(path), f"connections.{name}", "must be a table")
+        try:
+            result.append(Connection(name=name, **body))
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            key = ".".join(str(p) for p in first["loc"]) or "<connection>"
+            raise ConfigError(f"{path}: connection '{name}'", key, first["msg"]) from None
+    return result

@@ -1,0 +1,96 @@
+"""Engine and migrations: builds the engine, migrates with Alembic, refuses an unmigrated database."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import SQLAlchemyError
+
+from connector.errors import NotMigrated, StoreError
+
+__all__ = ["alembic_config", "current_revision", "ensure_migrated", "head_revision", "make_engine", "upgrade"]
+
+_MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+
+
+def make_engine(url: str) -> Engine:
+    """Create the engine; SQLite gets its parent directory, WAL mode and foreign keys.
+
+    Raises:
+        StoreError: the URL cannot be parsed.
+    """
+    try:
+        parsed = make_url(url)
+    except Exception as exc:  # sqlalchemy raises ArgumentError with the URL text in it
+        raise StoreError(f"CONNECTOR_DATABASE_URL is not a valid database URL ({type(exc).__name__})") from None
+    if parsed.get_backend_name() == "sqlite":
+        database = parsed.database
+        if database and database != ":memory:":
+            Path(database).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(parsed, connect_args={"timeout": 30})
+        event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+    if parsed.drivername == "postgresql":
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    return create_engine(parsed, pool_pre_ping=True)
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
+
+
+def alembic_config(engine: Engine) -> Config:
+    """Return an Alembic config pointing at the packaged migrations and at `engine`."""
+    config = Config()
+    config.set_main_option("script_location", str(_MIGRATIONS))
+    config.attributes["engine"] = engine
+    return config
+
+
+def head_revision() -> str:
+    """Return the newest migration revision the code knows."""
+    script = ScriptDirectory(str(_MIGRATIONS))
+    head = script.get_current_head()
+    assert head is not None
+    return head
+
+
+def current_revision(engine: Engine) -> str | None:
+    """Return the database's migration revision, or None for an empty database.
+
+    Raises:
+        StoreError: the database cannot be reached.
+    """
+    try:
+        with engine.connect() as conn:
+            return MigrationContext.configure(conn).get_current_revision()
+    except SQLAlchemyError as exc:
+        raise StoreError(f"cannot reach the database: {type(exc).__name__}: {exc.__cause__ or exc}") from None
+
+
+def ensure_migrated(engine: Engine) -> None:
+    """Refuse a database whose schema is not at the head revision.
+
+    Raises:
+        NotMigrated: names the command that migrates it.
+    """
+    current, head = current_revision(engine), head_revision()
+    if current != head:
+        raise NotMigrated(current, head)
+
+
+def upgrade(engine: Engine, revision: str = "head") -> str:
+    """Migrate the database to `revision` and return the revision it is now at."""
+    command.upgrade(alembic_config(engine), revision)
+    return current_revision(engine) or ""

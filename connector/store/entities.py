@@ -1,0 +1,158 @@
+"""Bulk writes of canonical clients, invoices (with lines) and payments, one page at a time."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, bindparam, delete, insert, update
+
+from connector.domain import CanonicalClient, CanonicalInvoice, CanonicalPayment
+from connector.store.tables import Client, Invoice, InvoiceLine, Link, Payment
+
+__all__ = [
+    "ENTITY_TABLES",
+    "client_row",
+    "insert_entities",
+    "invoice_row",
+    "payment_row",
+    "replace_lines",
+    "soft_delete",
+    "update_entities",
+]
+
+_client = Client.__table__  # type: ignore[attr-defined]
+_invoice = Invoice.__table__  # type: ignore[attr-defined]
+_line = InvoiceLine.__table__  # type: ignore[attr-defined]
+_payment = Payment.__table__  # type: ignore[attr-defined]
+_link = Link.__table__  # type: ignore[attr-defined]
+
+ENTITY_TABLES = {"client": _client, "invoice": _invoice, "payment": _payment}
+
+
+def client_row(rec: CanonicalClient, now: datetime) -> dict[str, Any]:
+    """Column values of a canonical client (without id, created_at, version)."""
+    return {
+        "name": rec.name,
+        "contact_name": rec.contact_name,
+        "email": rec.email,
+        "phone": rec.phone,
+        "mobile": rec.mobile,
+        "street": rec.street,
+        "postal_code": rec.postal_code,
+        "city": rec.city,
+        "country": rec.country,
+        "vat_number": rec.vat_number,
+        "external_id": rec.external_id,
+        "currency": rec.currency,
+        "extra": rec.extra,
+        "updated_at": now,
+        "remote_updated_at": rec.remote_updated_at,
+        "archived_at": (rec.remote_updated_at or now) if rec.archived else None,
+        "remote_deleted_at": None,
+    }
+
+
+def invoice_row(rec: CanonicalInvoice, client_id: int | None, origin: str, now: datetime) -> dict[str, Any]:
+    """Column values of a canonical invoice (lines are written by `replace_lines`)."""
+    return {
+        "client_id": client_id,
+        "origin_connection": origin,
+        "number": rec.number,
+        "currency": rec.currency,
+        "status": rec.status,
+        "issued_on": rec.issued_on,
+        "due_on": rec.due_on,
+        "subtotal_minor": rec.subtotal_minor,
+        "tax_minor": rec.tax_minor,
+        "total_minor": rec.total_minor,
+        "open_minor": rec.open_minor,
+        "paid_on": rec.paid_on,
+        "extra": rec.extra,
+        "updated_at": now,
+        "remote_updated_at": rec.remote_updated_at,
+        "remote_deleted_at": None,
+    }
+
+
+def payment_row(rec: CanonicalPayment, invoice_id: int | None, now: datetime) -> dict[str, Any]:
+    """Column values of a canonical payment."""
+    return {
+        "invoice_id": invoice_id,
+        "amount_minor": rec.amount_minor,
+        "currency": rec.currency,
+        "paid_on": rec.paid_on,
+        "paid_at": rec.paid_at,
+        "method": rec.method,
+        "extra": rec.extra,
+        "updated_at": now,
+        "remote_deleted_at": None,
+    }
+
+
+def insert_entities(conn: Connection, kind: str, rows: Sequence[dict[str, Any]], now: datetime) -> list[int]:
+    """Insert new canonical rows of `kind` and return their ids in order."""
+    if not rows:
+        return []
+    table = ENTITY_TABLES[kind]
+    full = [{**r, "created_at": now, "version": 1} for r in rows]
+    return list(conn.execute(insert(table).returning(table.c.id, sort_by_parameter_order=True), full).scalars())
+
+
+def update_entities(conn: Connection, kind: str, rows: Sequence[tuple[int, dict[str, Any]]]) -> None:
+    """Overwrite changed canonical rows (id, values) and bump their version."""
+    if not rows:
+        return
+    table = ENTITY_TABLES[kind]
+    columns = list(rows[0][1])
+    statement = (
+        update(table)
+        .where(table.c.id == bindparam("b_id"))
+        .values({**{c: bindparam(f"b_{c}") for c in columns}, "version": table.c.version + 1})
+    )
+    conn.execute(statement, [{"b_id": i, **{f"b_{c}": v[c] for c in columns}} for i, v in rows])
+
+
+def replace_lines(conn: Connection, invoices: Sequence[tuple[int, CanonicalInvoice]], fresh: bool) -> None:
+    """Write each invoice's lines, replacing the old ones unless the invoices are `fresh` (just inserted)."""
+    if not invoices:
+        return
+    if not fresh:
+        ids = [i for i, _ in invoices]
+        conn.execute(delete(_line).where(_line.c.invoice_id.in_(ids)))
+    rows = [
+        {
+            "invoice_id": invoice_id,
+            "position": line.position,
+            "description": line.description,
+            "quantity": line.quantity,
+            "unit": line.unit,
+            "unit_price": line.unit_price,
+            "vat_rate": line.vat_rate,
+            "discount_percent": line.discount_percent,
+            "line_total_minor": line.line_total_minor,
+            "tax_minor": line.tax_minor,
+            "extra": line.extra,
+        }
+        for invoice_id, rec in invoices
+        for line in rec.lines
+    ]
+    if rows:
+        conn.execute(insert(_line), rows)
+
+
+def soft_delete(conn: Connection, kind: str, links: Sequence[tuple[int, int]], now: datetime) -> int:
+    """Mark (link_id, entity_id) pairs as deleted at the service; canonical rows are kept. Returns the count."""
+    if not links:
+        return 0
+    table = ENTITY_TABLES[kind]
+    conn.execute(
+        update(_link).where(_link.c.id.in_([lid for lid, _ in links])).values(remote_deleted_at=now)
+    )
+    conn.execute(
+        update(table)
+        .where(table.c.id.in_([eid for _, eid in links]), table.c.remote_deleted_at.is_(None))
+        .values(remote_deleted_at=now, updated_at=now, version=table.c.version + 1)
+    )
+    return len(links)

@@ -1,0 +1,115 @@
+"""Reads and writes of `link` and `raw_record`: which canonical entity a remote record is, and its last payload."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Connection, bindparam, insert, select, update
+
+from connector.store.sql import chunks
+from connector.store.tables import Link, RawRecord
+
+__all__ = ["KnownLink", "NewLink", "existing_links", "insert_links", "live_remote_ids", "update_links"]
+
+_link = Link.__table__  # type: ignore[attr-defined]
+_raw = RawRecord.__table__  # type: ignore[attr-defined]
+
+
+@dataclass(slots=True)
+class KnownLink:
+    """What the store knows of one remote record."""
+
+    link_id: int
+    entity_id: int
+    payload_hash: str | None
+    projection_hash: str | None
+    deleted: bool
+
+
+@dataclass(slots=True)
+class NewLink:
+    """A link to create together with its raw payload."""
+
+    entity_id: int
+    remote_id: str
+    payload_hash: str
+    projection_hash: str
+    change_stamp: str | None
+    payload: str
+
+
+def existing_links(conn: Connection, connection: str, kind: str, remote_ids: Sequence[str]) -> dict[str, KnownLink]:
+    """Return the links of `remote_ids` at `connection`, keyed by remote id."""
+    found: dict[str, KnownLink] = {}
+    c = _link.c
+    for batch in chunks(list(remote_ids), 900):
+        rows = conn.execute(
+            select(c.remote_id, c.id, c.entity_id, c.payload_hash, c.projection_hash, c.remote_deleted_at).where(
+                c.connection == connection, c.entity_kind == kind, c.remote_id.in_(batch)
+            )
+        )
+        for remote_id, link_id, entity_id, p_hash, proj_hash, deleted_at in rows:
+            found[remote_id] = KnownLink(link_id, entity_id, p_hash, proj_hash, deleted_at is not None)
+    return found
+
+
+def insert_links(conn: Connection, connection: str, kind: str, links: Sequence[NewLink], now: datetime) -> None:
+    """Create links and their raw records in bulk."""
+    if not links:
+        return
+    rows = [
+        {
+            "connection": connection,
+            "entity_kind": kind,
+            "entity_id": n.entity_id,
+            "remote_id": n.remote_id,
+            "payload_hash": n.payload_hash,
+            "projection_hash": n.projection_hash,
+            "change_stamp": n.change_stamp,
+            "first_seen_at": now,
+            "last_changed_at": now,
+        }
+        for n in links
+    ]
+    ids = conn.execute(insert(_link).returning(_link.c.id, sort_by_parameter_order=True), rows).scalars().all()
+    conn.execute(
+        insert(_raw),
+        [{"link_id": i, "payload": n.payload, "fetched_at": now} for i, n in zip(ids, links, strict=True)],
+    )
+
+
+def update_links(
+    conn: Connection, changes: Sequence[tuple[KnownLink, str, str, str | None, str]], now: datetime
+) -> None:
+    """Record a new payload for known links: (link, payload_hash, projection_hash, change_stamp, payload)."""
+    if not changes:
+        return
+    conn.execute(
+        update(_link)
+        .where(_link.c.id == bindparam("b_id"))
+        .values(
+            payload_hash=bindparam("b_hash"),
+            projection_hash=bindparam("b_proj"),
+            change_stamp=bindparam("b_stamp"),
+            last_changed_at=now,
+            remote_deleted_at=None,
+        ),
+        [{"b_id": k.link_id, "b_hash": h, "b_proj": p, "b_stamp": s} for k, h, p, s, _ in changes],
+    )
+    conn.execute(
+        update(_raw).where(_raw.c.link_id == bindparam("b_id")).values(payload=bindparam("b_payload"), fetched_at=now),
+        [{"b_id": k.link_id, "b_payload": payload} for k, _, _, _, payload in changes],
+    )
+
+
+def live_remote_ids(conn: Connection, connection: str, kind: str) -> dict[str, tuple[int, int]]:
+    """Return {remote_id: (link_id, entity_id)} of every link of `kind` not yet marked deleted."""
+    c = _link.c
+    rows = conn.execute(
+        select(c.remote_id, c.id, c.entity_id).where(
+            c.connection == connection, c.entity_kind == kind, c.remote_deleted_at.is_(None)
+        )
+    )
+    return {r: (lid, eid) for r, lid, eid in rows}

@@ -1,0 +1,214 @@
+"""Apply one page of raw records to the store: hash first, map only what changed, write in bulk.
+
+Runs inside the caller's transaction, so the page's records, its quarantine rows and its cursor commit
+together. Unchanged records (same payload hash as the link remembers) cost one hash and no write.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol
+
+from sqlalchemy import Connection
+
+from connector.domain import CanonicalClient, CanonicalInvoice, CanonicalPayment, CanonicalRecord
+from connector.errors import MappingError
+from connector.providers.base import RawRecord
+from connector.store import entities, links, runs
+from connector.sync.payload import digest, dump_payload, projection_hash
+from connector.sync.validate import check_record
+
+__all__ = ["KIND_ORDER", "InboundMapper", "PageCounts", "apply_records", "soft_delete_remote"]
+
+KIND_ORDER = ("client", "invoice", "payment")
+
+
+class InboundMapper(Protocol):
+    """The part of a bound mapping the pull needs."""
+
+    def inbound(self, entity: str, raw: dict[str, Any]) -> Any:
+        """Map one raw record of `entity` to its canonical record."""
+        ...
+
+
+@dataclass(slots=True)
+class PageCounts:
+    """What one page (or a whole run, summed) did to the store."""
+
+    read: int = 0
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    deleted: int = 0
+    quarantined: int = 0
+    unresolved_refs: int = 0
+    by_kind: dict[str, int] = field(default_factory=dict)
+
+    def add(self, other: PageCounts) -> None:
+        """Accumulate `other` into this one."""
+        for name in ("read", "created", "updated", "unchanged", "deleted", "quarantined", "unresolved_refs"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        for kind, n in other.by_kind.items():
+            self.by_kind[kind] = self.by_kind.get(kind, 0) + n
+
+
+@dataclass(slots=True)
+class _Change:
+    raw: RawRecord
+    text: str
+    payload_hash: str
+    record: Any
+    link: links.KnownLink | None
+    projection: str = ""
+    ref_id: int | None = None
+
+
+def apply_records(
+    conn: Connection,
+    mapper: InboundMapper,
+    connection: str,
+    stream: str,
+    records: Sequence[RawRecord],
+    now: datetime,
+    resolve_quarantine: bool,
+) -> PageCounts:
+    """Store one page of raw records and return what happened."""
+    counts = PageCounts(read=len(records))
+    grouped: dict[str, dict[str, RawRecord]] = {}
+    for raw in records:  # an overlapping page may repeat a record: the last copy wins
+        grouped.setdefault(raw.kind, {})[raw.remote_id] = raw
+    for kind in KIND_ORDER:
+        batch = grouped.pop(kind, None)
+        if batch:
+            _apply_kind(conn, mapper, connection, stream, kind, list(batch.values()), now, counts, resolve_quarantine)
+    if grouped:
+        raise ValueError(f"provider yielded unknown entity kinds: {sorted(grouped)}")
+    return counts
+
+
+def _apply_kind(
+    conn: Connection,
+    mapper: InboundMapper,
+    connection: str,
+    stream: str,
+    kind: str,
+    batch: list[RawRecord],
+    now: datetime,
+    counts: PageCounts,
+    resolve_quarantine: bool,
+) -> None:
+    known = links.existing_links(conn, connection, kind, [r.remote_id for r in batch])
+    changes: list[_Change] = []
+    bad: list[runs.QuarantineItem] = []
+    for raw in batch:
+        text = dump_payload(raw.data)
+        payload_hash = digest(text)
+        link = known.get(raw.remote_id)
+        if link is not None and link.payload_hash == payload_hash and not link.deleted:
+            counts.unchanged += 1
+            continue
+        try:
+            record = mapper.inbound(kind, raw.data)
+            check_record(record)
+        except MappingError as exc:
+            bad.append(runs.QuarantineItem(kind, raw.remote_id, text, payload_hash, str(exc)))
+            continue
+        changes.append(_Change(raw, text, payload_hash, record, link))
+    bad.extend(_resolve_references(conn, connection, kind, changes, counts))
+    counts.quarantined += runs.quarantine(conn, connection, stream, bad, now)
+    if not changes:
+        return
+    for change in changes:
+        change.projection = projection_hash(change.record, ref=change.ref_id)
+    _write(conn, connection, kind, changes, now, counts)
+    counts.by_kind[kind] = counts.by_kind.get(kind, 0) + len(changes)
+    if resolve_quarantine:
+        runs.resolve_quarantine(conn, connection, kind, [c.raw.remote_id for c in changes], now)
+
+
+def _resolve_references(
+    conn: Connection, connection: str, kind: str, changes: list[_Change], counts: PageCounts
+) -> list[runs.QuarantineItem]:
+    """Turn remote references into canonical ids: an invoice's client, a payment's invoice."""
+    if kind == "invoice":
+        refs = {c.record.client_remote_id for c in changes if c.record.client_remote_id}
+        found = links.existing_links(conn, connection, "client", sorted(refs))
+        for change in changes:
+            ref = change.record.client_remote_id
+            change.ref_id = found[ref].entity_id if ref in found else None
+            counts.unresolved_refs += int(bool(ref) and ref not in found)
+        return []
+    if kind == "payment":
+        refs = {c.record.invoice_remote_id for c in changes}
+        found = links.existing_links(conn, connection, "invoice", sorted(refs))
+        missing: list[runs.QuarantineItem] = []
+        for change in list(changes):
+            ref = change.record.invoice_remote_id
+            if ref in found and not found[ref].deleted:
+                change.ref_id = found[ref].entity_id
+            else:
+                changes.remove(change)
+                missing.append(
+                    runs.QuarantineItem(
+                        kind, change.raw.remote_id, change.text, change.payload_hash,
+                        f"payment.invoice_remote_id: invoice {ref} is not stored (quarantined or unknown)",
+                    )
+                )
+        return missing
+    return []
+
+
+def _row(kind: str, change: _Change, connection: str, now: datetime) -> dict[str, Any]:
+    record: CanonicalRecord = change.record
+    if isinstance(record, CanonicalClient):
+        return entities.client_row(record, now)
+    if isinstance(record, CanonicalInvoice):
+        return entities.invoice_row(record, change.ref_id, connection, now)
+    assert isinstance(record, CanonicalPayment)
+    return entities.payment_row(record, change.ref_id, now)
+
+
+def _write(
+    conn: Connection, connection: str, kind: str, changes: list[_Change], now: datetime, counts: PageCounts
+) -> None:
+    new = [c for c in changes if c.link is None]
+    ids = entities.insert_entities(conn, kind, [_row(kind, c, connection, now) for c in new], now)
+    links.insert_links(
+        conn,
+        connection,
+        kind,
+        [
+            links.NewLink(i, c.raw.remote_id, c.payload_hash, c.projection, c.raw.change_stamp, c.text)
+            for i, c in zip(ids, new, strict=True)
+        ],
+        now,
+    )
+    counts.created += len(new)
+    old = [c for c in changes if c.link is not None]
+    # A new payload whose canonical projection is unchanged (a reformatting) only refreshes the link.
+    moved = [c for c in old if c.link is not None and (c.link.projection_hash != c.projection or c.link.deleted)]
+    entities.update_entities(conn, kind, [(_entity_id(c), _row(kind, c, connection, now)) for c in moved])
+    links.update_links(
+        conn, [(c.link, c.payload_hash, c.projection, c.raw.change_stamp, c.text) for c in old if c.link], now
+    )
+    counts.updated += len(moved)
+    counts.unchanged += len(old) - len(moved)
+    if kind == "invoice":
+        entities.replace_lines(conn, [(i, c.record) for i, c in zip(ids, new, strict=True)], fresh=True)
+        entities.replace_lines(conn, [(_entity_id(c), c.record) for c in moved], fresh=False)
+
+
+def _entity_id(change: _Change) -> int:
+    assert change.link is not None
+    return change.link.entity_id
+
+
+def soft_delete_remote(
+    conn: Connection, connection: str, kind: str, remote_ids: Iterable[str], now: datetime
+) -> int:
+    """Soft-delete the canonical entities behind `remote_ids` (found gone at the service)."""
+    known = links.existing_links(conn, connection, kind, sorted(set(remote_ids)))
+    targets = [(k.link_id, k.entity_id) for k in known.values() if not k.deleted]
+    return entities.soft_delete(conn, kind, targets, now)

@@ -1,0 +1,193 @@
+"""The stream runner: window from the service's clock, pages committed with their cursor, a run row.
+
+Cursor layout in `sync_state.cursor` (owned by the engine; `progress` and `memo` are the provider's):
+``{"high_water": ISO instant, "window": [since, until] of a run in progress, "progress": checkpoint of
+the last committed page, "memo": provider state kept between runs}``.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Connection, Engine, select
+
+from connector.clock import Clock
+from connector.errors import ConnectorError
+from connector.providers.base import Provider, StreamSpec, Window
+from connector.store import entities, links, runs
+from connector.store.tables import Quarantine
+from connector.sync.page import InboundMapper, PageCounts, apply_records, soft_delete_remote
+
+__all__ = ["PullOptions", "StreamReport", "run_stream"]
+
+log = logging.getLogger("connector.sync")
+
+
+@dataclass(frozen=True, slots=True)
+class PullOptions:
+    """How a connection's incremental windows are cut."""
+
+    lookback: timedelta = timedelta(days=2)
+    safety_lag: timedelta = timedelta(minutes=2)
+
+
+@dataclass(slots=True)
+class StreamReport:
+    """The outcome of one stream run."""
+
+    connection: str
+    stream: str
+    mode: str
+    status: str = "running"
+    counts: PageCounts = field(default_factory=PageCounts)
+    pages: int = 0
+    requests: int = 0
+    window: Window | None = None
+    seen: dict[str, set[str]] = field(default_factory=dict)
+    complete_listing: bool = False
+    error: str | None = None
+    seconds: float = 0.0
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def _parse(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None
+
+
+def _window(provider: Provider, state: dict[str, Any], full: bool, options: PullOptions) -> Window:
+    """Cut the next window: since = high water - lookback, until = the service's clock - safety lag."""
+    if state.get("progress") and state.get("window"):
+        since, until = state["window"]
+        return Window(_parse(since), _parse(until))
+    service_now = provider.server_now()
+    if service_now is None:
+        raise ConnectorError(f"{provider.id}: the service did not tell its time (no Date header)")
+    high_water = None if full else _parse(state.get("high_water"))
+    since = high_water - options.lookback if high_water else None
+    return Window(since, service_now - options.safety_lag)
+
+
+def run_stream(
+    engine: Engine,
+    provider: Provider,
+    mapper: InboundMapper,
+    connection: str,
+    spec: StreamSpec,
+    *,
+    full: bool,
+    clock: Clock,
+    options: PullOptions,
+    sweep_kinds: tuple[str, ...] = (),
+) -> StreamReport:
+    """Pull one stream to the end, committing every page with its checkpoint; always leaves a run row.
+
+    Raises:
+        ConnectorError: after the run row is marked failed, so the caller can report and exit.
+    """
+    mode = "full" if full else "incremental"
+    report = StreamReport(connection, spec.name, mode)
+    started = clock.monotonic()
+    requests_before = provider.requests_made
+    run_id = runs.start_run(engine, connection, spec.name, mode, clock.now())
+    state = runs.load_cursor(engine, connection, spec.name)
+    resume = state.get("progress")
+    report.complete_listing = resume is None
+    resolve = _has_open_quarantine(engine, connection)
+    try:
+        window = _window(provider, state, full, options) if spec.windowed else None
+        report.window = window
+        report.complete_listing = report.complete_listing and (window is None or window.since is None)
+        memo = dict(state.get("memo") or {})
+        for page in provider.pull(spec.name, window, resume, memo):
+            with engine.begin() as conn:
+                now = clock.now()
+                counts = apply_records(conn, mapper, connection, spec.name, page.records, now, resolve)
+                for kind, gone in page.vanished.items():
+                    counts.deleted += soft_delete_remote(conn, connection, kind, gone, now)
+                if page.checkpoint is not None:
+                    checkpoint = dict(page.checkpoint)
+                    memo = checkpoint.pop("memo", memo)
+                    state = {**state, "memo": memo, "progress": checkpoint or None,
+                             "window": [_iso(window.since), _iso(window.until)] if window else None}
+                    runs.save_cursor(conn, connection, spec.name, state, now)
+            report.counts.add(counts)
+            report.pages += 1
+            if sweep_kinds and report.complete_listing:
+                for raw in page.records:
+                    report.seen.setdefault(raw.kind, set()).add(raw.remote_id)
+        with engine.begin() as conn:
+            if sweep_kinds and report.complete_listing:
+                report.counts.deleted += _sweep_unseen(conn, connection, sweep_kinds, report.seen, clock.now())
+            final = {"memo": memo, "progress": None, "window": None,
+                     "high_water": _iso(window.until) if window else state.get("high_water")}
+            runs.save_cursor(conn, connection, spec.name, final, clock.now())
+        report.status = "ok"
+    except ConnectorError as exc:
+        report.status, report.error = "failed", str(exc)
+        raise
+    except BaseException as exc:
+        report.status = "failed" if isinstance(exc, Exception) else "interrupted"
+        report.error = f"{type(exc).__name__}: {exc}"[:2000]
+        raise
+    finally:
+        report.requests = provider.requests_made - requests_before
+        report.seconds = clock.monotonic() - started
+        runs.finish_run(engine, run_id, _run_values(report, clock))
+        log.info(
+            "stream run connection=%s stream=%s mode=%s status=%s pages=%d read=%d created=%d updated=%d "
+            "unchanged=%d deleted=%d quarantined=%d requests=%d seconds=%.2f",
+            connection, spec.name, mode, report.status, report.pages, report.counts.read, report.counts.created,
+            report.counts.updated, report.counts.unchanged, report.counts.deleted, report.counts.quarantined,
+            report.requests, report.seconds,
+        )
+    return report
+
+
+def _sweep_unseen(
+    conn: Connection, connection: str, kinds: tuple[str, ...], seen: dict[str, set[str]], now: datetime
+) -> int:
+    """After a complete listing, soft-delete what the store has but the service no longer listed."""
+    deleted = 0
+    for kind in kinds:
+        live = links.live_remote_ids(conn, connection, kind)
+        listed = seen.get(kind, set())
+        if live and not listed:
+            log.warning("sweep skipped connection=%s kind=%s reason=service listed none of %d", connection,
+                        kind, len(live))
+            continue
+        gone = [pair for remote_id, pair in live.items() if remote_id not in listed]
+        deleted += entities.soft_delete(conn, kind, gone, now)
+    return deleted
+
+
+def _has_open_quarantine(engine: Engine, connection: str) -> bool:
+    q = Quarantine.__table__.c  # type: ignore[attr-defined]
+    with engine.connect() as conn:
+        row = conn.execute(select(q.id).where(q.connection == connection, q.resolved_at.is_(None)).limit(1))
+        return row.first() is not None
+
+
+def _run_values(report: StreamReport, clock: Clock) -> dict[str, Any]:
+    c = report.counts
+    return {
+        "status": report.status,
+        "finished_at": clock.now(),
+        "window_start": report.window.since if report.window else None,
+        "window_end": report.window.until if report.window else None,
+        "pages": report.pages,
+        "records_read": c.read,
+        "created": c.created,
+        "updated": c.updated,
+        "unchanged": c.unchanged,
+        "deleted": c.deleted,
+        "quarantined": c.quarantined,
+        "requests": report.requests,
+        "error": report.error,
+        "duration_seconds": round(report.seconds, 3),
+    }

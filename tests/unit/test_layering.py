@@ -1,0 +1,96 @@
+"""DESIGN.md's layering, enforced over the import lines of every module (AST, no imports executed)."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2] / "connector"
+
+
+def _module_name(path: Path) -> str:
+    parts = path.relative_to(ROOT.parent).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _imports(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:  # relative import: resolve against the module's package
+                base = _module_name(path).split(".")
+                base = base[: len(base) - node.level + (1 if path.name == "__init__.py" else 0)]
+                found.add(".".join([*base, node.module] if node.module else base))
+            elif node.module:
+                found.add(node.module)
+    return found
+
+
+MODULES = {_module_name(p): _imports(p) for p in sorted(ROOT.rglob("*.py"))}
+
+# layer prefix -> forbidden import prefixes
+RULES: dict[str, tuple[str, ...]] = {
+    "connector.providers": ("connector.store", "connector.mapping", "connector.sync", "connector.domain",
+                            "connector.app", "connector.cli", "sqlalchemy", "sqlmodel"),
+    "connector.sync": ("httpx", "connector.http", "connector.providers.factuursturen",
+                       "connector.providers.fastfaktura", "connector.providers.hydra",
+                       "connector.providers.facturalia", "connector.app", "connector.cli"),
+    "connector.mapping": ("connector.store", "connector.sync", "connector.providers", "connector.http", "httpx",
+                          "sqlalchemy", "sqlmodel", "connector.app"),
+    "connector.http": ("connector.store", "connector.mapping", "connector.sync", "connector.providers",
+                       "connector.domain", "connector.app", "sqlalchemy"),
+    "connector.store": ("connector.sync", "connector.providers", "connector.http", "connector.mapping", "httpx",
+                        "connector.app"),
+    "connector.domain": ("connector.",),
+    "connector.errors": ("connector.",),
+    "connector.clock": ("connector.",),
+    "connector.money": ("connector.",),
+}
+
+
+def _violations(layer: str, forbidden: tuple[str, ...]) -> list[str]:
+    bad = []
+    for module, imports in MODULES.items():
+        if module == layer or module.startswith(layer + "."):
+            for name in imports:
+                if any(name == f or name.startswith(f if f.endswith(".") else f + ".") or name == f.rstrip(".")
+                       for f in forbidden):
+                    bad.append(f"{module} imports {name}")
+    return bad
+
+
+@pytest.mark.parametrize("layer", sorted(RULES), ids=lambda s: s.removeprefix("connector."))
+def test_layer_imports_only_point_down(layer: str) -> None:
+    assert _violations(layer, RULES[layer]) == []
+
+
+def test_sandbox_imports_nothing_from_the_connector() -> None:
+    bad = [
+        f"{module} imports {name}"
+        for module, imports in MODULES.items()
+        if module.startswith("connector.sandbox")
+        for name in imports
+        if name.startswith("connector") and not name.startswith("connector.sandbox")
+    ]
+    assert bad == []
+
+
+def test_rules_cover_real_modules() -> None:
+    """Guard against a rule that silently matches nothing (a renamed package)."""
+    for layer in ("connector.providers", "connector.sync", "connector.mapping", "connector.http", "connector.store",
+                  "connector.sandbox"):
+        assert any(m.startswith(layer) for m in MODULES), layer
+
+
+def test_the_checker_catches_a_violation(tmp_path: Path) -> None:
+    """The checker itself must be able to fail."""
+    MODULES["connector.providers.fake_bad"] = {"connector.store.tables"}
+    try:
+        assert _violations("connector.providers", RULES["connector.providers"])
+    finally:
+        del MODULES["connector.providers.fake_bad"]
