@@ -37,8 +37,9 @@ __all__ = ["App"]
 class App:
     """Everything one process needs, built lazily from one `Settings`."""
 
-    def __init__(self, settings: Settings, *, clock: Clock | None = None,
-                 connections: list[Connection] | None = None) -> None:
+    def __init__(
+        self, settings: Settings, *, clock: Clock | None = None, connections: list[Connection] | None = None
+    ) -> None:
         """Args: settings: process settings. clock: time source (tests pass a fake). connections: given
         directly instead of read from the connections file (the demo does this)."""
         self.settings = settings
@@ -100,12 +101,17 @@ class App:
         )
         if conn.name not in self._pacers:
             self._pacers[conn.name] = Pacer(
-                self.clock, limit=config.rate_limit, window_seconds=config.rate_window_seconds,
+                self.clock,
+                limit=config.rate_limit,
+                window_seconds=config.rate_window_seconds,
                 reserve=config.rate_reserve,
             )
         session = HttpSession(
-            config, clock=self.clock, pacer=self._pacers[conn.name],
-            classifier=Classifier(getattr(cls, "status_overrides", {})), transport=transport,
+            config,
+            clock=self.clock,
+            pacer=self._pacers[conn.name],
+            classifier=Classifier(getattr(cls, "status_overrides", {})),
+            transport=transport,
         )
         provider: Provider = cls(session, page_size=conn.page_size, options=conn.options)
         return provider
@@ -140,5 +146,3 @@ def _auth(conn: Connection, scheme: str, secret: str) -> httpx.Auth | None:
     if scheme.startswith("header:"):
         return ApiKeyHeader(scheme.split(":", 1)[1], secret)
     raise ConfigError(where, "provider", f"unknown auth scheme {scheme!r}")
-
-

@@ -21,7 +21,7 @@ def parse_decimal(value: object) -> Decimal:
     Raises:
         ValueError: the value is not a finite decimal number (floats are refused on purpose).
     """
-    if isinstance(value, bool) or isinstance(value, float):
+    if isinstance(value, (bool, float)):
         raise ValueError(f"refusing binary float {value!r}; decode JSON with parse_float=Decimal")
     if isinstance(value, Decimal):
         result = value

@@ -6,11 +6,13 @@ import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from sqlalchemy import create_engine, text
 
-from tests.support import FsSandbox
+if TYPE_CHECKING:
+    from tests.support import FsSandbox
 
 POSTGRES_URL = os.environ.get("CONNECTOR_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 REQUIRE_POSTGRES = os.environ.get("CONNECTOR_REQUIRE_POSTGRES") == "1"
@@ -58,6 +60,8 @@ def sqlite_url(tmp_path: Path) -> str:
 @pytest.fixture(scope="session")
 def fs_server() -> Iterator[FsSandbox]:
     """One FactuurSturen sandbox on a real socket for the whole session; tests reset it."""
+    from tests.support import FsSandbox
+
     sandbox = FsSandbox.start()
     yield sandbox
     sandbox.stop()

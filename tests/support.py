@@ -10,9 +10,9 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from connector.sandbox.factuursturen import FactuurSturenSandbox
 
 from connector.app import App
-from connector.sandbox.factuursturen import FactuurSturenSandbox
 from connector.settings import Connection, Settings
 from connector.store.db import make_engine, upgrade
 
@@ -99,8 +99,14 @@ class FsSandbox:
         """A connection to this sandbox (the key is read from an environment variable, as in production)."""
         os.environ[KEY_ENV] = self.api_key
         values: dict[str, Any] = {
-            "name": name, "provider": "factuursturen", "base_url": self.base_url, "username": self.username,
-            "api_key_env": KEY_ENV, "sandbox": True, "safety_lag_seconds": 0, "max_attempts": 3,
+            "name": name,
+            "provider": "factuursturen",
+            "base_url": self.base_url,
+            "username": self.username,
+            "api_key_env": KEY_ENV,
+            "sandbox": True,
+            "safety_lag_seconds": 0,
+            "max_attempts": 3,
         }
         values.update(overrides)
         return Connection(**values)
@@ -134,5 +140,12 @@ def make_app(database_url: str, *connections: Connection, migrate: bool = True) 
 def run_cli(*args: str, env: dict[str, str] | None = None, timeout: float = 300) -> subprocess.CompletedProcess[str]:
     """Run `python -m connector ARGS` in a subprocess and capture its output."""
     full_env = {**os.environ, **(env or {})}
-    return subprocess.run([sys.executable, "-m", "connector", *args], capture_output=True, text=True,
-                          cwd=REPO, env=full_env, timeout=timeout, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "connector", *args],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        env=full_env,
+        timeout=timeout,
+        check=False,
+    )

@@ -44,18 +44,26 @@ def store_snapshot(engine: Engine, connection: str) -> dict[str, Any]:
     """The live (not soft-deleted) records of one connection, keyed by remote id."""
     link = Link.__table__  # type: ignore[attr-defined]
     with engine.connect() as conn:
+
         def linked(kind: str) -> Any:
             return link.c.connection == connection, link.c.entity_kind == kind, link.c.remote_deleted_at.is_(None)
 
         clients = {
             rid: email
             for rid, email in conn.execute(
-                select(link.c.remote_id, Client.email).join(Client, Client.id == link.c.entity_id).where(*linked("client"))  # type: ignore[arg-type]
+                select(link.c.remote_id, Client.email)
+                .join(Client, Client.id == link.c.entity_id)
+                .where(*linked("client"))  # type: ignore[arg-type]
             )
         }
-        client_remote = {eid: rid for rid, eid in conn.execute(
-            select(link.c.remote_id, link.c.entity_id).where(link.c.connection == connection,
-                                                              link.c.entity_kind == "client"))}
+        client_remote = {
+            eid: rid
+            for rid, eid in conn.execute(
+                select(link.c.remote_id, link.c.entity_id).where(
+                    link.c.connection == connection, link.c.entity_kind == "client"
+                )
+            )
+        }
         line_stats = {
             iid: (n, s)
             for iid, n, s in conn.execute(
@@ -67,12 +75,26 @@ def store_snapshot(engine: Engine, connection: str) -> dict[str, Any]:
         invoices = {}
         invoice_remote = {}
         for rid, iid, total, tax, open_, client_id in conn.execute(
-            select(link.c.remote_id, Invoice.id, Invoice.total_minor, Invoice.tax_minor, Invoice.open_minor,
-                   Invoice.client_id).join(Invoice, Invoice.id == link.c.entity_id).where(*linked("invoice"))  # type: ignore[arg-type]
+            select(
+                link.c.remote_id,
+                Invoice.id,
+                Invoice.total_minor,
+                Invoice.tax_minor,
+                Invoice.open_minor,
+                Invoice.client_id,
+            )
+            .join(Invoice, Invoice.id == link.c.entity_id)
+            .where(*linked("invoice"))  # type: ignore[arg-type]
         ):
             n, s = line_stats.get(iid, (0, 0))
-            invoices[rid] = {"total": total, "tax": tax, "open": open_, "lines": n, "line_sum": int(s or 0),
-                             "client": client_remote.get(client_id)}
+            invoices[rid] = {
+                "total": total,
+                "tax": tax,
+                "open": open_,
+                "lines": n,
+                "line_sum": int(s or 0),
+                "client": client_remote.get(client_id),
+            }
             invoice_remote[iid] = rid
         payments = Counter(
             (invoice_remote[inv_id], paid_on.isoformat(), amount)
@@ -88,11 +110,20 @@ def store_snapshot(engine: Engine, connection: str) -> dict[str, Any]:
             "invoice": conn.execute(select(func.count()).select_from(Invoice)).scalar_one(),
             "payment": conn.execute(select(func.count()).select_from(Payment)).scalar_one(),
         }
-        link_counts = dict(conn.execute(
-            select(link.c.entity_kind, func.count()).where(link.c.connection == connection).group_by(link.c.entity_kind)
-        ).tuples())
-    return {"clients": clients, "invoices": invoices, "payments": payments,
-            "entity_counts": entity_counts, "link_counts": link_counts}
+        link_counts = dict(
+            conn.execute(
+                select(link.c.entity_kind, func.count())
+                .where(link.c.connection == connection)
+                .group_by(link.c.entity_kind)
+            ).tuples()
+        )
+    return {
+        "clients": clients,
+        "invoices": invoices,
+        "payments": payments,
+        "entity_counts": entity_counts,
+        "link_counts": link_counts,
+    }
 
 
 def assert_store_matches(engine: Engine, connection: str, state: dict[str, Any]) -> None:

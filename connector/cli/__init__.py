@@ -31,40 +31,61 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    db = sub.add_parser("db", help="database schema: upgrade or show the revision",
-                        description="Manage the canonical database schema (Alembic migrations).")
+    db = sub.add_parser(
+        "db",
+        help="database schema: upgrade or show the revision",
+        description="Manage the canonical database schema (Alembic migrations).",
+    )
     db_sub = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")
-    db_sub.add_parser("upgrade", help="migrate the database to the newest schema",
-                      description="Create or migrate the database at CONNECTOR_DATABASE_URL to the newest schema.")
-    db_sub.add_parser("current", help="print the database's schema revision and the code's",
-                      description="Print the schema revision of the database and the one the code needs.")
+    db_sub.add_parser(
+        "upgrade",
+        help="migrate the database to the newest schema",
+        description="Create or migrate the database at CONNECTOR_DATABASE_URL to the newest schema.",
+    )
+    db_sub.add_parser(
+        "current",
+        help="print the database's schema revision and the code's",
+        description="Print the schema revision of the database and the one the code needs.",
+    )
     db.set_defaults(func=commands.db)
 
-    cfg = sub.add_parser("config", help="check the settings and the connections file",
-                         description="Validate settings and the connections file; name the connection and key at fault.")
+    cfg = sub.add_parser(
+        "config",
+        help="check the settings and the connections file",
+        description="Validate settings and the connections file; name the connection and key at fault.",
+    )
     cfg_sub = cfg.add_subparsers(dest="config_command", required=True, metavar="ACTION")
     cfg_sub.add_parser("check", help="validate every connection, its credentials reference and its mapping")
     cfg.set_defaults(func=commands.config_check)
 
-    maps = sub.add_parser("mappings", help="check the mapping files",
-                          description="Load and validate every mapping file, with the user's overrides.")
+    maps = sub.add_parser(
+        "mappings",
+        help="check the mapping files",
+        description="Load and validate every mapping file, with the user's overrides.",
+    )
     maps_sub = maps.add_subparsers(dest="mappings_command", required=True, metavar="ACTION")
     maps_sub.add_parser("check", help="validate mappings/*.yaml and CONNECTOR_MAPPINGS_DIR overrides")
     maps.set_defaults(func=commands.mappings_check)
 
     sync = sub.add_parser(
-        "sync", help="pull one connection into the canonical database now",
+        "sync",
+        help="pull one connection into the canonical database now",
         description="Pull a connection's streams once: incremental windows from the stored cursors, "
         "or everything with --full (which also soft-deletes records the service no longer lists).",
     )
     sync.add_argument("--connection", required=True, help="connection name from the connections file")
-    sync.add_argument("--stream", action="append", metavar="S",
-                      help="only this stream (repeatable); `sweep` lists ids and soft-deletes what vanished")
+    sync.add_argument(
+        "--stream",
+        action="append",
+        metavar="S",
+        help="only this stream (repeatable); `sweep` lists ids and soft-deletes what vanished",
+    )
     sync.add_argument("--full", action="store_true", help="ignore cursors and read everything")
     sync.set_defaults(func=commands.sync)
 
     status = sub.add_parser(
-        "status", help="connections, cursors, last runs, counts and quarantine; non-zero when failing",
+        "status",
+        help="connections, cursors, last runs, counts and quarantine; non-zero when failing",
         description="Show each connection's streams (cursor, last run, counts) and the quarantine. "
         "Exits 1 when a connection's last run of any stream failed.",
     )
@@ -72,7 +93,8 @@ def build_parser() -> argparse.ArgumentParser:
     status.set_defaults(func=commands.status)
 
     sandbox = sub.add_parser(
-        "sandbox", help="serve the service sandboxes on 127.0.0.1 for development",
+        "sandbox",
+        help="serve the service sandboxes on 127.0.0.1 for development",
         description="Serve faithful simulators of the services on loopback, print each base URL and its "
         "credentials, and run until interrupted.",
     )
@@ -85,7 +107,8 @@ def build_parser() -> argparse.ArgumentParser:
     sandbox.set_defaults(func=commands.sandbox)
 
     demo = sub.add_parser(
-        "demo", help="sandboxes + a full sync into a fresh SQLite file, with a summary",
+        "demo",
+        help="sandboxes + a full sync into a fresh SQLite file, with a summary",
         description="Start the sandboxes with seeded data on loopback, sync them into a fresh SQLite "
         "database, act as a person in the web app, sync again, and print what moved.",
     )

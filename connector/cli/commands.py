@@ -70,7 +70,9 @@ def config_check(app: App, args: argparse.Namespace) -> int:
         get_provider_class(conn.provider)
         secret = resolve_secret(conn)
         if secret is None:
-            raise ConfigError(f"connection '{conn.name}'", "api_key_env", "no credentials: set api_key_env or api_key_file")
+            raise ConfigError(
+                f"connection '{conn.name}'", "api_key_env", "no credentials: set api_key_env or api_key_file"
+            )
         secrets.add(secret.get_secret_value())
         app.mapping(conn.provider)
         print(f"ok  {conn.name}: {conn.provider} at {conn.base_url}")
@@ -96,9 +98,11 @@ def sync(app: App, args: argparse.Namespace) -> int:
     report = app.sync(conn.name, streams=args.stream, full=args.full)
     for stream in report.streams:
         c = stream.counts
-        print(f"{conn.name}/{stream.stream}: {stream.status} pages={stream.pages} read={c.read} created={c.created} "
-              f"updated={c.updated} unchanged={c.unchanged} deleted={c.deleted} quarantined={c.quarantined} "
-              f"requests={stream.requests} {stream.seconds:.2f}s")
+        print(
+            f"{conn.name}/{stream.stream}: {stream.status} pages={stream.pages} read={c.read} created={c.created} "
+            f"updated={c.updated} unchanged={c.unchanged} deleted={c.deleted} quarantined={c.quarantined} "
+            f"requests={stream.requests} {stream.seconds:.2f}s"
+        )
     return EXIT_OK
 
 

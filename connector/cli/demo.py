@@ -26,16 +26,25 @@ def _counts(app: App) -> dict[str, int]:
     with app.engine.connect() as conn:
         return {
             name: conn.execute(select(func.count()).select_from(table)).scalar_one()
-            for name, table in (("clients", Client), ("invoices", Invoice), ("lines", InvoiceLine),
-                                ("payments", Payment), ("quarantine", Quarantine))
+            for name, table in (
+                ("clients", Client),
+                ("invoices", Invoice),
+                ("lines", InvoiceLine),
+                ("payments", Payment),
+                ("quarantine", Quarantine),
+            )
         }
 
 
 def _truth(control: httpx.Client) -> dict[str, Any]:
     state = control.get("/state").raise_for_status().json()
     total = sum(Decimal(str(i["totalintax"])) for i in state["invoices"])
-    return {"clients": len(state["clients"]), "invoices": len(state["invoices"]),
-            "payments": len(state["payments"]), "total": total}
+    return {
+        "clients": len(state["clients"]),
+        "invoices": len(state["invoices"]),
+        "payments": len(state["payments"]),
+        "total": total,
+    }
 
 
 def run_demo(database: str, *, clients: int, invoices: int) -> int:
@@ -46,9 +55,15 @@ def run_demo(database: str, *, clients: int, invoices: int) -> int:
     sandbox = start_sandbox("factuursturen", 0, clients, invoices, 42)
     try:
         os.environ[_KEY_ENV] = str(sandbox.credentials["api_key"])
-        conn = Connection(name="factuursturen_demo", provider="factuursturen", base_url=sandbox.base_url,
-                          username=str(sandbox.credentials["username"]), api_key_env=_KEY_ENV, sandbox=True,
-                          safety_lag_seconds=0)
+        conn = Connection(
+            name="factuursturen_demo",
+            provider="factuursturen",
+            base_url=sandbox.base_url,
+            username=str(sandbox.credentials["username"]),
+            api_key_env=_KEY_ENV,
+            sandbox=True,
+            safety_lag_seconds=0,
+        )
         app = App(Settings(database_url=f"sqlite:///{path}"), connections=[conn])
         upgrade(app.engine)
         control = httpx.Client(base_url=sandbox.control_url, timeout=60)
@@ -63,15 +78,22 @@ def run_demo(database: str, *, clients: int, invoices: int) -> int:
         open_old = next(i for i in invoice_list if Decimal(str(i["open"])) > 0)
         some_client = invoice_list[0]["clientnr"]
         control.post("/act/edit_client", json={"clientnr": some_client, "changes": {"email": "demo-edit@example.nl"}})
-        control.post("/act/create_invoice", json={"clientnr": some_client, "lines": [
-            {"amount": 2, "description": "Demo consultancy", "tax_rate": 21, "price": "95.50"}]})
+        control.post(
+            "/act/create_invoice",
+            json={
+                "clientnr": some_client,
+                "lines": [{"amount": 2, "description": "Demo consultancy", "tax_rate": 21, "price": "95.50"}],
+            },
+        )
         control.post("/act/register_payment", json={"invoice": open_old["id"], "amount": "10.00"})
         print(f"as a person: edited client {some_client}, sent a new invoice, paid 10.00 on {open_old['invoicenr']}")
 
         second = app.sync(conn.name)
         t = second.totals
-        print(f"incremental sync: {t.created} created, {t.updated} updated, {t.unchanged} unchanged, "
-              f"{second.requests} requests")
+        print(
+            f"incremental sync: {t.created} created, {t.updated} updated, {t.unchanged} unchanged, "
+            f"{second.requests} requests"
+        )
         third = app.sync(conn.name)
         print(f"no-change sync: {third.totals.created + third.totals.updated} written, {third.requests} requests")
         ok = _report(app, _truth(control)) and ok and third.totals.created + third.totals.updated == 0
@@ -84,11 +106,19 @@ def run_demo(database: str, *, clients: int, invoices: int) -> int:
 def _report(app: App, truth: dict[str, Any]) -> bool:
     counts = _counts(app)
     with app.engine.connect() as conn:
-        total_minor = conn.execute(select(func.coalesce(func.sum(Invoice.total_minor), 0))).scalar_one()  # type: ignore[arg-type]
+        total_minor = conn.execute(select(func.coalesce(func.sum(Invoice.total_minor), 0))).scalar_one()
     stored_total = Decimal(total_minor) / 100
-    print(f"  store:   {counts['clients']} clients, {counts['invoices']} invoices, {counts['lines']} lines, "
-          f"{counts['payments']} payments, total {stored_total:.2f} EUR, quarantine {counts['quarantine']}")
-    print(f"  sandbox: {truth['clients']} clients, {truth['invoices']} invoices, {truth['payments']} payments, "
-          f"total {truth['total']:.2f} EUR")
+    print(
+        f"  store:   {counts['clients']} clients, {counts['invoices']} invoices, {counts['lines']} lines, "
+        f"{counts['payments']} payments, total {stored_total:.2f} EUR, quarantine {counts['quarantine']}"
+    )
+    print(
+        f"  sandbox: {truth['clients']} clients, {truth['invoices']} invoices, {truth['payments']} payments, "
+        f"total {truth['total']:.2f} EUR"
+    )
     return (counts["clients"], counts["invoices"], counts["payments"], stored_total) == (
-        truth["clients"], truth["invoices"], truth["payments"], truth["total"])
+        truth["clients"],
+        truth["invoices"],
+        truth["payments"],
+        truth["total"],
+    )

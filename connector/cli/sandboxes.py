@@ -35,15 +35,21 @@ def start_sandbox(name: str, port: int, clients: int, invoices: int, seed: int) 
     return sandbox
 
 
-def serve_sandboxes(services: list[str] | None, port: int, as_json: bool, clients: int, invoices: int, seed: int) -> int:
+def serve_sandboxes(
+    services: list[str] | None, port: int, as_json: bool, clients: int, invoices: int, seed: int
+) -> int:
     """Start the chosen sandboxes (default: all), print where they are, serve until Ctrl-C."""
     names = services or list(SANDBOXES)
     running = []
     for offset, name in enumerate(names):
         sandbox = start_sandbox(name, port + offset if port else 0, clients, invoices, seed)
         running.append(sandbox)
-        info = {"service": name, "base_url": sandbox.base_url, "control_url": sandbox.control_url,
-                **sandbox.credentials}
+        info = {
+            "service": name,
+            "base_url": sandbox.base_url,
+            "control_url": sandbox.control_url,
+            **sandbox.credentials,
+        }
         if as_json:
             print(json.dumps(info), flush=True)
         else:

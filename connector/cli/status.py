@@ -21,7 +21,7 @@ def collect_status(app: App) -> list[dict[str, Any]]:
         configured = {c.name: c.provider for c in app.connections}
     except ConfigError:
         configured = {}
-    run, state, link, quarantine = (t.__table__ for t in (SyncRun, SyncState, Link, Quarantine))  # type: ignore[attr-defined]
+    run, state, link, quarantine = (SyncRun.__table__, SyncState.__table__, Link.__table__, Quarantine.__table__)  # type: ignore[attr-defined]
     result = []
     with engine.connect() as conn:
         names = set(configured) | set(conn.execute(select(run.c.connection).distinct()).scalars())
@@ -33,8 +33,10 @@ def collect_status(app: App) -> list[dict[str, Any]]:
                 .subquery()
             )
             runs = conn.execute(select(run).join(latest, run.c.id == latest.c.id)).mappings().all()
-            cursors = dict(conn.execute(select(state.c.stream, state.c.cursor).where(state.c.connection == name)).tuples())
-            counts = dict(
+            cursors: dict[str, Any] = dict(
+                conn.execute(select(state.c.stream, state.c.cursor).where(state.c.connection == name)).tuples()
+            )
+            counts: dict[str, int] = dict(
                 conn.execute(
                     select(link.c.entity_kind, func.count())
                     .where(link.c.connection == name, link.c.remote_deleted_at.is_(None))
@@ -59,14 +61,16 @@ def collect_status(app: App) -> list[dict[str, Any]]:
                 }
                 for r in sorted(runs, key=lambda r: r["stream"])
             ]
-            result.append({
-                "connection": name,
-                "provider": configured.get(name),
-                "failing": any(s["status"] in ("failed", "interrupted") for s in streams),
-                "streams": streams,
-                "records": counts,
-                "quarantine_open": open_quarantine,
-            })
+            result.append(
+                {
+                    "connection": name,
+                    "provider": configured.get(name),
+                    "failing": any(s["status"] in ("failed", "interrupted") for s in streams),
+                    "streams": streams,
+                    "records": counts,
+                    "quarantine_open": open_quarantine,
+                }
+            )
     return result
 
 
@@ -81,10 +85,14 @@ def print_status(app: App, *, as_json: bool) -> int:
         for item in data:
             flag = "FAILING" if item["failing"] else "ok"
             records = ", ".join(f"{k}={v}" for k, v in sorted(item["records"].items())) or "no records"
-            print(f"{item['connection']} ({item['provider'] or 'not configured'}): {flag}; {records}; "
-                  f"quarantine={item['quarantine_open']}")
+            print(
+                f"{item['connection']} ({item['provider'] or 'not configured'}): {flag}; {records}; "
+                f"quarantine={item['quarantine_open']}"
+            )
             for s in item["streams"]:
-                print(f"  {s['stream']:<14} {s['status']:<11} last={s['finished_at'] or '-'} read={s['records_read']} "
-                      f"created={s['created']} updated={s['updated']} requests={s['requests']} "
-                      f"cursor={s['high_water'] or '-'}" + (f"\n    error: {s['error']}" if s["error"] else ""))
+                print(
+                    f"  {s['stream']:<14} {s['status']:<11} last={s['finished_at'] or '-'} read={s['records_read']} "
+                    f"created={s['created']} updated={s['updated']} requests={s['requests']} "
+                    f"cursor={s['high_water'] or '-'}" + (f"\n    error: {s['error']}" if s["error"] else "")
+                )
     return 1 if any(item["failing"] for item in data) else 0

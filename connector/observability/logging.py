@@ -41,7 +41,9 @@ secrets = SecretRegistry()
 
 class _KeyValueFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
-        head = f"ts={self.formatTime(record, '%Y-%m-%dT%H:%M:%S')} level={record.levelname.lower()} logger={record.name}"
+        head = (
+            f"ts={self.formatTime(record, '%Y-%m-%dT%H:%M:%S')} level={record.levelname.lower()} logger={record.name}"
+        )
         text = f"{head} {record.getMessage()}"
         return text + (f"\n{record.exc_text}" if record.exc_text else "")
 

@@ -141,5 +141,5 @@ class Provider(ABC):
 
         raise Unsupported(f"{operation} {kind}", f"{self.id} has no write support yet")
 
-    def close(self) -> None:
+    def close(self) -> None:  # noqa: B027  (optional hook: providers without resources keep the default)
         """Release the HTTP client."""

@@ -147,9 +147,7 @@ def soft_delete(conn: Connection, kind: str, links: Sequence[tuple[int, int]], n
     if not links:
         return 0
     table = ENTITY_TABLES[kind]
-    conn.execute(
-        update(_link).where(_link.c.id.in_([lid for lid, _ in links])).values(remote_deleted_at=now)
-    )
+    conn.execute(update(_link).where(_link.c.id.in_([lid for lid, _ in links])).values(remote_deleted_at=now))
     conn.execute(
         update(table)
         .where(table.c.id.in_([eid for _, eid in links]), table.c.remote_deleted_at.is_(None))

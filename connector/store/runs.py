@@ -72,8 +72,12 @@ def load_cursor(conn: Connection | Engine, connection: str, stream: str) -> dict
 
 def save_cursor(conn: Connection, connection: str, stream: str, cursor: dict[str, Any], now: datetime) -> None:
     """Store the cursor; call it inside the transaction that stored the page it covers."""
-    upsert(conn, _state, {"connection": connection, "stream": stream, "cursor": cursor, "updated_at": now},
-           ("connection", "stream"))
+    upsert(
+        conn,
+        _state,
+        {"connection": connection, "stream": stream, "cursor": cursor, "updated_at": now},
+        ("connection", "stream"),
+    )
 
 
 def quarantine(conn: Connection, connection: str, stream: str, items: Sequence[QuarantineItem], now: datetime) -> int:
@@ -115,7 +119,11 @@ def resolve_quarantine(conn: Connection, connection: str, kind: str, remote_ids:
         q = _quarantine.c
         conn.execute(
             update(_quarantine)
-            .where(q.connection == connection, q.entity_kind == kind, q.resolved_at.is_(None),
-                   q.remote_id.in_(list(remote_ids)))
+            .where(
+                q.connection == connection,
+                q.entity_kind == kind,
+                q.resolved_at.is_(None),
+                q.remote_id.in_(list(remote_ids)),
+            )
             .values(resolved_at=now)
         )

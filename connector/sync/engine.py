@@ -86,7 +86,11 @@ class SyncEngine:
         wanted = list(streams) if streams else [n for n, s in specs.items() if s.default]
         report = ConnectionReport(connection)
         if [n for n in wanted if n != SWEEP_STREAM]:
-            bound: InboundMapper = mapping.bind(provider.reference_data(set(mapping.references_needed)))
+            try:
+                bound: InboundMapper = mapping.bind(provider.reference_data(set(mapping.references_needed)))
+            except Exception as exc:
+                self._record_failure(connection, wanted, exc)
+                raise
         for name in wanted:
             if name == SWEEP_STREAM:
                 report.streams.append(self.sweep(connection, provider))
@@ -94,10 +98,30 @@ class SyncEngine:
             spec = specs[name]
             sweep_kinds = () if spec.refresh else spec.kinds
             report.streams.append(
-                run_stream(self.engine, provider, bound, connection, spec, full=full, clock=self.clock,
-                           options=options or PullOptions(), sweep_kinds=sweep_kinds)
+                run_stream(
+                    self.engine,
+                    provider,
+                    bound,
+                    connection,
+                    spec,
+                    full=full,
+                    clock=self.clock,
+                    options=options or PullOptions(),
+                    sweep_kinds=sweep_kinds,
+                )
             )
         return report
+
+    def _record_failure(self, connection: str, streams: Sequence[str], exc: Exception) -> None:
+        """Leave a failed run row per stream when the connection failed before any stream started."""
+        now = self.clock.now()
+        for name in streams:
+            run_id = runs.start_run(self.engine, connection, name, "connect", now)
+            runs.finish_run(
+                self.engine,
+                run_id,
+                {"status": "failed", "finished_at": now, "error": f"{type(exc).__name__}: {exc}"[:2000]},
+            )
 
     def sweep(self, connection: str, provider: Provider) -> StreamReport:
         """List every id at the service (cheaply, where it allows) and soft-delete what vanished."""
@@ -124,9 +148,17 @@ class SyncEngine:
         finally:
             report.requests = provider.requests_made - before
             report.seconds = self.clock.monotonic() - started
-            runs.finish_run(self.engine, run_id, {
-                "status": report.status, "finished_at": self.clock.now(), "records_read": report.counts.read,
-                "deleted": report.counts.deleted, "requests": report.requests, "error": report.error,
-                "duration_seconds": round(report.seconds, 3),
-            })
+            runs.finish_run(
+                self.engine,
+                run_id,
+                {
+                    "status": report.status,
+                    "finished_at": self.clock.now(),
+                    "records_read": report.counts.read,
+                    "deleted": report.counts.deleted,
+                    "requests": report.requests,
+                    "error": report.error,
+                    "duration_seconds": round(report.seconds, 3),
+                },
+            )
         return report

@@ -152,7 +152,10 @@ def _resolve_references(
                 changes.remove(change)
                 missing.append(
                     runs.QuarantineItem(
-                        kind, change.raw.remote_id, change.text, change.payload_hash,
+                        kind,
+                        change.raw.remote_id,
+                        change.text,
+                        change.payload_hash,
                         f"payment.invoice_remote_id: invoice {ref} is not stored (quarantined or unknown)",
                     )
                 )
@@ -205,9 +208,7 @@ def _entity_id(change: _Change) -> int:
     return change.link.entity_id
 
 
-def soft_delete_remote(
-    conn: Connection, connection: str, kind: str, remote_ids: Iterable[str], now: datetime
-) -> int:
+def soft_delete_remote(conn: Connection, connection: str, kind: str, remote_ids: Iterable[str], now: datetime) -> int:
     """Soft-delete the canonical entities behind `remote_ids` (found gone at the service)."""
     known = links.existing_links(conn, connection, kind, sorted(set(remote_ids)))
     targets = [(k.link_id, k.entity_id) for k in known.values() if not k.deleted]

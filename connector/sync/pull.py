@@ -113,8 +113,12 @@ def run_stream(
                 if page.checkpoint is not None:
                     checkpoint = dict(page.checkpoint)
                     memo = checkpoint.pop("memo", memo)
-                    state = {**state, "memo": memo, "progress": checkpoint or None,
-                             "window": [_iso(window.since), _iso(window.until)] if window else None}
+                    state = {
+                        **state,
+                        "memo": memo,
+                        "progress": checkpoint or None,
+                        "window": [_iso(window.since), _iso(window.until)] if window else None,
+                    }
                     runs.save_cursor(conn, connection, spec.name, state, now)
             report.counts.add(counts)
             report.pages += 1
@@ -124,8 +128,12 @@ def run_stream(
         with engine.begin() as conn:
             if sweep_kinds and report.complete_listing:
                 report.counts.deleted += _sweep_unseen(conn, connection, sweep_kinds, report.seen, clock.now())
-            final = {"memo": memo, "progress": None, "window": None,
-                     "high_water": _iso(window.until) if window else state.get("high_water")}
+            final = {
+                "memo": memo,
+                "progress": None,
+                "window": None,
+                "high_water": _iso(window.until) if window else state.get("high_water"),
+            }
             runs.save_cursor(conn, connection, spec.name, final, clock.now())
         report.status = "ok"
     except ConnectorError as exc:
@@ -142,9 +150,19 @@ def run_stream(
         log.info(
             "stream run connection=%s stream=%s mode=%s status=%s pages=%d read=%d created=%d updated=%d "
             "unchanged=%d deleted=%d quarantined=%d requests=%d seconds=%.2f",
-            connection, spec.name, mode, report.status, report.pages, report.counts.read, report.counts.created,
-            report.counts.updated, report.counts.unchanged, report.counts.deleted, report.counts.quarantined,
-            report.requests, report.seconds,
+            connection,
+            spec.name,
+            mode,
+            report.status,
+            report.pages,
+            report.counts.read,
+            report.counts.created,
+            report.counts.updated,
+            report.counts.unchanged,
+            report.counts.deleted,
+            report.counts.quarantined,
+            report.requests,
+            report.seconds,
         )
     return report
 
@@ -158,8 +176,9 @@ def _sweep_unseen(
         live = links.live_remote_ids(conn, connection, kind)
         listed = seen.get(kind, set())
         if live and not listed:
-            log.warning("sweep skipped connection=%s kind=%s reason=service listed none of %d", connection,
-                        kind, len(live))
+            log.warning(
+                "sweep skipped connection=%s kind=%s reason=service listed none of %d", connection, kind, len(live)
+            )
             continue
         gone = [pair for remote_id, pair in live.items() if remote_id not in listed]
         deleted += entities.soft_delete(conn, kind, gone, now)

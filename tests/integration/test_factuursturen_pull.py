@@ -12,8 +12,14 @@ from tests.truth import assert_store_matches
 
 def _seed(fs: FsSandbox, clients: int, invoices: int) -> None:
     today = date.fromisoformat(fs.post("/clock", {})["now"][:10])
-    fs.seed(seed=7, clients=clients, invoices=invoices, lines_per_invoice=3,
-            start_date=(today - timedelta(days=3 * 365)).isoformat(), end_date=(today - timedelta(days=1)).isoformat())
+    fs.seed(
+        seed=7,
+        clients=clients,
+        invoices=invoices,
+        lines_per_invoice=3,
+        start_date=(today - timedelta(days=3 * 365)).isoformat(),
+        end_date=(today - timedelta(days=1)).isoformat(),
+    )
 
 
 def _pages(n: int, size: int) -> int:
@@ -48,10 +54,17 @@ def test_incremental_sync_sees_every_change_with_few_requests(database_url: str,
     # Given a person working in the web app: 1% of clients edited, new invoices, payments on old
     # invoices (far outside the since window), one open invoice paid in full, one open invoice deleted.
     for client in truth["clients"][:10]:
-        fs.act("edit_client", clientnr=client["clientnr"], changes={"city": "Zwolle", "email": f"new{client['clientnr']}@ex.nl"})
+        fs.act(
+            "edit_client",
+            clientnr=client["clientnr"],
+            changes={"city": "Zwolle", "email": f"new{client['clientnr']}@ex.nl"},
+        )
     for _ in range(3):
-        fs.act("create_invoice", clientnr=truth["clients"][1]["clientnr"],
-               lines=[{"amount": 3, "description": "Werk", "tax_rate": 21, "price": "12.345"}])
+        fs.act(
+            "create_invoice",
+            clientnr=truth["clients"][1]["clientnr"],
+            lines=[{"amount": 3, "description": "Werk", "tax_rate": 21, "price": "12.345"}],
+        )
     open_old = [i for i in truth["invoices"] if float(i["open"]) > 0 and i["sent"] < truth["invoices"][100]["sent"]]
     for inv in open_old[:5]:
         fs.act("register_payment", invoice=inv["id"], amount="1.00")

@@ -35,17 +35,53 @@ MODULES = {_module_name(p): _imports(p) for p in sorted(ROOT.rglob("*.py"))}
 
 # layer prefix -> forbidden import prefixes
 RULES: dict[str, tuple[str, ...]] = {
-    "connector.providers": ("connector.store", "connector.mapping", "connector.sync", "connector.domain",
-                            "connector.app", "connector.cli", "sqlalchemy", "sqlmodel"),
-    "connector.sync": ("httpx", "connector.http", "connector.providers.factuursturen",
-                       "connector.providers.fastfaktura", "connector.providers.hydra",
-                       "connector.providers.facturalia", "connector.app", "connector.cli"),
-    "connector.mapping": ("connector.store", "connector.sync", "connector.providers", "connector.http", "httpx",
-                          "sqlalchemy", "sqlmodel", "connector.app"),
-    "connector.http": ("connector.store", "connector.mapping", "connector.sync", "connector.providers",
-                       "connector.domain", "connector.app", "sqlalchemy"),
-    "connector.store": ("connector.sync", "connector.providers", "connector.http", "connector.mapping", "httpx",
-                        "connector.app"),
+    "connector.providers": (
+        "connector.store",
+        "connector.mapping",
+        "connector.sync",
+        "connector.domain",
+        "connector.app",
+        "connector.cli",
+        "sqlalchemy",
+        "sqlmodel",
+    ),
+    "connector.sync": (
+        "httpx",
+        "connector.http",
+        "connector.providers.factuursturen",
+        "connector.providers.fastfaktura",
+        "connector.providers.hydra",
+        "connector.providers.facturalia",
+        "connector.app",
+        "connector.cli",
+    ),
+    "connector.mapping": (
+        "connector.store",
+        "connector.sync",
+        "connector.providers",
+        "connector.http",
+        "httpx",
+        "sqlalchemy",
+        "sqlmodel",
+        "connector.app",
+    ),
+    "connector.http": (
+        "connector.store",
+        "connector.mapping",
+        "connector.sync",
+        "connector.providers",
+        "connector.domain",
+        "connector.app",
+        "sqlalchemy",
+    ),
+    "connector.store": (
+        "connector.sync",
+        "connector.providers",
+        "connector.http",
+        "connector.mapping",
+        "httpx",
+        "connector.app",
+    ),
     "connector.domain": ("connector.",),
     "connector.errors": ("connector.",),
     "connector.clock": ("connector.",),
@@ -58,8 +94,10 @@ def _violations(layer: str, forbidden: tuple[str, ...]) -> list[str]:
     for module, imports in MODULES.items():
         if module == layer or module.startswith(layer + "."):
             for name in imports:
-                if any(name == f or name.startswith(f if f.endswith(".") else f + ".") or name == f.rstrip(".")
-                       for f in forbidden):
+                if any(
+                    name == f or name.startswith(f if f.endswith(".") else f + ".") or name == f.rstrip(".")
+                    for f in forbidden
+                ):
                     bad.append(f"{module} imports {name}")
     return bad
 
@@ -82,8 +120,14 @@ def test_sandbox_imports_nothing_from_the_connector() -> None:
 
 def test_rules_cover_real_modules() -> None:
     """Guard against a rule that silently matches nothing (a renamed package)."""
-    for layer in ("connector.providers", "connector.sync", "connector.mapping", "connector.http", "connector.store",
-                  "connector.sandbox"):
+    for layer in (
+        "connector.providers",
+        "connector.sync",
+        "connector.mapping",
+        "connector.http",
+        "connector.store",
+        "connector.sandbox",
+    ):
         assert any(m.startswith(layer) for m in MODULES), layer
 
 

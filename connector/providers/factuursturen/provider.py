@@ -15,7 +15,7 @@ from typing import Any, ClassVar
 from zoneinfo import ZoneInfo
 
 from connector.errors import NotFound, ProviderError
-from connector.http import HttpSession, StartCountPaginator
+from connector.http import HttpSession, Override, StartCountPaginator, forbidden_with_zero_remaining_is_rate_limit
 from connector.providers.base import Capabilities, Page, Provider, RawRecord, StreamSpec, Window
 from connector.providers.factuursturen.wire import derive_payments, expect_list, unwrap
 
@@ -42,6 +42,8 @@ class FactuurSturenProvider(Provider):
     default_rate_limit: ClassVar[int | None] = 250
     default_rate_window_seconds: ClassVar[float | None] = 3600.0
     default_headers: ClassVar[dict[str, str]] = {"Accept": "application/json"}
+    # A spent hourly budget is answered with 403 (not 429) and X-RateLimit-Remaining: 0.
+    status_overrides: ClassVar[dict[int, Override]] = {403: forbidden_with_zero_remaining_is_rate_limit}
 
     def __init__(self, session: HttpSession, *, page_size: int = 500, options: Mapping[str, Any] | None = None) -> None:
         """Args: session: the connection's HTTP session. page_size: `count` per list request."""
@@ -86,8 +88,10 @@ class FactuurSturenProvider(Provider):
         start = int((resume or {}).get("start", 0))
         if stream == "clients":
             for items, next_start in self._paged("clients", {}, start, "clientnr"):
-                yield Page([RawRecord("client", str(c.get("clientnr", "")), c, c.get("timestamp")) for c in items],
-                           {"start": next_start})
+                yield Page(
+                    [RawRecord("client", str(c.get("clientnr", "")), c, c.get("timestamp")) for c in items],
+                    {"start": next_start},
+                )
         elif stream == "invoices":
             for items, next_start in self._paged("invoices", self._window_params(window), start, "id"):
                 yield Page(self._invoice_records(items), {"start": next_start})
@@ -108,7 +112,9 @@ class FactuurSturenProvider(Provider):
 
     # -- internals ---------------------------------------------------------------------------------
 
-    def _paged(self, path: str, params: dict[str, Any], start: int, key: str) -> Iterator[tuple[list[dict[str, Any]], int]]:
+    def _paged(
+        self, path: str, params: dict[str, Any], start: int, key: str
+    ) -> Iterator[tuple[list[dict[str, Any]], int]]:
         """Page through a start/count list from offset `start`; yields (new items, offset to resume from)."""
         pager = StartCountPaginator(self.page_size, overlap=1, key_of=lambda item: item.get(key), start=start)
         request: dict[str, Any] = dict(params)

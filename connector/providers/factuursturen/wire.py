@@ -68,14 +68,19 @@ def derive_payments(invoice: dict[str, Any]) -> list[dict[str, Any]]:
     """
     invoice_id = str(invoice.get("id", ""))
     number = str(invoice.get("invoicenr_full") or invoice.get("invoicenr") or "")
-    events = [h for h in keyed_values(invoice.get("history")) if isinstance(h, dict) and h.get("amount") not in (None, "")]
+    events = [
+        h for h in keyed_values(invoice.get("history")) if isinstance(h, dict) and h.get("amount") not in (None, "")
+    ]
     payments = []
     seen_total = Decimal(0)
     for n, item in enumerate(events, start=1):
         amount = _amount(item.get("amount"))
         seen_total += amount or 0
-        payments.append(_payment(f"{invoice_id}:{n}", invoice_id, number, item.get("date", ""), item.get("time", ""),
-                                 item.get("amount")))
+        payments.append(
+            _payment(
+                f"{invoice_id}:{n}", invoice_id, number, item.get("date", ""), item.get("time", ""), item.get("amount")
+            )
+        )
     total, open_ = _amount(invoice.get("totalintax")), _amount(invoice.get("open"))
     if total is not None and open_ is not None:
         rest = total - open_ - seen_total
@@ -86,5 +91,13 @@ def derive_payments(invoice: dict[str, Any]) -> list[dict[str, Any]]:
 
 def _payment(pid: str, invoice_id: str, number: str, date: Any, time: Any, amount: Any) -> dict[str, Any]:
     text = f"{amount:.2f}" if isinstance(amount, Decimal) else str(amount)
-    return {"id": pid, "invoice_id": invoice_id, "invoicenr": number, "date": str(date or ""),
-            "time": str(time or ""), "amount": text, "method": "", "currency": "EUR"}
+    return {
+        "id": pid,
+        "invoice_id": invoice_id,
+        "invoicenr": number,
+        "date": str(date or ""),
+        "time": str(time or ""),
+        "amount": text,
+        "method": "",
+        "currency": "EUR",
+    }

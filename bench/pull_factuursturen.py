@@ -1,0 +1,132 @@
+"""Benchmark (not a test): pull N invoices (3 lines each) and N/10 clients from the FactuurSturen sandbox
+into a fresh SQLite file, rate limit off; then a no-change rerun. Prints records/s, requests, peak RSS.
+
+    python bench/pull_factuursturen.py                 # 10,000 and 100,000 invoices, each in its own process
+    python bench/pull_factuursturen.py --invoices 20000 --only
+
+The sandbox runs in a separate process so the numbers measure the connector, not the simulator.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+
+def _start_sandbox(invoices: int, clients: int) -> tuple[subprocess.Popen[str], dict[str, str]]:
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "connector.sandbox.factuursturen",
+            "--port",
+            "0",
+            "--clients",
+            str(clients),
+            "--invoices",
+            str(invoices),
+            "--seed",
+            "1",
+            "--no-rate-limit",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=REPO,
+    )
+    assert proc.stdout is not None
+    info = json.loads(proc.stdout.readline())
+    return proc, info
+
+
+def child(invoices: int) -> dict[str, float]:
+    """One measured run in this process: full sync, then a no-change rerun."""
+    from connector.app import App
+    from connector.settings import Connection, Settings
+    from connector.store.db import upgrade
+
+    clients = max(invoices // 10, 1)
+    proc, info = _start_sandbox(invoices, clients)
+    try:
+        os.environ["BENCH_FS_KEY"] = info["api_key"]
+        conn = Connection(
+            name="bench",
+            provider="factuursturen",
+            base_url=info["base_url"],
+            username=info["username"],
+            api_key_env="BENCH_FS_KEY",
+            sandbox=True,
+            safety_lag_seconds=0,
+        )
+        with tempfile.TemporaryDirectory() as tmp:
+            app = App(Settings(database_url=f"sqlite:///{tmp}/bench.db"), connections=[conn])
+            upgrade(app.engine)
+            started = time.perf_counter()
+            first = app.sync("bench")
+            full_seconds = time.perf_counter() - started
+            started = time.perf_counter()
+            second = app.sync("bench")
+            rerun_seconds = time.perf_counter() - started
+    finally:
+        proc.terminate()
+        proc.wait()
+    rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return {
+        "invoices": invoices,
+        "clients": clients,
+        "full_seconds": full_seconds,
+        "invoices_per_second": invoices / full_seconds,
+        "records_written": first.totals.created,
+        "full_requests": first.requests,
+        "rerun_seconds": rerun_seconds,
+        "rerun_written": second.totals.created + second.totals.updated,
+        "rerun_requests": second.requests,
+        "peak_rss_mb": rss_mb,
+    }
+
+
+def main() -> None:
+    """Run the benchmark sizes in child processes and print one comparison."""
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--invoices", type=int, action="append", help="sizes to run (default 10000 and 100000)")
+    parser.add_argument("--only", action="store_true", help="run in this process and print JSON (internal)")
+    args = parser.parse_args()
+    if args.only:
+        print(json.dumps(child(args.invoices[0])))
+        return
+    results = []
+    for n in args.invoices or [10_000, 100_000]:
+        out = subprocess.run(
+            [sys.executable, __file__, "--only", "--invoices", str(n)],
+            capture_output=True,
+            text=True,
+            check=True,
+            cwd=REPO,
+        )
+        results.append(json.loads(out.stdout.strip().splitlines()[-1]))
+    for r in results:
+        print(
+            f"{r['invoices']:>7} invoices + {r['clients']:>6} clients: full {r['full_seconds']:.1f}s "
+            f"= {r['invoices_per_second']:,.0f} invoices/s ({r['full_requests']} requests, "
+            f"{r['records_written']:,} records); no-change rerun {r['rerun_seconds']:.1f}s "
+            f"({r['rerun_seconds'] / r['full_seconds']:.0%} of full, {r['rerun_requests']} requests, "
+            f"{r['rerun_written']} written); peak RSS {r['peak_rss_mb']:.0f} MB"
+        )
+    if len(results) >= 2:
+        small, large = results[0], results[-1]
+        print(
+            f"peak RSS ratio {large['invoices']}/{small['invoices']}: {large['peak_rss_mb'] / small['peak_rss_mb']:.2f}"
+        )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,62 @@
+"""The HTTP layer: paced, classified, retried and redacted access to the invoicing services."""
+
+from __future__ import annotations
+
+from connector.http.auth import ApiKeyHeader, BasicAuth, BearerToken, secrets_of
+from connector.http.classify import (
+    DEFAULT_STATUS_MAP,
+    EXCEPTION_MAP,
+    Classifier,
+    Override,
+    classify_exception,
+    describe,
+    forbidden_with_zero_remaining_is_rate_limit,
+    parse_http_date,
+    rejection_fields,
+    retry_after_seconds,
+)
+from connector.http.client import HttpSession, encode_json
+from connector.http.config import HttpConfig
+from connector.http.pacing import Pacer
+from connector.http.paging import (
+    NextLinkPaginator,
+    PageNumberPaginator,
+    Paginator,
+    StartCountPaginator,
+    link_header_next,
+)
+from connector.http.redact import MASK, RedactingFilter, excerpt, redact
+from connector.http.retry import RetryAfterOrJitteredBackoff, StopOnClock, retry_policy
+
+__all__ = [
+    "DEFAULT_STATUS_MAP",
+    "EXCEPTION_MAP",
+    "MASK",
+    "ApiKeyHeader",
+    "BasicAuth",
+    "BearerToken",
+    "Classifier",
+    "HttpConfig",
+    "HttpSession",
+    "NextLinkPaginator",
+    "Override",
+    "Pacer",
+    "PageNumberPaginator",
+    "Paginator",
+    "RedactingFilter",
+    "RetryAfterOrJitteredBackoff",
+    "StartCountPaginator",
+    "StopOnClock",
+    "classify_exception",
+    "describe",
+    "encode_json",
+    "excerpt",
+    "forbidden_with_zero_remaining_is_rate_limit",
+    "link_header_next",
+    "parse_http_date",
+    "redact",
+    "rejection_fields",
+    "retry_after_seconds",
+    "retry_policy",
+    "secrets_of",
+]

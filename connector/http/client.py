@@ -1,0 +1,275 @@
+"""`HttpSession`: one connection's paced, classified, retried and redacted HTTP client."""
+
+from __future__ import annotations
+
+import json as jsonlib
+import logging
+import ssl
+import threading
+import uuid
+from collections.abc import Callable, Mapping
+from datetime import datetime
+from decimal import Decimal
+from types import TracebackType
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+
+from connector.clock import Clock
+from connector.errors import ConfigError, ProtocolError, RateLimited, Timeout, Unavailable
+from connector.http.auth import secrets_of
+from connector.http.classify import Classifier, classify_exception, describe
+from connector.http.config import HttpConfig
+from connector.http.pacing import Pacer
+from connector.http.redact import excerpt, redact
+from connector.http.retry import retry_policy
+
+__all__ = ["HttpSession", "encode_json"]
+
+log = logging.getLogger("connector.http")
+
+OnResponse = Callable[[str, str, int, float], None]
+_UNSAFE = frozenset({"POST", "PATCH"})  # not idempotent: an unanswered one may still have happened
+
+
+def encode_json(value: Any) -> bytes:
+    """Encode a request body as JSON, writing `Decimal` values as exact JSON numbers (never via float).
+
+    Args:
+        value: JSON-able data; Decimals allowed anywhere.
+
+    Returns:
+        UTF-8 bytes.
+
+    Raises:
+        ValueError: a NaN or infinite Decimal.
+    """
+    marker = uuid.uuid4().hex
+    numbers: list[str] = []
+
+    def swap(obj: Any) -> Any:
+        if isinstance(obj, Decimal):
+            if not obj.is_finite():
+                raise ValueError(f"cannot send non-finite number {obj}")
+            numbers.append(format(obj, "f"))
+            return f"{marker}{len(numbers) - 1}{marker}"
+        if isinstance(obj, Mapping):
+            return {k: swap(v) for k, v in obj.items()}
+        if isinstance(obj, list | tuple):
+            return [swap(v) for v in obj]
+        return obj
+
+    text = jsonlib.dumps(swap(value), ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    for i, number in enumerate(numbers):
+        text = text.replace(f'"{marker}{i}{marker}"', number, 1)
+    return text.encode()
+
+
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"non-finite number {name}")
+
+
+class HttpSession:
+    """Sends a connection's requests: paces, sends, observes, classifies, retries, and never leaks a secret.
+
+    Args:
+        config: the connection's HTTP settings.
+        clock: time source (pacing, retries, metrics).
+        pacer: the connection's shared pacer; one is built from `config` when omitted.
+        classifier: the provider's status table; the default table when omitted.
+        transport: an httpx transport (tests); the real network when omitted.
+        on_response: ``(provider, method, status or 0, seconds)`` after every attempt, for metrics.
+    """
+
+    def __init__(
+        self,
+        config: HttpConfig,
+        *,
+        clock: Clock,
+        pacer: Pacer | None = None,
+        classifier: Classifier | None = None,
+        transport: httpx.BaseTransport | None = None,
+        on_response: OnResponse | None = None,
+    ) -> None:
+        """Build the underlying `httpx.Client` (no redirects followed: credentials stay on the service).
+
+        Raises:
+            ConfigError: the CA bundle named by ``config.verify`` cannot be loaded.
+        """
+        self.config = config
+        self.clock = clock
+        self.pacer = pacer or Pacer(clock, limit=config.rate_limit, window_seconds=config.rate_window_seconds,
+                                    reserve=config.rate_reserve, name=config.connection)
+        self.classifier = classifier or Classifier()
+        self.on_response = on_response
+        self.secrets = tuple(dict.fromkeys(s for s in (*config.secrets, *secrets_of(config.auth)) if s))
+        self.requests_made = 0
+        self._count_lock = threading.Lock()
+        verify: ssl.SSLContext | bool = config.verify if isinstance(config.verify, bool) else True
+        if isinstance(config.verify, str) and transport is None:
+            try:
+                verify = ssl.create_default_context(cafile=config.verify)
+            except (OSError, ssl.SSLError) as exc:
+                raise ConfigError(f"connection '{config.connection}'", "verify",
+                                  f"cannot load CA bundle {config.verify}: {exc.strerror or exc}") from None
+        base = urlsplit(config.base_url)
+        self._origin = (base.scheme.lower(), base.netloc.lower())
+        self._client = httpx.Client(
+            base_url=config.base_url, auth=config.auth, headers=dict(config.headers),
+            timeout=config.timeout_seconds, verify=verify, transport=transport, follow_redirects=False,
+        )
+
+    # -- public -------------------------------------------------------------------------------------
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        json: Any = None,
+        data: Mapping[str, Any] | None = None,
+        content: bytes | str | None = None,
+        headers: Mapping[str, str] | None = None,
+        retry: bool = True,
+    ) -> httpx.Response:
+        """Send one request and return its successful response.
+
+        Args:
+            method: HTTP method.
+            path: path relative to the base URL, or an absolute URL on the same origin (a next link).
+            params: query parameters.
+            json: a JSON body (Decimals are sent as exact numbers).
+            data: a form body.
+            content: a raw body.
+            headers: extra headers for this request (never credentials: those come from the auth).
+            retry: retry Transient errors. Pass False for non-idempotent writes (POST): a timeout or a
+                dropped connection then raises Timeout/Unavailable at once, since the write may have happened.
+
+        Returns:
+            The response (2xx, body read).
+
+        Raises:
+            ProviderError: the typed, redacted error (a `Transient` one after the retries ran out).
+        """
+        method = method.upper()
+        self._check_origin(path)
+        body = encode_json(json) if json is not None else content
+        extra = dict(headers or {})
+        if json is not None:
+            extra.setdefault("Content-Type", "application/json")
+
+        def attempt() -> httpx.Response:
+            return self._send(method, path, retry, params=params, data=data, content=body, headers=extra)
+
+        if not retry or self.config.max_attempts <= 1:
+            return attempt()
+        return retry_policy(self.config, self.clock)(attempt)
+
+    def get_json(self, path: str, *, params: Mapping[str, Any] | None = None) -> Any:
+        """GET a path and decode its JSON body (numbers with a fraction become `Decimal`, never float).
+
+        Args:
+            path: path relative to the base URL (or a same-origin absolute URL).
+            params: query parameters.
+
+        Returns:
+            The decoded body.
+
+        Raises:
+            ProtocolError: the body is not JSON (HTML, XML, truncated, empty).
+            ProviderError: anything `request` raises.
+        """
+        return self.decode_json(self.request("GET", path, params=params))
+
+    def decode_json(self, response: httpx.Response) -> Any:
+        """Decode a response body as JSON with ``parse_float=Decimal``.
+
+        Args:
+            response: a received response.
+
+        Returns:
+            The decoded body.
+
+        Raises:
+            ProtocolError: not JSON, with a short redacted excerpt of what came instead.
+        """
+        try:
+            return jsonlib.loads(response.content, parse_float=Decimal, parse_constant=_refuse_constant)
+        except (ValueError, RecursionError) as exc:
+            reason = redact(str(exc), self.secrets)[:80] if response.content else "empty body"
+            where = describe(response, body=False)
+            shown = excerpt(response.text, self.secrets) or "(nothing)"
+            raise ProtocolError(f"{where}: expected JSON ({reason}); got: {shown}",
+                                provider=self.config.provider, connection=self.config.connection) from None
+
+    def server_now(self) -> datetime | None:
+        """Return the service's clock (last Date header plus time elapsed since); None before any answer."""
+        return self.pacer.server_now()
+
+    def close(self) -> None:
+        """Close the connection pool."""
+        self._client.close()
+
+    def __enter__(self) -> HttpSession:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+    # -- internals ----------------------------------------------------------------------------------
+
+    def _check_origin(self, path: str) -> None:
+        """Refuse an absolute URL off the service's origin: the auth would go with it."""
+        target = urlsplit(path)
+        if target.scheme and (target.scheme.lower(), target.netloc.lower()) != self._origin:
+            raise ProtocolError(redact(f"refusing to send credentials to {target.scheme}://{target.netloc}",
+                                       self.secrets),
+                                provider=self.config.provider, connection=self.config.connection)
+
+    def _send(self, method: str, path: str, retry: bool, **kwargs: Any) -> httpx.Response:
+        """One attempt: pace, send, observe, classify."""
+        names = {"provider": self.config.provider, "connection": self.config.connection}
+        try:
+            request = self._client.build_request(method, path, **kwargs)
+        except httpx.InvalidURL as exc:
+            raise ProtocolError(redact(f"{method} {urlsplit(path).path}: invalid URL: {exc}", self.secrets),
+                                **names) from None
+        self.pacer.acquire()
+        started = self.clock.monotonic()
+        with self._count_lock:
+            self.requests_made += 1
+        try:
+            response = self._client.send(request)
+            self.pacer.observe(response)
+        except httpx.RequestError as exc:  # transport failures, and a body that cannot be decoded
+            self._report(request, 0, started)
+            error = classify_exception(exc, request, secrets=self.secrets, **names)
+            if not retry and method in _UNSAFE and isinstance(error, Timeout | Unavailable):
+                error.detail += " (not retried: the write may or may not have happened)"
+                error.args = (f"{error.args[0]} (not retried: the write may or may not have happened)",)
+            raise error from None
+        finally:
+            self.pacer.release()
+        self._report(request, response.status_code, started)
+        problem = self.classifier.classify(response, secrets=self.secrets, now=self.clock.now(), **names)
+        if problem is not None:
+            if isinstance(problem, RateLimited) and problem.retry_after:
+                self.pacer.hold(problem.retry_after)
+            raise problem
+        return response
+
+    def _report(self, request: httpx.Request, status: int, started: float) -> None:
+        seconds = self.clock.monotonic() - started
+        if log.isEnabledFor(logging.DEBUG):
+            line = f"{self.config.connection} {request.method} {request.url.path} -> {status or 'no answer'}"
+            log.debug("%s in %.3fs", redact(line, self.secrets), seconds)
+        if self.on_response is not None:
+            try:
+                self.on_response(self.config.provider, request.method, status, seconds)
+            except Exception:  # a broken metrics hook must not fail the sync
+                log.warning("on_response hook failed", exc_info=True)
+

@@ -1,0 +1,74 @@
+"""Bad input: unreadable records go to quarantine, bad credentials and garbage answers fail clearly."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from connector.errors import AuthFailed, ProtocolError
+from connector.store.tables import Client, Invoice, Quarantine
+from tests.support import FsSandbox, make_app, run_cli
+
+
+def _count(engine, table) -> int:  # type: ignore[no-untyped-def]
+    with engine.connect() as conn:
+        return int(conn.execute(select(func.count()).select_from(table)).scalar_one())
+
+
+@pytest.mark.parametrize(("field", "value"), [("totalintax", "12,3a"), ("sent", "2024-13-45")])
+def test_unreadable_record_is_quarantined_and_the_page_goes_on(
+    database_url: str, fs: FsSandbox, field: str, value: str
+) -> None:
+    fs.seed(seed=5, clients=20, invoices=120)
+    victim = fs.state()["invoices"][10]["id"]
+    fs.act("corrupt_invoice", invoice=victim, field=field, value=value)
+    app = make_app(database_url, fs.connection())
+
+    report = app.sync("fs")
+
+    assert report.totals.quarantined >= 1
+    with app.engine.connect() as conn:
+        rows = conn.execute(select(Quarantine.remote_id, Quarantine.error, Quarantine.entity_kind)).all()
+    assert ("invoice" in {r.entity_kind for r in rows}) and victim in {r.remote_id for r in rows}
+    error = next(r.error for r in rows if r.remote_id == victim)
+    assert value in error and "invoice." in error
+    assert _count(app.engine, Invoice) == 119  # every other invoice of the page was stored
+
+    # A second run does not add the same quarantine row again.
+    app.sync("fs")
+    assert _count(app.engine, Quarantine) == len(rows)
+
+
+def test_wrong_credentials_fail_clearly_and_write_nothing(sqlite_url: str, fs: FsSandbox, tmp_path: Path) -> None:
+    fs.seed(seed=5, clients=5, invoices=10)
+    app = make_app(sqlite_url, fs.connection())
+    os.environ["CONNECTOR_TEST_BAD_KEY"] = "not-the-key"
+    bad = fs.connection(api_key_env="CONNECTOR_TEST_BAD_KEY")
+    app = make_app(sqlite_url, bad)
+    with pytest.raises(AuthFailed) as caught:
+        app.sync("fs")
+    assert "fs" in str(caught.value) and "not-the-key" not in str(caught.value)
+    assert _count(app.engine, Client) == 0
+
+    conf = fs.connections_toml(tmp_path / "c.toml", api_key_env="CONNECTOR_TEST_BAD_KEY")
+    result = run_cli(
+        "sync",
+        "--connection",
+        "fs",
+        env={"CONNECTOR_DATABASE_URL": sqlite_url, "CONNECTOR_CONNECTIONS_FILE": str(conf)},
+    )
+    assert result.returncode == 1
+    assert "[fs]" in result.stderr and "not-the-key" not in result.stderr + result.stdout
+    assert _count(app.engine, Client) == 0
+
+
+@pytest.mark.parametrize("kind", ["html", "truncated_json"])
+def test_garbage_answers_are_typed_protocol_errors(sqlite_url: str, fs: FsSandbox, kind: str) -> None:
+    fs.seed(seed=5, clients=5, invoices=10)
+    app = make_app(sqlite_url, fs.connection())
+    fs.faults({"kind": kind, "times": 10, "path_prefix": "/api/v1/clients"})
+    with pytest.raises(ProtocolError):
+        app.sync("fs")

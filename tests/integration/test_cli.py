@@ -1,0 +1,89 @@
+"""The command line: help texts, exit codes, refusal of an unmigrated database, config errors."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.support import FsSandbox, run_cli
+
+COMMANDS = [
+    [],
+    ["db"],
+    ["db", "upgrade"],
+    ["config", "check"],
+    ["mappings", "check"],
+    ["sync"],
+    ["status"],
+    ["sandbox"],
+    ["demo"],
+]
+
+
+@pytest.mark.parametrize("command", COMMANDS, ids=lambda c: " ".join(c) or "connector")
+def test_every_command_has_help(command: list[str]) -> None:
+    result = run_cli(*command, "--help")
+    assert result.returncode == 0
+    assert "usage: connector" in result.stdout and len(result.stdout) > 200
+
+
+def test_unmigrated_database_is_refused_with_the_command_that_fixes_it(tmp_path: Path, fs: FsSandbox) -> None:
+    conf = fs.connections_toml(tmp_path / "c.toml")
+    env = {"CONNECTOR_DATABASE_URL": f"sqlite:///{tmp_path / 'fresh.db'}", "CONNECTOR_CONNECTIONS_FILE": str(conf)}
+    result = run_cli("sync", "--connection", "fs", env=env)
+    assert result.returncode == 3
+    assert "connector db upgrade" in result.stderr
+    assert run_cli("db", "upgrade", env=env).returncode == 0
+    assert run_cli("status", env=env).returncode == 0
+
+
+@pytest.mark.parametrize(
+    ("toml", "expected"),
+    [
+        ('[connections.a]\nprovider = "factuursturen"\nbase_url = "http://x"\n', ["connection 'a'", "plain http://"]),
+        (
+            '[connections.b]\nprovider = "factuursturen"\nbase_url = "https://x"\npage_size = 0\n',
+            ["connection 'b'", "page_size"],
+        ),
+        (
+            '[connections.c]\nprovider = "factuursturen"\nbase_url = "https://x"\nbogus = 1\n',
+            ["connection 'c'", "bogus"],
+        ),
+        ('[connections.d]\nprovider = "nope"\nbase_url = "https://x"\napi_key_env = "X"\n', ["nope", "factuursturen"]),
+        (
+            '[connections.e]\nprovider = "factuursturen"\nbase_url = "https://x"\nusername = "u"\n'
+            'api_key_env = "CONNECTOR_TEST_UNSET_VAR"\n',
+            ["connection 'e'", "api_key_env", "CONNECTOR_TEST_UNSET_VAR"],
+        ),
+        ("not toml [", ["not valid TOML"]),
+    ],
+    ids=["plain-http", "bad-page-size", "unknown-key", "unknown-provider", "missing-secret", "bad-toml"],
+)
+def test_config_check_names_the_connection_and_key(tmp_path: Path, toml: str, expected: list[str]) -> None:
+    conf = tmp_path / "c.toml"
+    conf.write_text(toml)
+    result = run_cli("config", "check", env={"CONNECTOR_CONNECTIONS_FILE": str(conf)})
+    assert result.returncode == 2
+    for text in expected:
+        assert text in result.stderr
+
+
+def test_config_check_accepts_the_example_shape(tmp_path: Path, fs: FsSandbox) -> None:
+    conf = fs.connections_toml(tmp_path / "c.toml")
+    result = run_cli("config", "check", env={"CONNECTOR_CONNECTIONS_FILE": str(conf)})
+    assert result.returncode == 0, result.stderr
+    assert "ok  fs" in result.stdout
+
+
+def test_status_exits_non_zero_when_a_connection_is_failing(tmp_path: Path, fs: FsSandbox) -> None:
+    import os
+
+    os.environ["CONNECTOR_TEST_BAD_KEY2"] = "wrong"
+    conf = fs.connections_toml(tmp_path / "c.toml", api_key_env="CONNECTOR_TEST_BAD_KEY2")
+    env = {"CONNECTOR_DATABASE_URL": f"sqlite:///{tmp_path / 's.db'}", "CONNECTOR_CONNECTIONS_FILE": str(conf)}
+    assert run_cli("db", "upgrade", env=env).returncode == 0
+    assert run_cli("sync", "--connection", "fs", env=env).returncode == 1
+    result = run_cli("status", env=env)
+    assert result.returncode == 1
+    assert "FAILING" in result.stdout

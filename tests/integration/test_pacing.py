@@ -1,0 +1,60 @@
+"""Pace: a sync that needs more requests than one rate window allows waits for the next window, never 403s."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+
+from tests.support import FsSandbox, make_app
+from tests.truth import assert_store_matches
+
+
+class SandboxClock:
+    """A fake clock whose sleep advances the sandbox's clock too, so windows roll without real waiting."""
+
+    def __init__(self, fs: FsSandbox) -> None:
+        self.fs = fs
+        self.offset = 0.0
+        self.slept = 0.0
+        self._base = datetime.now(UTC)
+        import time
+
+        self._mono = time.monotonic
+
+    def now(self) -> datetime:
+        return datetime.now(UTC) + timedelta(seconds=self.offset)
+
+    def monotonic(self) -> float:
+        return self._mono() + self.offset
+
+    def sleep(self, seconds: float) -> None:
+        if seconds > 0:
+            self.offset += seconds
+            self.slept += seconds
+            self.fs.post("/clock", {"advance_seconds": seconds})
+
+
+def test_sync_larger_than_one_window_waits_and_never_gets_403(sqlite_url: str, fs: FsSandbox) -> None:
+    today = date.fromisoformat(fs.post("/clock", {})["now"][:10])
+    fs.seed(
+        seed=11,
+        clients=200,
+        invoices=1200,
+        lines_per_invoice=2,
+        start_date=(today - timedelta(days=400)).isoformat(),
+        end_date=(today - timedelta(days=1)).isoformat(),
+    )
+    fs.post("/ratelimit", {"limit": 15, "window_seconds": 60})
+    clock = SandboxClock(fs)
+    app = make_app(sqlite_url, fs.connection(page_size=50, rate_limit=15, rate_window_seconds=60))
+    app.clock = clock
+    fs.clear_requests()
+
+    report = app.sync("fs")
+
+    statuses = [r["status"] for r in fs.requests()]
+    assert len(statuses) > 3 * 15, "the sync must need several windows"
+    assert 403 not in statuses
+    assert clock.slept >= 60  # it paused for the next window (on the sandbox's clock, not for real)
+    assert report.requests == len(statuses)
+    fs.post("/ratelimit", {"limit": None})
+    assert_store_matches(app.engine, "fs", fs.state())

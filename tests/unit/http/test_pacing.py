@@ -1,0 +1,184 @@
+"""The pacer: waits for the service's window boundary, keeps a reserve, honours Retry-After."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from datetime import UTC, datetime
+from email.utils import format_datetime
+
+import httpx
+import pytest
+
+from connector.http import Pacer
+from tests.unit.http.conftest import FakeClock
+
+
+def answer(
+    *,
+    date: datetime | None = None,
+    remaining: int | None = None,
+    limit: int | None = 250,
+    status: int = 200,
+    retry_after: str | None = None,
+) -> httpx.Response:
+    headers = {}
+    if date is not None:
+        headers["Date"] = format_datetime(date, usegmt=True)
+    if remaining is not None:
+        headers["X-RateLimit-Remaining"] = str(remaining)
+    if limit is not None:
+        headers["X-RateLimit-Limit"] = str(limit)
+    if retry_after is not None:
+        headers["Retry-After"] = retry_after
+    return httpx.Response(status, headers=headers, request=httpx.Request("GET", "https://x.test/a"))
+
+
+def send(pacer: Pacer, response: httpx.Response | None = None) -> float:
+    """One request as the session makes it: acquire, (observe the answer), release."""
+    waited = pacer.acquire()
+    if response is not None:
+        pacer.observe(response)
+    pacer.release()
+    return waited
+
+
+def test_no_limit_never_waits(clock: FakeClock) -> None:
+    pacer = Pacer(clock, limit=None, window_seconds=None)
+    for _ in range(1000):
+        assert pacer.acquire() == 0.0
+    assert clock.slept == []
+
+
+def test_counts_locally_from_the_configured_budget(clock: FakeClock) -> None:
+    # Given a 5-per-minute budget and a service that sends no headers at all
+    pacer = Pacer(clock, limit=5, window_seconds=60, margin_seconds=1.0)
+    # When six requests go
+    waits = [send(pacer) for _ in range(6)]
+    # Then the sixth waits until 09:01:00 + 1 s margin (the clock started at 09:00:10.5)
+    assert waits[:5] == [0.0] * 5
+    assert waits[5] == pytest.approx(50.5)
+    assert pacer.waited_seconds == pytest.approx(50.5)
+
+
+def test_waits_for_the_boundary_of_the_service_clock_not_the_local_one(clock: FakeClock) -> None:
+    # Given the service's Date says 09:59:55 while the local clock says 09:00:10.5
+    pacer = Pacer(clock, limit=250, window_seconds=3600, margin_seconds=1.0)
+    send(pacer, answer(date=datetime(2025, 1, 6, 9, 59, 55, tzinfo=UTC), remaining=0))
+    # When the next request wants to go
+    waited = send(pacer)
+    # Then it waits for 10:00:00 on the service's clock (+ margin), not for 10:00:00 local time
+    assert waited == pytest.approx(6.0)
+    assert pacer.server_now() == datetime(2025, 1, 6, 10, 0, 1, tzinfo=UTC)
+    assert pacer.remaining == 249  # a fresh budget of `limit`, minus the request just let through
+
+
+def test_reserve_is_kept_back(clock: FakeClock) -> None:
+    pacer = Pacer(clock, limit=250, window_seconds=3600, reserve=10)
+    send(pacer, answer(date=clock.now(), remaining=12))
+    assert send(pacer) == 0.0  # 12 -> 11
+    assert send(pacer) == 0.0  # 11 -> 10
+    assert send(pacer) > 0  # 10 <= reserve: wait for the next hour
+
+
+def test_header_lower_than_local_count_wins_within_a_window(clock: FakeClock) -> None:
+    # Another tool spends budget on the same account: the service's count is lower than ours.
+    pacer = Pacer(clock, limit=250, window_seconds=3600)
+    send(pacer, answer(date=clock.now(), remaining=100))
+    send(pacer, answer(date=clock.now(), remaining=40))
+    assert pacer.remaining == 40
+    # A stale answer with a higher count in the same window does not raise our count back.
+    pacer.observe(answer(date=clock.now(), remaining=90))
+    assert pacer.remaining == 40
+
+
+def test_concurrent_acquires_never_overspend(clock: FakeClock) -> None:
+    # Given 20 requests left in the window and 8 threads each wanting 5 requests
+    pacer = Pacer(clock, limit=250, window_seconds=3600)
+    send(pacer, answer(date=clock.now(), remaining=20))
+    sent_before_wait: list[int] = []
+    lock = threading.Lock()
+
+    def worker() -> None:
+        for _ in range(5):
+            waited = send(pacer)
+            if waited == 0.0 and clock.total_slept == 0:
+                with lock:
+                    sent_before_wait.append(1)
+
+    threads = [threading.Thread(target=worker) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    # Then exactly the 20 remaining requests went without waiting; the rest waited for the next hour
+    assert len(sent_before_wait) == 20
+    assert clock.total_slept > 0
+
+
+def test_retry_after_holds_every_request(clock: FakeClock) -> None:
+    pacer = Pacer(clock, limit=None, window_seconds=None)
+    pacer.observe(answer(status=429, retry_after="30", limit=None))
+    assert pacer.acquire() == pytest.approx(30.0)
+    assert pacer.acquire() == 0.0
+
+
+def test_retry_after_on_a_success_is_ignored(clock: FakeClock) -> None:
+    pacer = Pacer(clock, limit=None, window_seconds=None)
+    pacer.observe(answer(status=200, retry_after="30", limit=None))
+    assert pacer.acquire() == 0.0
+
+
+def test_hold_keeps_the_later_deadline(clock: FakeClock) -> None:
+    pacer = Pacer(clock, limit=None, window_seconds=None)
+    pacer.hold(50)
+    pacer.hold(10)
+    assert pacer.acquire() == pytest.approx(50.0)
+
+
+def test_unknown_window_waits_the_default_then_probes(clock: FakeClock) -> None:
+    pacer = Pacer(clock, limit=None, window_seconds=None, default_wait_seconds=60)
+    send(pacer, answer(remaining=0, limit=100))
+    assert pacer.acquire() == pytest.approx(60.0)  # then one probe goes
+    assert pacer.remaining is None
+
+
+def test_server_now_follows_the_date_header(clock: FakeClock) -> None:
+    pacer = Pacer(clock, limit=None, window_seconds=None)
+    assert pacer.server_now() is None
+    pacer.observe(answer(date=datetime(2030, 5, 1, 12, 0, 0, tzinfo=UTC)))
+    clock.advance(2.5)
+    assert pacer.server_now() == datetime(2030, 5, 1, 12, 0, 2, 500000, tzinfo=UTC)
+
+
+def test_header_limit_lowers_the_budget(clock: FakeClock) -> None:
+    pacer = Pacer(clock, limit=250, window_seconds=60)
+    send(pacer, answer(date=clock.now(), remaining=0, limit=3))
+    send(pacer)  # waits to the next minute, then assumes min(250, 3)
+    assert pacer.remaining == 2
+
+
+def test_waits_are_logged_at_info(clock: FakeClock, caplog: pytest.LogCaptureFixture) -> None:
+    pacer = Pacer(clock, limit=1, window_seconds=60, name="fs-main")
+    with caplog.at_level(logging.INFO, logger="connector.http"):
+        send(pacer)
+        send(pacer)
+    assert "pacing fs-main: waiting 50.5s" in caplog.text
+
+
+def test_requests_in_flight_at_a_boundary_are_not_spent_twice(clock: FakeClock) -> None:
+    # Given 2 requests per minute, one answered and one still in flight when the window turns
+    pacer = Pacer(clock, limit=2, window_seconds=60)
+    send(pacer)
+    pacer.acquire()  # in flight: the service may count it in the next window
+    # When the next window comes, only one more request may go until the straggler is answered
+    assert send(pacer) == pytest.approx(50.5)
+    assert pacer.remaining == 0
+    pacer.release()
+
+
+def test_a_forgotten_release_cannot_block_forever(clock: FakeClock) -> None:
+    pacer = Pacer(clock, limit=1, window_seconds=60, in_flight_seconds=90)
+    pacer.acquire()  # never released
+    assert send(pacer) > 0  # waits, but returns
+    assert clock.total_slept < 200

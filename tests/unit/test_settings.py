@@ -1,0 +1,67 @@
+"""Connections files as VALID/INVALID tables with the messages a user must see."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from connector.errors import ConfigError
+from connector.settings import load_connections, resolve_secret
+
+BASE = 'provider = "factuursturen"\nbase_url = "https://www.factuursturen.nl/api/v1"\nusername = "u"\n'
+
+VALID = [
+    ("minimal", f"[connections.a]\n{BASE}api_key_env = 'K'\n"),
+    (
+        "sandbox-http",
+        '[connections.a]\nprovider = "factuursturen"\nbase_url = "http://127.0.0.1:1/api/v1"\n'
+        'sandbox = true\napi_key_env = "K"\n',
+    ),
+    ("key-file", f"[connections.a]\n{BASE}api_key_file = 'KEYFILE'\n"),
+]
+INVALID = [
+    ("plain-http", '[connections.a]\nprovider = "x"\nbase_url = "http://h"\n', "plain http:// is refused"),
+    ("no-scheme", '[connections.a]\nprovider = "x"\nbase_url = "h"\n', "must start with https://"),
+    ("both-secrets", f"[connections.a]\n{BASE}api_key_env='K'\napi_key_file='f'\n", "give one, not both"),
+    ("unknown-key", f"[connections.a]\n{BASE}colour = 'red'\n", "colour"),
+    ("bad-type", f"[connections.a]\n{BASE}page_size = 'many'\n", "page_size"),
+    ("top-level", "[nonsense]\nx = 1\n", "unknown top-level key"),
+    ("not-a-table", "connections = 3\n", "must be a table"),
+]
+
+
+@pytest.mark.parametrize(("name", "text"), VALID, ids=[v[0] for v in VALID])
+def test_valid_connections(tmp_path: Path, name: str, text: str) -> None:
+    path = tmp_path / "c.toml"
+    (tmp_path / "KEYFILE").write_text("secret\n")
+    path.write_text(text.replace("KEYFILE", str(tmp_path / "KEYFILE")))
+    (conn,) = load_connections(path)
+    assert conn.name == "a"
+
+
+@pytest.mark.parametrize(("name", "text", "message"), INVALID, ids=[v[0] for v in INVALID])
+def test_invalid_connections_name_what_is_wrong(tmp_path: Path, name: str, text: str, message: str) -> None:
+    path = tmp_path / "c.toml"
+    path.write_text(text)
+    with pytest.raises(ConfigError) as caught:
+        load_connections(path)
+    assert message in str(caught.value)
+
+
+def test_missing_file_points_at_the_example(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match=r"connections\.example\.toml"):
+        load_connections(tmp_path / "absent.toml")
+
+
+def test_secrets_resolve_by_reference_only(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "c.toml"
+    path.write_text(f"[connections.a]\n{BASE}api_key_env = 'CONNECTOR_UNIT_KEY'\n")
+    (conn,) = load_connections(path)
+    monkeypatch.delenv("CONNECTOR_UNIT_KEY", raising=False)
+    with pytest.raises(ConfigError, match="connection 'a': api_key_env: environment variable CONNECTOR_UNIT_KEY"):
+        resolve_secret(conn)
+    monkeypatch.setenv("CONNECTOR_UNIT_KEY", "s3cret")
+    secret = resolve_secret(conn)
+    assert secret is not None and secret.get_secret_value() == "s3cret"
+    assert "s3cret" not in repr(secret) and "s3cret" not in repr(conn)
