@@ -1,0 +1,273 @@
+"""The compiled mapper: plans become closures at bind time, so a record costs a loop over tuples."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any, Literal, overload
+
+from connector.domain import CanonicalClient, CanonicalInvoice, CanonicalPayment, CanonicalRecord
+from connector.errors import MappingError, MappingSpecError
+from connector.mapping.plan import EntityPlan, FieldPlan, ItemsPlan, RecordPlan
+from connector.mapping.registry import Inbound, Outbound, References, Transform
+from connector.mapping.steps import EMPTY_TYPES, READ_ERRORS, Reader, getter, problem, put_path, reader, writer
+
+__all__ = ["BoundMapper", "Mapper"]
+
+
+class _Binder:
+    """Builds the transforms a mapping needs, once per (transform, params), against reference data."""
+
+    def __init__(self, entity: str, references: References) -> None:
+        self.entity, self.references = entity, references
+        self.cache: dict[tuple[str, str], tuple[Inbound, Outbound | None]] = {}
+
+    def pair(
+        self, transform: Transform | None, params: Mapping[str, Any], file: str, label: str
+    ) -> tuple[Inbound | None, Outbound | None]:
+        if transform is None:
+            return None, None
+        missing = sorted(transform.references - set(self.references))
+        if missing:
+            raise MappingSpecError(
+                file,
+                self.entity,
+                label,
+                f"transform {transform.name!r} needs reference list {missing[0]!r}, which was not given to bind()",
+            )
+        key = (transform.name, repr(sorted(params.items())))
+        if key not in self.cache:
+            try:
+                self.cache[key] = transform.build(params, self.references)
+            except (ValueError, TypeError, KeyError) as exc:
+                raise MappingSpecError(file, self.entity, label, f"cannot bind {transform.name!r}: {exc}") from None
+        return self.cache[key]
+
+
+def _record_in(
+    entity: str, plan: RecordPlan, binder: _Binder
+) -> Callable[[dict[str, Any], dict[str, Any]], dict[str, Any]]:
+    """Return fill(raw, kw) that adds the record's fields (and `extra`) to the constructor kwargs."""
+    readers = tuple((f.name, reader(f, binder.pair(f.transform, f.params, f.file, f.label)[0])) for f in plan.fields)
+    extras = tuple((f.name, reader(f, binder.pair(f.transform, f.params, f.file, f.label)[0])) for f in plan.extra)
+    unmapped, consumed = plan.include_unmapped, plan.consumed
+
+    def fill(raw: dict[str, Any], kw: dict[str, Any]) -> dict[str, Any]:
+        name = section = ""
+        try:
+            for name, read in readers:
+                kw[name] = read(raw)
+            if extras or unmapped:
+                section, extra = "extra.", {}
+                for name, read in extras:
+                    value = read(raw)
+                    if value is not None:
+                        extra[name] = value
+                if unmapped:
+                    for key, value in raw.items():
+                        if key not in consumed and key not in extra:
+                            extra[key] = value
+                kw["extra"] = extra
+        except READ_ERRORS as exc:
+            raise MappingError(entity, section + name, problem(exc)) from None
+        return kw
+
+    return fill
+
+
+def _items_in(entity: str, plan: ItemsPlan, binder: _Binder) -> Reader:
+    get = getter(plan.path)
+    inbound = binder.pair(plan.transform, plan.params, plan.file, plan.name)[0]
+    name, cls = plan.name, plan.record.cls
+    fill = _record_in(entity, plan.record, binder)
+
+    def read(raw: dict[str, Any]) -> list[Any]:
+        value = get(raw)
+        if not value and type(value) in EMPTY_TYPES:
+            return []
+        try:
+            items = inbound(value) if inbound is not None else value
+        except READ_ERRORS as exc:
+            raise MappingError(entity, name, problem(exc)) from None
+        if type(items) is not list:
+            raise MappingError(entity, name, f"expected a list, got {type(items).__name__}")
+        result = []
+        for position, item in enumerate(items, 1):
+            if type(item) is not dict:
+                raise MappingError(entity, f"{name}[{position}]", f"expected an object, got {type(item).__name__}")
+            try:
+                result.append(cls(**fill(item, {"position": position})))
+            except MappingError as exc:
+                raise MappingError(entity, f"{name}[{position}].{exc.field}", exc.problem) from None
+        return result
+
+    return read
+
+
+def _record_out(entity: str, plan: RecordPlan, binder: _Binder) -> Callable[[Any, dict[str, Any]], dict[str, Any]]:
+    def writers(
+        fields: tuple[FieldPlan, ...],
+    ) -> tuple[tuple[str, Callable[[Any], Any], tuple[str, ...]], ...]:
+        return tuple(
+            (f.name, writer(f, binder.pair(f.transform, f.params, f.file, f.label)[1]), f.target)
+            for f in fields
+            if f.target is not None
+        )
+
+    fields, extras = writers(plan.fields), writers(plan.extra)
+
+    def write_record(record: Any, out: dict[str, Any]) -> dict[str, Any]:
+        name = section = ""
+        try:
+            for name, write, target in fields:
+                put_path(out, target, write(getattr(record, name)))
+            section = "extra."
+            for name, write, target in extras:
+                if name in record.extra:
+                    put_path(out, target, write(record.extra[name]))
+        except READ_ERRORS as exc:
+            raise MappingError(entity, section + name, problem(exc)) from None
+        return out
+
+    return write_record
+
+
+class BoundMapper:
+    """A mapper bound to the service's reference data: maps records both ways, one at a time."""
+
+    def __init__(self, mapper: Mapper, references: References) -> None:
+        """Build every closure; see `Mapper.bind`."""
+        self.provider = mapper.provider
+        self._in: dict[str, Callable[[dict[str, Any]], Any]] = {}
+        self._out: dict[str, Callable[[Any], dict[str, Any]]] = {}
+        for entity, plan in mapper.plans.items():
+            binder = _Binder(entity, references)
+            self._in[entity] = self._inbound(plan, binder)
+            self._out[entity] = self._outbound(plan, binder)
+
+    @staticmethod
+    def _inbound(plan: EntityPlan, binder: _Binder) -> Callable[[dict[str, Any]], Any]:
+        entity, cls = plan.entity, plan.record.cls
+        fill = _record_in(entity, plan.record, binder)
+        items = (plan.items.name, _items_in(entity, plan.items, binder)) if plan.items else None
+
+        def inbound(raw: dict[str, Any]) -> Any:
+            if type(raw) is not dict:
+                raise MappingError(entity, "", f"expected an object, got {type(raw).__name__}")
+            kw = fill(raw, {})
+            if items is not None:
+                kw[items[0]] = items[1](raw)
+            return cls(**kw)
+
+        return inbound
+
+    @staticmethod
+    def _outbound(plan: EntityPlan, binder: _Binder) -> Callable[[Any], dict[str, Any]]:
+        entity, cls = plan.entity, plan.record.cls
+        write_record = _record_out(entity, plan.record, binder)
+        items = plan.items
+        write_line = _record_out(entity, items.record, binder) if items and items.target else None
+        items_out = binder.pair(items.transform, items.params, items.file, items.name)[1] if items else None
+
+        def outbound(record: Any) -> dict[str, Any]:
+            if type(record) is not cls:
+                raise MappingError(entity, "", f"expected a {cls.__name__}, got {type(record).__name__}")
+            out = write_record(record, {})
+            if write_line is not None and items is not None and items.target is not None:
+                lines = []
+                for line in getattr(record, items.name):
+                    try:
+                        lines.append(write_line(line, {}))
+                    except MappingError as exc:
+                        raise MappingError(entity, f"{items.name}[{line.position}].{exc.field}", exc.problem) from None
+                put_path(out, items.target, items_out(lines) if items_out is not None else lines)
+            return out
+
+        return outbound
+
+    @overload
+    def inbound(self, entity: Literal["client"], raw: dict[str, Any]) -> CanonicalClient: ...
+    @overload
+    def inbound(self, entity: Literal["invoice"], raw: dict[str, Any]) -> CanonicalInvoice: ...
+    @overload
+    def inbound(self, entity: Literal["payment"], raw: dict[str, Any]) -> CanonicalPayment: ...
+    @overload
+    def inbound(self, entity: str, raw: dict[str, Any]) -> CanonicalRecord: ...
+
+    def inbound(self, entity: str, raw: dict[str, Any]) -> CanonicalRecord:
+        """Map one raw wire record of `entity` to its canonical record.
+
+        Raises:
+            MappingError: the record cannot be read; names entity and field (``invoice.lines[2].quantity``).
+        """
+        try:
+            fn = self._in[entity]
+        except KeyError:
+            raise MappingError(
+                entity,
+                "",
+                f"the {self.provider} mapping has no {entity!r}; mapped: {', '.join(sorted(self._in))}",
+            ) from None
+        record: CanonicalRecord = fn(raw)
+        return record
+
+    def outbound(self, entity: str, record: CanonicalRecord) -> dict[str, Any]:
+        """Map a canonical record to the wire dict for the service (readonly fields left out).
+
+        Raises:
+            MappingError: a value the service cannot take (a country not in its list, an unknown status).
+        """
+        try:
+            fn = self._out[entity]
+        except KeyError:
+            raise MappingError(
+                entity,
+                "",
+                f"the {self.provider} mapping has no {entity!r}; mapped: {', '.join(sorted(self._out))}",
+            ) from None
+        return fn(record)
+
+
+class Mapper:
+    """A loaded, validated mapping of one provider; `bind` it to reference data to use it."""
+
+    def __init__(self, provider: str, files: tuple[str, ...], plans: Mapping[str, EntityPlan]) -> None:
+        """Args: provider: the provider id. files: the files it came from. plans: compiled entities."""
+        self.provider = provider
+        self.files = files
+        self.plans = dict(plans)
+        self.entities: set[str] = set(self.plans)
+        self.references_needed: set[str] = {
+            ref
+            for plan in self.plans.values()
+            for f in _all_fields(plan)
+            if f.transform
+            for ref in f.transform.references
+        }
+
+    def bind(self, references: Mapping[str, list[dict[str, Any]]]) -> BoundMapper:
+        """Bind to the service's reference lists (raw, as fetched), e.g. ``{"countrylist": [...]}``.
+
+        Raises:
+            MappingSpecError: a needed reference list is missing or cannot be used.
+        """
+        return BoundMapper(self, references)
+
+    def summary(self) -> str:
+        """One line per entity: how many fields, items and extras it maps."""
+        parts = []
+        for entity, plan in self.plans.items():
+            text = f"{entity} {len(plan.record.fields)} fields"
+            if plan.items:
+                text += f" + {plan.items.name} {len(plan.items.record.fields)} fields"
+            if plan.record.extra or plan.record.include_unmapped:
+                text += f", extra {len(plan.record.extra)}{' + unmapped' if plan.record.include_unmapped else ''}"
+            parts.append(text)
+        refs = f"; references: {', '.join(sorted(self.references_needed))}" if self.references_needed else ""
+        return f"{self.provider}: {'; '.join(parts)}{refs}"
+
+
+def _all_fields(plan: EntityPlan) -> list[FieldPlan]:
+    fields = [*plan.record.fields, *plan.record.extra]
+    if plan.items:
+        fields += [*plan.items.record.fields, *plan.items.record.extra]
+    return fields

@@ -1,0 +1,129 @@
+"""The transform registry: paired (inbound, outbound) conversions found by name, with helpful misses."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+__all__ = [
+    "REQUIRED",
+    "Inbound",
+    "Outbound",
+    "Param",
+    "References",
+    "Transform",
+    "UnknownName",
+    "get_transform",
+    "known_transforms",
+    "register",
+]
+
+Inbound = Callable[[Any], Any]
+"""Wire value -> canonical value; raises ValueError (naming the value) for a value it cannot read."""
+Outbound = Callable[[Any], Any]
+"""Canonical value -> wire value; raises ValueError for a value the service cannot take."""
+References = Mapping[str, list[dict[str, Any]]]
+"""Raw reference lists fetched from the service at bind time, by name (e.g. ``countrylist``)."""
+Builder = Callable[[Mapping[str, Any], References], tuple[Inbound, Outbound | None]]
+
+REQUIRED: Any = object()
+"""Marks a parameter without a default."""
+
+
+class UnknownName(ValueError):
+    """A name that is not in a registry; the message lists the known names."""
+
+    def __init__(self, kind: str, name: str, known: list[str]) -> None:
+        self.name = name
+        self.known = known
+        super().__init__(f"unknown {kind} {name!r}; known: {', '.join(known)}")
+
+
+@dataclass(frozen=True, slots=True)
+class Param:
+    """A transform parameter: a converter (raises ValueError on a bad value) and a default."""
+
+    convert: Callable[[Any], Any]
+    default: Any = REQUIRED
+
+
+@dataclass(frozen=True, slots=True)
+class Transform:
+    """A named pair of conversions and what the mapper needs to know about it at load time.
+
+    Attributes:
+        name: the registry name used in mapping files.
+        build: makes the (inbound, outbound) pair from converted params and bound reference data;
+            outbound is None for a one-way transform.
+        produces: the canonical types the inbound side returns (checked against the field's type).
+        params: accepted parameters.
+        arity: None for one `from` path; otherwise the exact number of paths (0 = any number >= 1).
+        references: names of reference lists the transform needs at bind time.
+        reversible: whether the transform has an outbound side (else the field must be readonly).
+        summary: one line for error messages and `connector mappings check`.
+    """
+
+    name: str
+    build: Builder
+    produces: tuple[type, ...]
+    params: Mapping[str, Param] = field(default_factory=dict)
+    arity: int | None = None
+    references: frozenset[str] = frozenset()
+    reversible: bool = True
+    summary: str = ""
+
+    def resolve_params(self, given: Mapping[str, Any]) -> dict[str, Any]:
+        """Check and convert parameters given in a mapping file, filling in defaults.
+
+        Raises:
+            ValueError: an unknown parameter (the message lists the allowed ones), a missing required
+                one, or a value its converter refuses.
+        """
+        unknown = sorted(set(given) - set(self.params))
+        if unknown:
+            allowed = ", ".join(sorted(self.params)) or "none"
+            raise ValueError(f"transform {self.name!r} has no parameter {unknown[0]!r}; allowed: {allowed}")
+        resolved: dict[str, Any] = {}
+        for name, param in self.params.items():
+            if name in given:
+                try:
+                    resolved[name] = param.convert(given[name])
+                except (ValueError, TypeError) as exc:
+                    raise ValueError(f"transform {self.name!r} parameter {name!r}: {exc}") from None
+            elif param.default is REQUIRED:
+                raise ValueError(f"transform {self.name!r} needs parameter {name!r}")
+            else:  # defaults go through the converter too (a time zone name becomes a ZoneInfo)
+                try:
+                    resolved[name] = param.convert(param.default)
+                except (ValueError, TypeError) as exc:
+                    raise ValueError(f"transform {self.name!r} parameter {name!r}: {exc}") from None
+        return resolved
+
+
+_REGISTRY: dict[str, Transform] = {}
+
+
+def register(transform: Transform) -> Transform:
+    """Add a transform to the registry (module import time); a second one of the same name is a bug."""
+    if transform.name in _REGISTRY:
+        raise RuntimeError(f"transform {transform.name!r} registered twice")
+    _REGISTRY[transform.name] = transform
+    return transform
+
+
+def get_transform(name: str) -> Transform:
+    """Return the transform registered under `name`.
+
+    Raises:
+        UnknownName: no such transform; the message lists every known name.
+    """
+    try:
+        return _REGISTRY[name]
+    except KeyError:
+        raise UnknownName("transform", name, known_transforms()) from None
+
+
+def known_transforms() -> list[str]:
+    """Return the registered transform names, sorted."""
+    return sorted(_REGISTRY)

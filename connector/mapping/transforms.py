@@ -1,0 +1,290 @@
+"""Scalar transforms (text, numbers, money, booleans, dates); importing this module fills the registry.
+
+Every inbound side receives a non-empty wire value (the mapper handles missing and empty values
+before calling it) and raises ValueError naming the value it cannot read. Floats are refused: wire
+JSON is decoded with ``parse_float=Decimal``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import UTC, date, datetime
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from connector.mapping.registry import (
+    Inbound,
+    Outbound,
+    Param,
+    References,
+    Transform,
+    get_transform,
+    known_transforms,
+    register,
+)
+from connector.mapping.values import decimal_text, to_decimal
+
+__all__ = ["get_transform", "known_transforms"]
+
+_ONE = Decimal(1)
+_ZERO_DATES = frozenset({"0000-00-00", "0000-00-00 00:00:00"})
+_TRUE = frozenset({"true", "1", "yes", "on"})
+_FALSE = frozenset({"false", "0", "no", "off"})
+
+
+def _identity(value: Any) -> Any:
+    return value
+
+
+def _text(value: Any) -> str | None:
+    if type(value) is str:
+        return value.strip() or None
+    if isinstance(value, (int, Decimal)) and not isinstance(value, bool):
+        return decimal_text(value)  # numeric ids such as clientnr 42
+    raise ValueError(f"expected text, got {type(value).__name__} {value!r}")
+
+
+def _string(params: Mapping[str, Any], refs: References) -> tuple[Inbound, Outbound]:
+    return _text, _identity
+
+
+def _empty_to_none(params: Mapping[str, Any], refs: References) -> tuple[Inbound, Outbound]:
+    return _text, lambda value: "" if value is None else value
+
+
+def _decimal(params: Mapping[str, Any], refs: References) -> tuple[Inbound, Outbound]:
+    return to_decimal, lambda value: None if value is None else decimal_text(value)
+
+
+def _price_decimal(params: Mapping[str, Any], refs: References) -> tuple[Inbound, Outbound]:
+    places = params["places"]
+    quantum = _ONE.scaleb(-places)
+
+    def inbound(value: Any) -> Decimal:
+        number = to_decimal(value)
+        rounded = number.quantize(
+            quantum, ROUND_HALF_UP
+        )  # more places is float noise from the service's encoder
+        return number if rounded == number else rounded
+
+    def outbound(value: Decimal | None) -> str | None:
+        if value is None:
+            return None
+        return decimal_text(value.quantize(quantum, rounding=ROUND_HALF_UP).normalize())
+
+    return inbound, outbound
+
+
+def _plain_amount(text: str, exponent: int) -> bool:
+    head, dot, tail = text.partition(".")
+    return (
+        len(tail) == exponent
+        and bool(dot)
+        and tail.isdigit()
+        and (head.isdigit() or (head[:1] == "-" and head[1:].isdigit()))
+    )
+
+
+def _minor(params: Mapping[str, Any], refs: References) -> tuple[Inbound, Outbound]:
+    exponent, allow_negative = params["exponent"], params["allow_negative"]
+    scale = 10**exponent
+
+    def inbound(value: Any) -> int:
+        kind = type(value)
+        if kind is int:
+            minor = value * scale
+        elif kind is str and _plain_amount(value, exponent):  # "62.92": the common case, no Decimal needed
+            minor = int(value.replace(".", ""))
+        else:
+            shifted = to_decimal(value).scaleb(exponent)
+            minor = int(shifted)
+            if minor != shifted:  # more decimals than the currency has: round half up
+                minor = int(shifted.quantize(_ONE, ROUND_HALF_UP))
+        if minor < 0 and not allow_negative:
+            raise ValueError(f"negative amount {value!r} is not accepted here")
+        return minor
+
+    def outbound(value: int | None) -> str | None:
+        if value is None:
+            return None
+        if type(value) is not int:
+            raise ValueError(f"minor units must be an int, got {value!r}")
+        return f"{Decimal(value).scaleb(-exponent):.{exponent}f}"
+
+    return inbound, outbound
+
+
+def _int_in(value: Any) -> int:
+    if type(value) is int:
+        return value
+    if type(value) is str and value.strip().lstrip("-").isdigit():
+        return int(value)
+    if type(value) is Decimal and value.is_finite() and value == value.to_integral_value():
+        return int(value)
+    raise ValueError(f"not a whole number: {value!r}")
+
+
+def _int_str(params: Mapping[str, Any], refs: References) -> tuple[Inbound, Outbound]:
+    return _int_in, lambda value: None if value is None else str(value)
+
+
+def _bool_in(value: Any) -> bool:
+    if type(value) is bool:
+        return value
+    text = str(value).strip().lower() if isinstance(value, (str, int, Decimal)) else None
+    if text in _TRUE:
+        return True
+    if text in _FALSE:
+        return False
+    raise ValueError(f"not a boolean: {value!r}")
+
+
+def _bool_str(params: Mapping[str, Any], refs: References) -> tuple[Inbound, Outbound]:
+    return _bool_in, lambda value: None if value is None else ("true" if value else "false")
+
+
+def _not_bool_str(params: Mapping[str, Any], refs: References) -> tuple[Inbound, Outbound]:
+    return (
+        lambda value: not _bool_in(value)
+    ), lambda value: None if value is None else ("false" if value else "true")
+
+
+def _date_in(value: Any) -> date | None:
+    if type(value) is date:
+        return value
+    if type(value) is str:
+        text = value.strip()
+        if text in _ZERO_DATES:  # MySQL's "no date"
+            return None
+        if len(text) > 10 and text[10] in " T":  # a date-time: keep its date part
+            text = text[:10]
+        if len(text) == 10 and text[4] == "-" and text[7] == "-":
+            try:
+                return date.fromisoformat(text)
+            except ValueError:
+                pass
+    raise ValueError(f"not a date (YYYY-MM-DD): {value!r}")
+
+
+def _date(params: Mapping[str, Any], refs: References) -> tuple[Inbound, Outbound]:
+    return _date_in, lambda value: None if value is None else value.isoformat()
+
+
+def _zone(value: Any) -> ZoneInfo:
+    try:
+        return ZoneInfo(str(value))
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"unknown time zone {value!r} (is the tz database installed?)") from None
+
+
+def _datetime_local(params: Mapping[str, Any], refs: References) -> tuple[Inbound, Outbound]:
+    zone: ZoneInfo = params["zone"]
+
+    def inbound(value: Any) -> datetime | None:
+        text = str(value).strip() if isinstance(value, (str, int)) and not isinstance(value, bool) else None
+        if text is not None and text.isdigit() and len(text) >= 9:  # Unix seconds
+            return datetime.fromtimestamp(int(text), UTC)
+        if text in _ZERO_DATES:
+            return None
+        try:
+            moment = datetime.fromisoformat(text) if text else None
+        except ValueError:
+            moment = None
+        if moment is None:
+            raise ValueError(f"not a date-time (YYYY-MM-DD HH:MM:SS): {value!r}")
+        if moment.tzinfo is None:  # the service's local wall clock; an ambiguous hour reads as the first
+            moment = moment.replace(tzinfo=zone)
+        return moment.astimezone(UTC)
+
+    def outbound(value: datetime | None) -> str | None:
+        return None if value is None else value.astimezone(zone).strftime("%Y-%m-%d %H:%M:%S")
+
+    return inbound, outbound
+
+
+def _flag_when(params: Mapping[str, Any], refs: References) -> tuple[Inbound, None]:
+    target = params["equals"]
+    try:
+        number: Decimal | None = Decimal(target)
+    except InvalidOperation:
+        number = None
+
+    def inbound(value: Any) -> bool | None:
+        if type(value) is str:
+            hit = value.strip() == target
+        elif isinstance(value, (int, Decimal)) and not isinstance(value, bool):
+            hit = number is not None and value == number
+        else:
+            hit = False
+        return True if hit else None
+
+    return inbound, None
+
+
+def _text_param(value: Any) -> str:
+    if isinstance(value, bool) or not isinstance(value, (str, int)):
+        raise ValueError(f"expected text or a whole number, got {value!r}")
+    return str(value)
+
+
+def _int_param(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 6:
+        raise ValueError(f"expected a whole number 0..6, got {value!r}")
+    return value
+
+
+def _bool_param(value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise ValueError(f"expected true or false, got {value!r}")
+    return value
+
+
+_MINOR_PARAMS = {"exponent": Param(_int_param, 2), "allow_negative": Param(_bool_param, True)}
+
+for _t in (
+    Transform("string", _string, (str,), summary="text, stripped; empty -> none; outbound as is"),
+    Transform(
+        "empty_to_none", _empty_to_none, (str,), summary="text, stripped; empty -> none; outbound none -> ''"
+    ),
+    Transform("decimal", _decimal, (Decimal,), summary="number -> Decimal; outbound plain text"),
+    Transform(
+        "price_decimal",
+        _price_decimal,
+        (Decimal,),
+        {"places": Param(_int_param, 3)},
+        summary="price -> Decimal with at most `places` decimals (3)",
+    ),
+    Transform(
+        "decimal_str_to_minor",
+        _minor,
+        (int,),
+        _MINOR_PARAMS,
+        summary="'62.92' -> 6292 minor units; outbound 6292 -> '62.92'",
+    ),
+    Transform("int_str", _int_str, (int,), summary="'30' -> 30; outbound '30'"),
+    Transform(
+        "bool_str", _bool_str, (bool,), summary="'true'/'false'/'1'/'0' -> bool; outbound 'true'/'false'"
+    ),
+    Transform("not_bool_str", _not_bool_str, (bool,), summary="negated bool_str (active -> archived)"),
+    Transform("date", _date, (date,), summary="'YYYY-MM-DD' -> date; outbound ISO date"),
+    Transform(
+        "datetime_local",
+        _datetime_local,
+        (datetime,),
+        {"zone": Param(_zone, "Europe/Amsterdam")},
+        summary="naive local date-time in `zone` (Europe/Amsterdam) -> aware UTC",
+    ),
+    Transform(
+        "flag_when",
+        _flag_when,
+        (bool,),
+        {"equals": Param(_text_param)},
+        reversible=False,
+        summary="true when the value equals `equals`, else none (for flags in extra)",
+    ),
+):
+    register(_t)
+
+# The structured and provider-flavoured transforms register themselves on import.
+from connector.mapping import composite as _composite  # noqa: E402,F401
