@@ -69,3 +69,5 @@ def configure_logging(level: str = "INFO", fmt: str = "kv") -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
+    for noisy in ("httpx", "httpcore", "alembic"):  # one line per request or migration step is noise at INFO
+        logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))

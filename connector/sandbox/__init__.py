@@ -1,0 +1,23 @@
+"""Service sandboxes: faithful simulators on real loopback sockets; they import nothing from the connector."""
+
+from __future__ import annotations
+
+from importlib import import_module
+from typing import Any
+
+__all__ = ["SERVICES", "start"]
+
+# service name -> "module:class"; each class takes port=, seed=, clients=, invoices= and has start()/stop().
+SERVICES = {"factuursturen": "connector.sandbox.factuursturen:FactuurSturenSandbox"}
+
+
+def start(name: str, **options: Any) -> Any:
+    """Build and start the named sandbox.
+
+    Raises:
+        KeyError: an unknown name (the message lists the known ones).
+    """
+    if name not in SERVICES:
+        raise KeyError(f"unknown sandbox {name!r}; known: {', '.join(sorted(SERVICES))}")
+    module, _, cls = SERVICES[name].partition(":")
+    return getattr(import_module(module), cls)(**options).start()

@@ -1,0 +1,186 @@
+"""`FactuurSturenSandbox`: the server, the request pipeline (rate limit, auth, faults, log) and the controls."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from datetime import date
+from typing import Any
+
+from connector.sandbox._control import Controls, FaultRule, RateLimiter, SandboxClock, apply_fault
+from connector.sandbox._server import Request, Response, Router, SandboxServer
+from connector.sandbox.factuursturen.control import ServiceControls
+from connector.sandbox.factuursturen.errors import FsError, error_response
+from connector.sandbox.factuursturen.routes import API_PREFIX, ApiRoutes, paging
+from connector.sandbox.factuursturen.state import FactuurSturenState
+
+__all__ = ["CONTROL_PREFIX", "FactuurSturenSandbox"]
+
+CONTROL_PREFIX = "/_sandbox"
+NOMINAL_LIMIT = 250
+
+
+class FactuurSturenSandbox:
+    """A FactuurSturen.nl API v1 simulator on 127.0.0.1 (see the package docstring for its fidelity)."""
+
+    def __init__(self, port: int = 0, username: str = "demo", api_key: str = "fs_test_key", seed: int = 42,
+                 clients: int = 0, invoices: int = 0, lines_per_invoice: int = 3, rate_limit: int | None = 250,
+                 rate_window_seconds: float = 3600, start_date: str | date | None = None,
+                 end_date: str | date | None = None) -> None:
+        """Build the sandbox (seeding now when `clients` or `invoices` is non-zero); `start` serves it.
+
+        Args:
+            port: TCP port on 127.0.0.1; 0 picks a free one.
+            username: the account's user name (HTTP Basic user).
+            api_key: the account's API key (HTTP Basic password).
+            seed: seed of the generated data.
+            clients: generated clients (0 with invoices > 0: one per ten invoices).
+            invoices: generated sent invoices.
+            lines_per_invoice: lines on each generated invoice.
+            rate_limit: requests per window and user name; None or 0 disables the limit.
+            rate_window_seconds: length of a fixed rate window (aligned to the sandbox clock).
+            start_date: first sent date of generated invoices (default: three years before end_date).
+            end_date: last sent date (default: yesterday on the sandbox clock).
+        """
+        self.username = username
+        self.api_key = api_key
+        self.clock = SandboxClock("Europe/Amsterdam")
+        self.state = FactuurSturenState(self.clock)
+        self.limiter = RateLimiter(rate_limit, rate_window_seconds, nominal=rate_limit or NOMINAL_LIMIT)
+        self.controls = Controls(self.clock, self.limiter)
+        self.api = ApiRoutes(self.state)
+        self.service_controls = ServiceControls(self.state, self.controls)
+        self.control_router = Router()
+        self.service_controls.register(self.control_router, CONTROL_PREFIX)
+        self._server = SandboxServer(self.dispatch, port)
+        if clients or invoices:
+            self.seed(seed=seed, clients=clients or None, invoices=invoices, lines_per_invoice=lines_per_invoice,
+                      start_date=str(start_date) if start_date else None, end_date=str(end_date) if end_date else None)
+
+    # -- public surface ------------------------------------------------------------------------------
+
+    def start(self) -> FactuurSturenSandbox:
+        """Serve in a background thread; returns self."""
+        self.controls.stopping.clear()
+        self._server.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop serving (interrupting injected waits)."""
+        self.controls.stopping.set()
+        self._server.stop()
+
+    def __enter__(self) -> FactuurSturenSandbox:
+        """Start on entering a ``with`` block."""
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        """Stop on leaving it."""
+        self.stop()
+
+    @property
+    def port(self) -> int:
+        """The bound port."""
+        return self._server.port
+
+    @property
+    def base_url(self) -> str:
+        """The API root, e.g. ``http://127.0.0.1:54321/api/v1``."""
+        return self._server.origin + API_PREFIX
+
+    @property
+    def control_url(self) -> str:
+        """The control surface root, e.g. ``http://127.0.0.1:54321/_sandbox``."""
+        return self._server.origin + CONTROL_PREFIX
+
+    @property
+    def credentials(self) -> dict[str, str]:
+        """``{"username": ..., "api_key": ...}``."""
+        return {"username": self.username, "api_key": self.api_key}
+
+    def seed(self, **values: Any) -> dict[str, int]:
+        """Replace all data deterministically (same keys as POST /_sandbox/seed); returns counts."""
+        return self.service_controls.seed(**{k: v for k, v in values.items() if v is not None})
+
+    def reset(self) -> None:
+        """Empty state, no faults, empty log, fresh rate counters, real time."""
+        self.service_controls.reset()
+
+    # -- pipeline ------------------------------------------------------------------------------------
+
+    def dispatch(self, request: Request) -> Response:
+        """Answer one request: control routes directly, API requests through the service pipeline."""
+        if request.raw_path.startswith(CONTROL_PREFIX):
+            handler, allowed = self.control_router.resolve(request)
+            if handler is None:
+                return Response(405 if allowed else 404, b'{"error":"no such control route"}')
+            return handler(request)
+        user, key = _basic(request.header("Authorization"))
+        decision = self.limiter.hit(user or "", self.clock.time())
+        remaining = decision.remaining
+        if not decision.allowed:
+            response = error_response(403, f"Rate limit exceeded: {decision.limit} requests per hour")
+        elif user != self.username or key != self.api_key:
+            response = error_response(401, "Unauthorized: invalid username or API key")
+            response.headers.append(("WWW-Authenticate", 'Basic realm="FactuurSturen.nl API"'))
+        else:
+            rule = self.controls.faults.take(request.method, request.raw_path, lambda r: self._applies(r, request))
+            if rule is not None and rule.kind == "page_shift":
+                self._shift(request)
+            if rule is not None and rule.kind == "storm":
+                remaining = 0
+            response = apply_fault(rule, lambda: self._perform(request), error_response, self.controls.sleep)
+        response.headers += [("X-RateLimit-Limit", str(decision.limit)), ("X-RateLimit-Remaining", str(remaining)),
+                             ("Date", self.clock.http_date())]
+        self.controls.log.append(request.method, request.raw_path, request.raw_query,
+                                 0 if response.drop else response.status, self.clock.time())
+        return response
+
+    def _perform(self, request: Request) -> Response:
+        try:
+            return self.api.handle(request)
+        except FsError as exc:
+            return exc.response()
+
+    @staticmethod
+    def _applies(rule: FaultRule, request: Request) -> bool:
+        """A page_shift only fires on a list request past its first page."""
+        if rule.kind != "page_shift":
+            return True
+        kind = request.raw_path[len(API_PREFIX):].strip("/")
+        return request.method == "GET" and kind in ("invoices", "clients") and (request.arg("start") or "0") != "0"
+
+    def _shift(self, request: Request) -> None:
+        """Delete the record just before this page, so everything after it moves one place forward."""
+        try:
+            start, _ = paging(request)
+        except FsError:
+            return
+        state = self.state
+        with state.lock:
+            if request.raw_path.rstrip("/").endswith("invoices"):
+                try:
+                    listing = state.invoice_listing(request.arg("filter") or None, request.arg("since"),
+                                                    request.arg("until"))
+                except FsError:
+                    return
+                if 0 < start <= len(listing):
+                    state.delete_invoice(listing[start - 1].id)
+                return
+            for client in reversed(state.client_page(0, start)):
+                try:
+                    state.delete_client(client.clientnr)
+                    return
+                except FsError:
+                    continue
+
+
+def _basic(header: str | None) -> tuple[str | None, str | None]:
+    """(user, password) from an HTTP Basic ``Authorization`` header, or (None, None)."""
+    if not header or header[:6].lower() != "basic ":
+        return None, None
+    try:
+        user, _, password = base64.b64decode(header[6:].strip(), validate=True).decode("utf-8").partition(":")
+    except (binascii.Error, UnicodeDecodeError):
+        return None, None
+    return user, password
