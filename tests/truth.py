@@ -115,7 +115,7 @@ def store_snapshot(engine: Engine, connection: str) -> dict[str, Any]:
                 select(link.c.entity_kind, func.count())
                 .where(link.c.connection == connection)
                 .group_by(link.c.entity_kind)
-            ).tuples()
+            ).all()
         )
     return {
         "clients": clients,

@@ -55,7 +55,13 @@ def build_parser() -> argparse.ArgumentParser:
         description="Validate settings and the connections file; name the connection and key at fault.",
     )
     cfg_sub = cfg.add_subparsers(dest="config_command", required=True, metavar="ACTION")
-    cfg_sub.add_parser("check", help="validate every connection, its credentials reference and its mapping")
+    cfg_sub.add_parser(
+        "check",
+        help="validate every connection, its credentials reference and its mapping",
+        description="Read CONNECTOR_CONNECTIONS_FILE, validate every connection (provider, URL, options), resolve "
+        "each credentials reference (api_key_env / api_key_file) and load its mapping. Exits 2 naming the "
+        "connection and key at fault.",
+    )
     cfg.set_defaults(func=commands.config_check)
 
     maps = sub.add_parser(
@@ -64,7 +70,13 @@ def build_parser() -> argparse.ArgumentParser:
         description="Load and validate every mapping file, with the user's overrides.",
     )
     maps_sub = maps.add_subparsers(dest="mappings_command", required=True, metavar="ACTION")
-    maps_sub.add_parser("check", help="validate mappings/*.yaml and CONNECTOR_MAPPINGS_DIR overrides")
+    maps_sub.add_parser(
+        "check",
+        help="validate mappings/*.yaml and CONNECTOR_MAPPINGS_DIR overrides",
+        description="Load every shipped mapping file and the user's overrides from CONNECTOR_MAPPINGS_DIR, "
+        "validate them against the canonical model, and print a summary per provider. Exits 2 naming the "
+        "file, entity and field at fault.",
+    )
     maps.set_defaults(func=commands.mappings_check)
 
     sync = sub.add_parser(

@@ -34,14 +34,14 @@ def collect_status(app: App) -> list[dict[str, Any]]:
             )
             runs = conn.execute(select(run).join(latest, run.c.id == latest.c.id)).mappings().all()
             cursors: dict[str, Any] = dict(
-                conn.execute(select(state.c.stream, state.c.cursor).where(state.c.connection == name)).tuples()
+                conn.execute(select(state.c.stream, state.c.cursor).where(state.c.connection == name)).all()
             )
             counts: dict[str, int] = dict(
                 conn.execute(
                     select(link.c.entity_kind, func.count())
                     .where(link.c.connection == name, link.c.remote_deleted_at.is_(None))
                     .group_by(link.c.entity_kind)
-                ).tuples()
+                ).all()
             )
             open_quarantine = conn.execute(
                 select(func.count()).where(quarantine.c.connection == name, quarantine.c.resolved_at.is_(None))

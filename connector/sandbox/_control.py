@@ -98,7 +98,7 @@ class SandboxClock:
         t = self.time()
         return {"now": datetime.fromtimestamp(t, self.zone).isoformat(timespec="seconds"), "epoch": t,
                 "zone": str(self.zone), "frozen": self._frozen_at is not None,
-                "offset_seconds": round(t - _time.time(), 3)}
+                "offset_seconds": round(t - _time.time(), 3) + 0.0}
 
 
 @dataclass

@@ -85,15 +85,16 @@ def quarantine(conn: Connection, connection: str, stream: str, items: Sequence[Q
     if not items:
         return 0
     q = _quarantine.c
-    seen = set(
-        conn.execute(
+    seen = {
+        tuple(row)
+        for row in conn.execute(
             select(q.entity_kind, q.remote_id, q.payload_hash).where(
                 q.connection == connection,
                 q.resolved_at.is_(None),
                 q.remote_id.in_([i.remote_id for i in items]),
             )
-        ).tuples()
-    )
+        )
+    }
     rows = [
         {
             "connection": connection,

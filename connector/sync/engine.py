@@ -39,6 +39,7 @@ class ConnectionReport:
 
     connection: str
     streams: list[StreamReport] = field(default_factory=list)
+    setup_requests: int = 0  # requests outside any stream (reference lists for the mapping)
 
     @property
     def totals(self) -> PageCounts:
@@ -51,7 +52,7 @@ class ConnectionReport:
     @property
     def requests(self) -> int:
         """HTTP requests made by every stream."""
-        return sum(r.requests for r in self.streams)
+        return self.setup_requests + sum(r.requests for r in self.streams)
 
 
 class SyncEngine:
@@ -86,11 +87,14 @@ class SyncEngine:
         wanted = list(streams) if streams else [n for n, s in specs.items() if s.default]
         report = ConnectionReport(connection)
         if [n for n in wanted if n != SWEEP_STREAM]:
+            before = provider.requests_made
             try:
                 bound: InboundMapper = mapping.bind(provider.reference_data(set(mapping.references_needed)))
             except Exception as exc:
                 self._record_failure(connection, wanted, exc)
                 raise
+            finally:
+                report.setup_requests = provider.requests_made - before
         for name in wanted:
             if name == SWEEP_STREAM:
                 report.streams.append(self.sweep(connection, provider))

@@ -40,13 +40,13 @@ Fidelity (PROVIDERS.md section 3 and decisions 18-28, followed to the letter)
       ``X-RateLimit-Limit``/``X-RateLimit-Remaining`` on every API answer (401/403/404/500 and faults
       too); over budget -> 403 plain text with Remaining 0. Disabled (``rate_limit=None``/0 or
       ``{"limit": null}``): never 403, and both headers show the nominal limit (the last one set, else 250).
-    * ``Date`` on every answer comes from the sandbox clock; ``sent``, history times and client
-      ``timestamp`` use it in Europe/Amsterdam.
+    * ``Date`` on every answer (control answers too) comes from the sandbox clock; ``sent``, history
+      times and client ``timestamp`` use it in Europe/Amsterdam.
 
 Decisions where the sources are silent
     * Numbers: invoice number = ``F`` + year of the sent date + sequence (4 digits, wider past 9999),
-      ``id`` = its digits. An own ``invoicenr`` (integer) is the sequence in the current year; a taken
-      one -> 400.
+      ``id`` = its digits. An own ``invoicenr`` (integer) is the sequence in the year of the sent date
+      (today); a taken one -> 400. Numbers of deleted invoices are not reused.
     * Money (Decimal throughout): linetotal = round_half_up(amount x price x (1 - discount_pct/100), 2);
       per rate sum_of = sum of its linetotals, sum = round_half_up(sum_of x rate/100, 2) (rate -1 = no
       tax, sum 0); tax = sum of sums; totalintax = sum of sum_of + tax. An invoice-level discount
@@ -77,6 +77,11 @@ Decisions where the sources are silent
       ``page_shift`` fires only on a list request (invoices or clients) with ``start > 0`` and deletes
       the record just before that page (for clients: the nearest one without documents).
     * ``/_sandbox/reset`` also puts the clock back to real time; the rate-limit configuration stays.
+    * Seeding is deterministic (see `seed` for the mix of paid, partly paid, over-paid, open, overdue
+      and uncollectible invoices) and serializes every record once, so even the first read of 100,000
+      invoices runs at cached speed; a record's JSON is rebuilt only after it changes.
+    * Unknown API paths -> 404, a known path with another method -> 405 with ``Allow``; both after the
+      rate limit and the credentials, like every API answer.
 
 Public API
     ``FactuurSturenSandbox(port=0, username="demo", api_key="fs_test_key", seed=42, clients=0,

@@ -112,9 +112,10 @@ class FactuurSturenSandbox:
         """Answer one request: control routes directly, API requests through the service pipeline."""
         if request.raw_path.startswith(CONTROL_PREFIX):
             handler, allowed = self.control_router.resolve(request)
-            if handler is None:
-                return Response(405 if allowed else 404, b'{"error":"no such control route"}')
-            return handler(request)
+            response = handler(request) if handler is not None else Response(
+                405 if allowed else 404, b'{"error":"no such control route"}')
+            response.headers.append(("Date", self.clock.http_date()))
+            return response
         user, key = _basic(request.header("Authorization"))
         decision = self.limiter.hit(user or "", self.clock.time())
         remaining = decision.remaining

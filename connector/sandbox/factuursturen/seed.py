@@ -2,10 +2,12 @@
 
 The same `SeedSpec` always yields byte-identical records (nothing reads the clock). Invoices are sent on
 ascending dates between `start_date` and `end_date`, one id sequence per year (F20250001, ...). Payment
-outcomes: about 55 % paid in full (some in 2-3 instalments), 10 % partly paid (1-3 payments), 3 % over-
-paid, 2 % of the old ones uncollectible, the rest open (overdue once past their due date); open invoices
-past due get reminders. Payments never fall after `end_date`. No invoice-level discounts are generated,
-so ``totalintax = sum(linetotal) + tax`` holds for every seeded invoice.
+outcomes: 3 % over-paid, 8 % partly paid (1-3 payments), 5 % of the older invoices (and 34 % of the
+recent ones) unpaid - a fifth of the old unpaid ones uncollectible - the rest paid in full, one in ten
+in two instalments. Each payment falls 1 to paymentperiod + 20 days after the previous event, and not
+after `end_date` (so the newest invoices are still open). Open invoices past due get reminders.
+No invoice-level discounts are generated, so ``totalintax = sum(linetotal) + tax`` holds for every
+seeded invoice.
 """
 
 from __future__ import annotations
@@ -164,18 +166,19 @@ def _clock_time(rnd: Callable[[], float]) -> str:
 def _payments(rnd: Callable[[], float], invoice: Invoice, sent: date, due: date, end: date) -> None:
     """Book this invoice's payment story (dates never after `end`), then reminders, history in date order."""
     total = invoice.totalintax
+    old = due + _DAYS[60] <= end
     r = rnd()
     amounts: list[Decimal] = []
-    if r < 0.55:
+    if r < 0.03:
+        amounts = [total, Decimal(100 + int(rnd() * 4900)).scaleb(-2)] if rnd() < 0.5 else [total, total]
+    elif r < 0.11:
+        amounts = [round2(total * Decimal(10 + int(rnd() * 16)) / 100) for _ in range(1 + int(rnd() * 3))]
+    elif r >= (0.16 if old else 0.45):
         if rnd() < 0.1:
             first = round2(total * Decimal(30 + int(rnd() * 31)) / 100)
             amounts = [first, total - first]
         else:
             amounts = [total]
-    elif r < 0.65:
-        amounts = [round2(total * Decimal(10 + int(rnd() * 16)) / 100) for _ in range(1 + int(rnd() * 3))]
-    elif r < 0.68:
-        amounts = [total, Decimal(100 + int(rnd() * 4900)).scaleb(-2)] if rnd() < 0.5 else [total, total]
     day = sent
     for amount in amounts:
         day += _DAYS[1 + int(rnd() * (invoice.paymentperiod + 20))]  # never before it was sent
@@ -186,7 +189,7 @@ def _payments(rnd: Callable[[], float], invoice: Invoice, sent: date, due: date,
     if invoice.open > 0 and reminder <= end:
         invoice.lastreminder = reminder.isoformat()
         invoice.history.append(HistoryItem(invoice.lastreminder, _clock_time(rnd), "Herinnering verstuurd"))
-        if not amounts and rnd() < 0.05 and due + _DAYS[120] <= end:
+        if not amounts and old and rnd() < 0.2 and due + _DAYS[120] <= end:
             invoice.uncollectible = (due + _DAYS[90]).isoformat()
             invoice.history.append(HistoryItem(invoice.uncollectible, _clock_time(rnd), "Factuur oninbaar verklaard"))
         invoice.history.sort(key=lambda h: (h.date, h.time))

@@ -176,8 +176,11 @@ class FactuurSturenState:
             explicit = fields.pop("priceintax", None)
             for name, value in fields.items():
                 setattr(product, name, value)
-            product.priceintax = explicit if explicit is not None else (
-                product.price * (100 + max(product.taxes, 0)) / 100).quantize(_MILLI, ROUND_HALF_UP).normalize()
+            if explicit is not None:
+                product.priceintax = explicit
+            elif product_id is None or "price" in fields or "taxes" in fields:
+                product.priceintax = (product.price * (100 + max(product.taxes, 0)) / 100).quantize(
+                    _MILLI, ROUND_HALF_UP).normalize()
             self._touch(product)
             return product
 
