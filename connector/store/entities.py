@@ -6,9 +6,10 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, delete, insert, update
+from sqlalchemy import Connection, bindparam, delete, update
 
 from connector.domain import CanonicalClient, CanonicalInvoice, CanonicalPayment
+from connector.store.sql import bulk_insert, insert_with_ids
 from connector.store.tables import Client, Invoice, InvoiceLine, Link, Payment
 
 __all__ = [
@@ -96,8 +97,7 @@ def insert_entities(conn: Connection, kind: str, rows: Sequence[dict[str, Any]],
     if not rows:
         return []
     table = ENTITY_TABLES[kind]
-    full = [{**r, "created_at": now, "version": 1} for r in rows]
-    return list(conn.execute(insert(table).returning(table.c.id, sort_by_parameter_order=True), full).scalars())
+    return insert_with_ids(conn, table, [{**r, "created_at": now, "version": 1} for r in rows])
 
 
 def update_entities(conn: Connection, kind: str, rows: Sequence[tuple[int, dict[str, Any]]]) -> None:
@@ -138,8 +138,7 @@ def replace_lines(conn: Connection, invoices: Sequence[tuple[int, CanonicalInvoi
         for invoice_id, rec in invoices
         for line in rec.lines
     ]
-    if rows:
-        conn.execute(insert(_line), rows)
+    bulk_insert(conn, _line, rows)
 
 
 def soft_delete(conn: Connection, kind: str, links: Sequence[tuple[int, int]], now: datetime) -> int:

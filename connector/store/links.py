@@ -6,9 +6,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Connection, bindparam, insert, select, update
+from sqlalchemy import Connection, bindparam, select, update
 
-from connector.store.sql import chunks
+from connector.store.sql import bulk_insert, chunks, insert_with_ids
 from connector.store.tables import Link, RawRecord
 
 __all__ = ["KnownLink", "NewLink", "existing_links", "insert_links", "live_remote_ids", "update_links"]
@@ -73,10 +73,9 @@ def insert_links(conn: Connection, connection: str, kind: str, links: Sequence[N
         }
         for n in links
     ]
-    ids = conn.execute(insert(_link).returning(_link.c.id, sort_by_parameter_order=True), rows).scalars().all()
-    conn.execute(
-        insert(_raw),
-        [{"link_id": i, "payload": n.payload, "fetched_at": now} for i, n in zip(ids, links, strict=True)],
+    ids = insert_with_ids(conn, _link, rows)
+    bulk_insert(
+        conn, _raw, [{"link_id": i, "payload": n.payload, "fetched_at": now} for i, n in zip(ids, links, strict=True)]
     )
 
 
