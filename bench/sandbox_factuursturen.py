@@ -29,9 +29,24 @@ sys.path.insert(0, str(REPO))
 def _subprocess_sandbox(invoices: int) -> tuple[subprocess.Popen[str], dict[str, Any], float]:
     started = time.perf_counter()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "connector.sandbox.factuursturen", "--port", "0", "--invoices", str(invoices),
-         "--clients", str(max(1, invoices // 10)), "--seed", "1", "--no-rate-limit"],
-        stdout=subprocess.PIPE, text=True, cwd=REPO)
+        [
+            sys.executable,
+            "-m",
+            "connector.sandbox.factuursturen",
+            "--port",
+            "0",
+            "--invoices",
+            str(invoices),
+            "--clients",
+            str(max(1, invoices // 10)),
+            "--seed",
+            "1",
+            "--no-rate-limit",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=REPO,
+    )
     assert proc.stdout is not None
     info = json.loads(proc.stdout.readline())
     return proc, info, time.perf_counter() - started
@@ -64,20 +79,27 @@ def main() -> None:
         from connector.sandbox.factuursturen import FactuurSturenSandbox
 
         started = time.perf_counter()
-        sandbox = FactuurSturenSandbox(invoices=args.invoices, clients=max(1, args.invoices // 10), seed=1,
-                                       rate_limit=None).start()
+        sandbox = FactuurSturenSandbox(
+            invoices=args.invoices, clients=max(1, args.invoices // 10), seed=1, rate_limit=None
+        ).start()
         seeded = time.perf_counter() - started
         info: dict[str, Any] = {"base_url": sandbox.base_url, **sandbox.credentials}
     else:
         proc, info, seeded = _subprocess_sandbox(args.invoices)
     print(f"seeded {args.invoices:,} invoices and started in {seeded:.2f}s")
     try:
-        with httpx.Client(base_url=info["base_url"], auth=(info["username"], info["api_key"]),
-                          headers={"Accept": "application/json"}, timeout=60) as client:
+        with httpx.Client(
+            base_url=info["base_url"],
+            auth=(info["username"], info["api_key"]),
+            headers={"Accept": "application/json"},
+            timeout=60,
+        ) as client:
             for n in range(1, args.passes + 1):
                 seconds, seen, size = _one_pass(client, args.invoices, args.count)
-                print(f"pass {n}: {seen:,} invoices in {seconds:.2f}s = {seen / seconds:,.0f} invoices/s, "
-                      f"{size / seconds / 1e6:,.1f} MB/s ({size / 1e6:,.1f} MB, {size / max(seen, 1):,.0f} B/invoice)")
+                print(
+                    f"pass {n}: {seen:,} invoices in {seconds:.2f}s = {seen / seconds:,.0f} invoices/s, "
+                    f"{size / seconds / 1e6:,.1f} MB/s ({size / 1e6:,.1f} MB, {size / max(seen, 1):,.0f} B/invoice)"
+                )
     finally:
         if proc is not None:
             proc.terminate()
