@@ -10,9 +10,9 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from connector.sandbox.factuursturen import FactuurSturenSandbox
 
 from connector.app import App
+from connector.sandbox.factuursturen import FactuurSturenSandbox
 from connector.settings import Connection, Settings
 from connector.store.db import make_engine, upgrade
 
