@@ -149,3 +149,18 @@ def run_cli(*args: str, env: dict[str, str] | None = None, timeout: float = 300)
         timeout=timeout,
         check=False,
     )
+
+
+def seed_until_yesterday(fs: FsSandbox, *, days: int, seed: int, clients: int, invoices: int, lines: int = 3) -> None:
+    """Seed invoices sent over the `days` before the sandbox's today (so today's new invoices are new)."""
+    from datetime import date, timedelta
+
+    today = date.fromisoformat(fs.post("/clock", {})["now"][:10])
+    fs.seed(
+        seed=seed,
+        clients=clients,
+        invoices=invoices,
+        lines_per_invoice=lines,
+        start_date=(today - timedelta(days=days)).isoformat(),
+        end_date=(today - timedelta(days=1)).isoformat(),
+    )

@@ -12,9 +12,9 @@ from sqlalchemy import Engine
 from connector.clock import Clock
 from connector.errors import ConfigError
 from connector.providers.base import Provider
-from connector.store import entities, links, runs
+from connector.store import runs
 from connector.sync.page import InboundMapper, PageCounts
-from connector.sync.pull import PullOptions, StreamReport, run_stream
+from connector.sync.pull import PullOptions, StreamReport, run_stream, soft_delete_unlisted
 
 __all__ = ["ConnectionReport", "MappingSource", "SyncEngine"]
 
@@ -138,13 +138,8 @@ class SyncEngine:
                 for batch in provider.list_ids(kind):
                     listed.update(batch)
                 with self.engine.begin() as conn:
-                    live = links.live_remote_ids(conn, connection, kind)
-                    if live and not listed:
-                        log.warning("sweep skipped connection=%s kind=%s reason=service listed none", connection, kind)
-                        continue
-                    gone = [pair for rid, pair in live.items() if rid not in listed]
-                    report.counts.deleted += entities.soft_delete(conn, kind, gone, self.clock.now())
-                    report.counts.read += len(listed)
+                    report.counts.deleted += soft_delete_unlisted(conn, connection, kind, listed, self.clock.now())
+                report.counts.read += len(listed)
             report.status = "ok"
         except Exception as exc:
             report.status, report.error = "failed", f"{type(exc).__name__}: {exc}"[:2000]

@@ -21,7 +21,7 @@ from connector.store import entities, links, runs
 from connector.store.tables import Quarantine
 from connector.sync.page import InboundMapper, PageCounts, apply_records, soft_delete_remote
 
-__all__ = ["PullOptions", "StreamReport", "run_stream"]
+__all__ = ["PullOptions", "StreamReport", "run_stream", "soft_delete_unlisted"]
 
 log = logging.getLogger("connector.sync")
 
@@ -127,7 +127,10 @@ def run_stream(
                     report.seen.setdefault(raw.kind, set()).add(raw.remote_id)
         with engine.begin() as conn:
             if sweep_kinds and report.complete_listing:
-                report.counts.deleted += _sweep_unseen(conn, connection, sweep_kinds, report.seen, clock.now())
+                for kind in sweep_kinds:
+                    report.counts.deleted += soft_delete_unlisted(
+                        conn, connection, kind, report.seen.get(kind, set()), clock.now()
+                    )
             final = {
                 "memo": memo,
                 "progress": None,
@@ -167,22 +170,18 @@ def run_stream(
     return report
 
 
-def _sweep_unseen(
-    conn: Connection, connection: str, kinds: tuple[str, ...], seen: dict[str, set[str]], now: datetime
-) -> int:
-    """After a complete listing, soft-delete what the store has but the service no longer listed."""
-    deleted = 0
-    for kind in kinds:
-        live = links.live_remote_ids(conn, connection, kind)
-        listed = seen.get(kind, set())
-        if live and not listed:
-            log.warning(
-                "sweep skipped connection=%s kind=%s reason=service listed none of %d", connection, kind, len(live)
-            )
-            continue
-        gone = [pair for remote_id, pair in live.items() if remote_id not in listed]
-        deleted += entities.soft_delete(conn, kind, gone, now)
-    return deleted
+def soft_delete_unlisted(conn: Connection, connection: str, kind: str, listed: set[str], now: datetime) -> int:
+    """After a complete listing, soft-delete what the store has but the service no longer listed.
+
+    A listing that names nothing while the store holds records is distrusted (a service glitch must not
+    delete everything) and skipped with a warning.
+    """
+    live = links.live_remote_ids(conn, connection, kind)
+    if live and not listed:
+        log.warning("sweep skipped connection=%s kind=%s reason=service listed none of %d", connection, kind, len(live))
+        return 0
+    gone = [pair for remote_id, pair in live.items() if remote_id not in listed]
+    return entities.soft_delete(conn, kind, gone, now)
 
 
 def _has_open_quarantine(engine: Engine, connection: str) -> bool:

@@ -7,7 +7,6 @@ import random
 import signal
 import subprocess
 import sys
-from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -15,7 +14,7 @@ from sqlalchemy import Engine
 from sqlmodel import SQLModel
 
 from connector.store.db import make_engine, upgrade
-from tests.support import REPO, FsSandbox, run_cli
+from tests.support import REPO, FsSandbox, run_cli, seed_until_yesterday
 from tests.truth import assert_store_matches
 
 TRIALS = 10
@@ -52,15 +51,7 @@ def _empty_store(engine: Engine) -> None:
 @pytest.mark.slow
 def test_sigkill_at_random_moments_then_rerun_converges(database_url: str, fs: FsSandbox, tmp_path: Path) -> None:
     rng = random.Random(20261121)
-    today = date.fromisoformat(fs.post("/clock", {})["now"][:10])
-    fs.seed(
-        seed=3,
-        clients=400,
-        invoices=3000,
-        lines_per_invoice=3,
-        start_date=(today - timedelta(days=700)).isoformat(),
-        end_date=(today - timedelta(days=1)).isoformat(),
-    )
+    seed_until_yesterday(fs, days=700, seed=3, clients=400, invoices=3000)
     engine = make_engine(database_url)
     upgrade(engine)
     env = _env(tmp_path, fs, database_url)

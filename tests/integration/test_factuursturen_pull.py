@@ -2,24 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
-
 import pytest
 
-from tests.support import FsSandbox, make_app
+from tests.support import FsSandbox, make_app, seed_until_yesterday
 from tests.truth import assert_store_matches
 
 
 def _seed(fs: FsSandbox, clients: int, invoices: int) -> None:
-    today = date.fromisoformat(fs.post("/clock", {})["now"][:10])
-    fs.seed(
-        seed=7,
-        clients=clients,
-        invoices=invoices,
-        lines_per_invoice=3,
-        start_date=(today - timedelta(days=3 * 365)).isoformat(),
-        end_date=(today - timedelta(days=1)).isoformat(),
-    )
+    seed_until_yesterday(fs, days=3 * 365, seed=7, clients=clients, invoices=invoices)
 
 
 def _pages(n: int, size: int) -> int:

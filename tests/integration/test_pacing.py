@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
-from tests.support import FsSandbox, make_app
+from tests.support import FsSandbox, make_app, seed_until_yesterday
 from tests.truth import assert_store_matches
 
 
@@ -34,15 +34,7 @@ class SandboxClock:
 
 
 def test_sync_larger_than_one_window_waits_and_never_gets_403(sqlite_url: str, fs: FsSandbox) -> None:
-    today = date.fromisoformat(fs.post("/clock", {})["now"][:10])
-    fs.seed(
-        seed=11,
-        clients=200,
-        invoices=1200,
-        lines_per_invoice=2,
-        start_date=(today - timedelta(days=400)).isoformat(),
-        end_date=(today - timedelta(days=1)).isoformat(),
-    )
+    seed_until_yesterday(fs, days=400, seed=11, clients=200, invoices=1200, lines=2)
     fs.post("/ratelimit", {"limit": 15, "window_seconds": 60})
     clock = SandboxClock(fs)
     app = make_app(sqlite_url, fs.connection(page_size=50, rate_limit=15, rate_window_seconds=60))

@@ -43,8 +43,9 @@ def sb(server: FactuurSturenSandbox) -> FactuurSturenSandbox:
 
 @pytest.fixture
 def api(sb: FactuurSturenSandbox) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=sb.base_url, auth=(USER, KEY), headers={"Accept": "application/json"},
-                      timeout=5) as client:
+    with httpx.Client(
+        base_url=sb.base_url, auth=(USER, KEY), headers={"Accept": "application/json"}, timeout=5
+    ) as client:
         yield client
 
 
@@ -61,8 +62,11 @@ def _post(ctl: httpx.Client, path: str, body: Any = None) -> Any:
 
 
 def _seed(ctl: httpx.Client, **extra: Any) -> None:
-    _post(ctl, "/seed", {"seed": 7, "clients": 30, "invoices": 200, "start_date": "2024-01-01",
-                         "end_date": "2024-12-31", **extra})
+    _post(
+        ctl,
+        "/seed",
+        {"seed": 7, "clients": 30, "invoices": 200, "start_date": "2024-01-01", "end_date": "2024-12-31", **extra},
+    )
 
 
 def _client(api: httpx.Client, **fields: Any) -> str:
@@ -105,14 +109,18 @@ def test_strings_on_top_keyed_lines_and_envelopes(api: httpx.Client, ctl: httpx.
 
 def test_money_is_exact_and_empty_keyed_objects_are_arrays(api: httpx.Client) -> None:
     nr = _client(api)
-    lines = [{"amount": 4, "description": "Appels", "tax_rate": 21, "price": 13},
-             {"amount": 50, "description": "Knoppen", "tax_rate": 9, "price": "5.952", "discount_pct": 10},
-             {"description": "Alleen tekst"}]
+    lines = [
+        {"amount": 4, "description": "Appels", "tax_rate": 21, "price": 13},
+        {"amount": 50, "description": "Knoppen", "tax_rate": 9, "price": "5.952", "discount_pct": 10},
+        {"description": "Alleen tekst"},
+    ]
     invoice = _invoice(api, nr, lines=lines)
     raw = api.get(f"/invoices/{invoice['id']}").content
     assert b'"price":13,' in raw and b'"price":5.952,' in raw and b'"linetotal":267.84' in raw
-    assert invoice["taxes"] == {"tax1": {"rate": 21, "sum": "10.92", "sum_of": "52.00"},
-                                "tax2": {"rate": 9, "sum": "24.11", "sum_of": "267.84"}}
+    assert invoice["taxes"] == {
+        "tax1": {"rate": 21, "sum": "10.92", "sum_of": "52.00"},
+        "tax2": {"rate": 9, "sum": "24.11", "sum_of": "267.84"},
+    }
     assert (invoice["tax"], invoice["totalintax"], invoice["open"]) == ("35.03", "354.87", "354.87")
     assert invoice["lines"]["line3"]["description"] == "Alleen tekst" and invoice["lines"]["line3"]["linetotal"] == 0
     text_only = _invoice(api, nr, lines=[{"description": "Alleen tekst"}])
@@ -138,8 +146,9 @@ def test_post_answers_plain_text_ids_put_and_delete_answer_null(api: httpx.Clien
     product = api.post("/products", json={"code": "X1", "name": "Ding", "price": 120, "taxes": 21})
     assert product.status_code == 201
     assert api.get(f"/products/{product.text}").json()["product"]["priceintax"] == "145.2"
-    sent = api.post("/invoices", json={"clientnr": created.text, "action": "send", "sendmethod": "mail",
-                                       "lines": [LINE]})
+    sent = api.post(
+        "/invoices", json={"clientnr": created.text, "action": "send", "sendmethod": "mail", "lines": [LINE]}
+    )
     assert sent.status_code == 201 and sent.text.startswith("F") and sent.text[1:].isdigit()
     assert api.put(f"/invoices/{sent.text}", json={}).status_code == 405
     assert api.delete(f"/clients/{created.text}").status_code == 403  # it has an invoice
@@ -151,32 +160,53 @@ def test_post_answers_plain_text_ids_put_and_delete_answer_null(api: httpx.Clien
 
 
 def test_php_form_bodies_and_both_line_shapes(api: httpx.Client) -> None:
-    nr = api.post("/clients", data={"company": "Form B.V.", "showcontact": "0", "reference[line1]": "PO-1",
-                                    "email": "x@y.nl"}).text
+    nr = api.post(
+        "/clients", data={"company": "Form B.V.", "showcontact": "0", "reference[line1]": "PO-1", "email": "x@y.nl"}
+    ).text
     client = api.get(f"/clients/{nr}").json()["client"]
     assert (client["showcontact"], client["reference"]["line1"]) == ("false", "PO-1")
-    form = {"clientnr": nr, "action": "send", "sendmethod": "email", "lines[0][amount]": "3",
-            "lines[0][description]": "A", "lines[0][price]": "1.5", "lines[0][tax_rate]": "21",
-            "lines[1][description]": "tekst"}
+    form = {
+        "clientnr": nr,
+        "action": "send",
+        "sendmethod": "email",
+        "lines[0][amount]": "3",
+        "lines[0][description]": "A",
+        "lines[0][price]": "1.5",
+        "lines[0][tax_rate]": "21",
+        "lines[1][description]": "tekst",
+    }
     by_index = api.post("/invoices", data=form)
     keyed = {k.replace("[0]", "[line1]").replace("[1]", "[line2]"): v for k, v in form.items()}
     by_key = api.post("/invoices", data=keyed)
-    as_object = api.post("/invoices", json={"clientnr": int(nr), "action": "send", "sendmethod": "email",
-                                            "lines": {"line1": {"amount": 3, "description": "A", "price": 1.5,
-                                                                "tax_rate": 21}, "line2": {"description": "tekst"}}})
+    as_object = api.post(
+        "/invoices",
+        json={
+            "clientnr": int(nr),
+            "action": "send",
+            "sendmethod": "email",
+            "lines": {
+                "line1": {"amount": 3, "description": "A", "price": 1.5, "tax_rate": 21},
+                "line2": {"description": "tekst"},
+            },
+        },
+    )
     totals = {api.get(f"/invoices/{r.text}").json()["invoice"]["totalintax"] for r in (by_index, by_key, as_object)}
     assert totals == {"5.45"}
 
 
-@pytest.mark.parametrize(("body", "message"), [
-    ({"action": "send", "sendmethod": "email", "lines": [LINE]}, "clientnr"),
-    ({"clientnr": "{nr}", "sendmethod": "email", "lines": [LINE]}, "action"),
-    ({"clientnr": "{nr}", "action": "send", "lines": [LINE]}, "sendmethod"),
-    ({"clientnr": "{nr}", "action": "send", "sendmethod": "email", "lines": []}, "line"),
-    ({"clientnr": "{nr}", "action": "save", "lines": [LINE]}, "savename"),
-    ({"clientnr": "{nr}", "action": "save", "savename": "x" * 21, "lines": [LINE]}, "20"),
-    ({"clientnr": "99999", "action": "send", "sendmethod": "email", "lines": [LINE]}, "not found"),
-], ids=["no-client", "no-action", "no-sendmethod", "no-lines", "no-savename", "long-savename", "unknown-client"])
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ({"action": "send", "sendmethod": "email", "lines": [LINE]}, "clientnr"),
+        ({"clientnr": "{nr}", "sendmethod": "email", "lines": [LINE]}, "action"),
+        ({"clientnr": "{nr}", "action": "send", "lines": [LINE]}, "sendmethod"),
+        ({"clientnr": "{nr}", "action": "send", "sendmethod": "email", "lines": []}, "line"),
+        ({"clientnr": "{nr}", "action": "save", "lines": [LINE]}, "savename"),
+        ({"clientnr": "{nr}", "action": "save", "savename": "x" * 21, "lines": [LINE]}, "20"),
+        ({"clientnr": "99999", "action": "send", "sendmethod": "email", "lines": [LINE]}, "not found"),
+    ],
+    ids=["no-client", "no-action", "no-sendmethod", "no-lines", "no-savename", "long-savename", "unknown-client"],
+)
 def test_invalid_invoice_posts_are_400_plain_text(api: httpx.Client, body: dict[str, Any], message: str) -> None:
     nr = _client(api)
     response = api.post("/invoices", json={k: (nr if v == "{nr}" else v) for k, v in body.items()})
@@ -187,15 +217,28 @@ def test_invalid_invoice_posts_are_400_plain_text(api: httpx.Client, body: dict[
 def test_save_and_repeat_go_to_their_own_lists(api: httpx.Client) -> None:
     nr = _client(api)
     saved = api.post("/invoices", json={"clientnr": nr, "action": "save", "savename": "concept", "lines": [LINE]})
-    repeated = api.post("/invoices", json={"clientnr": nr, "action": "repeat", "savename": "maandelijks",
-                                           "initialdate": "2025-01-01", "frequency": "monthly", "repeattype": "auto",
-                                           "lines": [LINE]})
+    repeated = api.post(
+        "/invoices",
+        json={
+            "clientnr": nr,
+            "action": "repeat",
+            "savename": "maandelijks",
+            "initialdate": "2025-01-01",
+            "frequency": "monthly",
+            "repeattype": "auto",
+            "lines": [LINE],
+        },
+    )
     assert (saved.status_code, repeated.status_code) == (201, 201)
     assert api.get("/invoices").json() == []
     assert api.get(f"/invoices_saved/{saved.text}").json()["invoice"]["name"] == "concept"
     assert api.get("/invoices_repeated").json()[0]["frequency"] == "monthly"
-    assert api.post("/invoices", json={"clientnr": nr, "action": "save", "savename": "concept",
-                                       "lines": [LINE]}).status_code == 400
+    assert (
+        api.post(
+            "/invoices", json={"clientnr": nr, "action": "save", "savename": "concept", "lines": [LINE]}
+        ).status_code
+        == 400
+    )
 
 
 def test_xml_without_accept_header(sb: FactuurSturenSandbox, api: httpx.Client) -> None:
@@ -325,13 +368,17 @@ def test_payments_partial_full_and_over(api: httpx.Client, ctl: httpx.Client) ->
     after = api.get(f"/invoices/{invoice['id']}").json()["invoice"]
     assert (after["open"], after["paiddate"]) == ("-4.21", "2025-02-02")
     payments = [h for h in after["history"].values() if "amount" in h]
-    assert [(p["description"], p["amount"]) for p in payments] == [("Betaling ontvangen", 4.21),
-                                                                 ("Betaling ontvangen", 24.21)]
+    assert [(p["description"], p["amount"]) for p in payments] == [
+        ("Betaling ontvangen", 4.21),
+        ("Betaling ontvangen", 24.21),
+    ]
     assert b'"amount":4.21}' in api.get(f"/invoices/{invoice['id']}").content
     assert [i["id"] for i in api.get("/invoices", params={"filter": "toomuch"}).json()] == [invoice["id"]]
     truth = ctl.get("/state").json()
-    assert [(p["invoice_id"], p["amount"]) for p in truth["payments"]] == [(invoice["id"], "4.21"),
-                                                                           (invoice["id"], "24.21")]
+    assert [(p["invoice_id"], p["amount"]) for p in truth["payments"]] == [
+        (invoice["id"], "4.21"),
+        (invoice["id"], "24.21"),
+    ]
     assert api.post(f"/invoices_payment/{invoice['id']}", json={"amount": "1"}).status_code == 400
     paid_at_once = _invoice(api, nr, alreadypaid="full", alreadypaidmethod="Pin")
     assert paid_at_once["open"] == "0.00"
@@ -380,7 +427,7 @@ def test_pdf_is_a_pdf(api: httpx.Client) -> None:
     assert response.headers["content-type"] == "application/pdf"
     assert body.startswith(b"%PDF-") and body.rstrip().endswith(b"%%EOF")
     xref = int(body.rsplit(b"startxref", 1)[1].split()[0])
-    assert body[xref:xref + 4] == b"xref" and invoice["invoicenr"].encode() in body
+    assert body[xref : xref + 4] == b"xref" and invoice["invoicenr"].encode() in body
 
 
 # -- faults -------------------------------------------------------------------------------------------
@@ -391,10 +438,13 @@ def _faults(ctl: httpx.Client, *rules: dict[str, Any]) -> None:
 
 
 def test_status_html_and_truncated_faults(api: httpx.Client, ctl: httpx.Client) -> None:
-    _faults(ctl, {"kind": "status", "status": 500, "times": 2, "path_prefix": "/api/v1/clients"},
-            {"kind": "html", "times": 1, "path_prefix": "/api/v1/profiles"},
-            {"kind": "truncated_json", "times": 1, "path_prefix": "/api/v1/taxes"},
-            {"kind": "storm", "status": 429, "retry_after": 7, "times": 1, "path_prefix": "/api/v1/balance"})
+    _faults(
+        ctl,
+        {"kind": "status", "status": 500, "times": 2, "path_prefix": "/api/v1/clients"},
+        {"kind": "html", "times": 1, "path_prefix": "/api/v1/profiles"},
+        {"kind": "truncated_json", "times": 1, "path_prefix": "/api/v1/taxes"},
+        {"kind": "storm", "status": 429, "retry_after": 7, "times": 1, "path_prefix": "/api/v1/balance"},
+    )
     statuses = [api.get("/clients").status_code for _ in range(3)]
     assert statuses == [500, 500, 200]
     html = api.get("/profiles")
@@ -408,8 +458,11 @@ def test_status_html_and_truncated_faults(api: httpx.Client, ctl: httpx.Client) 
 
 
 def test_rules_count_after_and_every_and_control_is_not_logged(api: httpx.Client, ctl: httpx.Client) -> None:
-    _faults(ctl, {"kind": "status", "status": 502, "after": 1, "every": 2, "times": 2, "method": "GET"},
-            {"kind": "slow", "seconds": 0.05, "times": 1, "method": "POST"})
+    _faults(
+        ctl,
+        {"kind": "status", "status": 502, "after": 1, "every": 2, "times": 2, "method": "GET"},
+        {"kind": "slow", "seconds": 0.05, "times": 1, "method": "POST"},
+    )
     assert [api.get("/profiles").status_code for _ in range(6)] == [200, 502, 200, 502, 200, 200]
     assert api.post("/clients", json={"company": "Traag"}).status_code == 201
     log = ctl.get("/requests").json()
@@ -449,13 +502,20 @@ def test_page_shift_moves_the_next_page(api: httpx.Client, ctl: httpx.Client) ->
 
 
 def test_module_entry_point_prints_json_and_serves() -> None:
-    proc = subprocess.Popen([sys.executable, "-m", "connector.sandbox.factuursturen", "--invoices", "20",
-                             "--api-key", "k"], stdout=subprocess.PIPE, text=True, cwd=REPO)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "connector.sandbox.factuursturen", "--invoices", "20", "--api-key", "k"],
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=REPO,
+    )
     try:
         assert proc.stdout is not None
         info = json.loads(proc.stdout.readline())
-        response = httpx.get(f"{info['base_url']}/invoices", auth=(info["username"], info["api_key"]),
-                             headers={"Accept": "application/json"})
+        response = httpx.get(
+            f"{info['base_url']}/invoices",
+            auth=(info["username"], info["api_key"]),
+            headers={"Accept": "application/json"},
+        )
         assert response.status_code == 200 and len(response.json()) == 20
         assert response.http_version == "HTTP/1.1"
     finally:

@@ -13,15 +13,40 @@ def test_every_assigned_code_is_there() -> None:
     assert country_name("nl") == "Netherlands" and country_name("XX") is None
 
 
-@pytest.mark.parametrize(("name", "code"), [
-    ("Netherlands", "NL"), ("The Netherlands", "NL"), ("Nederland", "NL"), ("netherlands ", "NL"), ("NL", "NL"),
-    ("United Kingdom", "GB"), ("UK", "GB"), ("United Kingdom of Great Britain and Northern Ireland", "GB"),
-    ("United States of America", "US"), ("USA", "US"), ("U.S.A.", "US"), ("US Virgin Islands", "VI"),
-    ("Virgin Islands (U.S.)", "VI"), ("Korea, Republic of", "KR"), ("South Korea", "KR"), ("Gambia, The", "GM"),
-    ("Côte d'Ivoire", "CI"), ("Cote d'Ivoire", "CI"), ("St. Lucia", "LC"), ("Saint Kitts & Nevis", "KN"),
-    ("Curaçao", "CW"), ("Åland Islands", "AX"), ("Türkiye", "TR"), ("Turkey", "TR"), ("Czech Republic", "CZ"),
-    ("Macedonia, the former Yugoslav Republic of", "MK"), ("België", "BE"), ("Deutschland", "DE"), ("Kosovo", "XK"),
-])
+@pytest.mark.parametrize(
+    ("name", "code"),
+    [
+        ("Netherlands", "NL"),
+        ("The Netherlands", "NL"),
+        ("Nederland", "NL"),
+        ("netherlands ", "NL"),
+        ("NL", "NL"),
+        ("United Kingdom", "GB"),
+        ("UK", "GB"),
+        ("United Kingdom of Great Britain and Northern Ireland", "GB"),
+        ("United States of America", "US"),
+        ("USA", "US"),
+        ("U.S.A.", "US"),
+        ("US Virgin Islands", "VI"),
+        ("Virgin Islands (U.S.)", "VI"),
+        ("Korea, Republic of", "KR"),
+        ("South Korea", "KR"),
+        ("Gambia, The", "GM"),
+        ("Côte d'Ivoire", "CI"),
+        ("Cote d'Ivoire", "CI"),
+        ("St. Lucia", "LC"),
+        ("Saint Kitts & Nevis", "KN"),
+        ("Curaçao", "CW"),
+        ("Åland Islands", "AX"),
+        ("Türkiye", "TR"),
+        ("Turkey", "TR"),
+        ("Czech Republic", "CZ"),
+        ("Macedonia, the former Yugoslav Republic of", "MK"),
+        ("België", "BE"),
+        ("Deutschland", "DE"),
+        ("Kosovo", "XK"),
+    ],
+)
 def test_names_and_aliases(name: str, code: str) -> None:
     assert iso_from_name(name) == code
 

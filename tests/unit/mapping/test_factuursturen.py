@@ -14,8 +14,20 @@ from connector.errors import MappingError, MappingSpecError
 from connector.mapping import BoundMapper, Mapper, check_mappings
 from tests.unit.mapping.conftest import MAPPINGS
 
-WRITABLE_CLIENT_KEYS = ("company", "contact", "email", "phone", "mobile", "address", "zipcode", "city", "country",
-                        "taxnumber", "currency", "active")
+WRITABLE_CLIENT_KEYS = (
+    "company",
+    "contact",
+    "email",
+    "phone",
+    "mobile",
+    "address",
+    "zipcode",
+    "city",
+    "country",
+    "taxnumber",
+    "currency",
+    "active",
+)
 
 
 def test_shipped_mapping_loads(fs_mapper: Mapper) -> None:
@@ -27,17 +39,30 @@ def test_shipped_mapping_loads(fs_mapper: Mapper) -> None:
 
 
 def test_bind_without_the_country_list_names_the_field(fs_mapper: Mapper) -> None:
-    with pytest.raises(MappingSpecError, match=r"client\.country: transform 'country_id_to_iso' needs "
-                                               r"reference list 'countrylist'"):
+    with pytest.raises(
+        MappingSpecError,
+        match=r"client\.country: transform 'country_id_to_iso' needs "
+        r"reference list 'countrylist'",
+    ):
         fs_mapper.bind({})
 
 
 def test_client_inbound(fs: BoundMapper, fs_clients: list[dict[str, Any]]) -> None:
     client = fs.inbound("client", fs_clients[0])
     assert client == CanonicalClient(
-        remote_id="1", name="Bakkerij Jansen B.V.", contact_name="Jan Jansen", email="jan@bakkerij.nl",
-        phone="030-1234567", mobile=None, street="Dorpsstraat 1", postal_code="1234 AB", city="Utrecht",
-        country="NL", vat_number="NL001234567B01", currency="EUR", archived=False,
+        remote_id="1",
+        name="Bakkerij Jansen B.V.",
+        contact_name="Jan Jansen",
+        email="jan@bakkerij.nl",
+        phone="030-1234567",
+        mobile=None,
+        street="Dorpsstraat 1",
+        postal_code="1234 AB",
+        city="Utrecht",
+        country="NL",
+        vat_number="NL001234567B01",
+        currency="EUR",
+        archived=False,
         remote_updated_at=datetime(2025, 1, 2, 9, 56, tzinfo=UTC),  # 10:56 in Amsterdam (CET)
         extra={"doc_language": "nl", "send_method": "email", "payment_method": "bank"},
     )
@@ -68,15 +93,27 @@ def test_invoice_inbound_with_keyed_lines(fs: BoundMapper, fs_invoices: dict[str
     invoice = fs.inbound("invoice", fs_invoices["20250001"])
     assert isinstance(invoice, CanonicalInvoice)
     assert (invoice.remote_id, invoice.number, invoice.client_remote_id, invoice.currency) == (
-        "20250001", "F20250001", "1", "EUR")
+        "20250001",
+        "F20250001",
+        "1",
+        "EUR",
+    )
     assert invoice.status == "partially_paid"
     assert (invoice.issued_on, invoice.due_on, invoice.paid_on) == (
-        date(2025, 1, 2), date(2025, 2, 1), date(2025, 1, 10))
+        date(2025, 1, 2),
+        date(2025, 2, 1),
+        date(2025, 1, 10),
+    )
     assert (invoice.subtotal_minor, invoice.tax_minor, invoice.total_minor, invoice.open_minor) == (
-        129760, 17875, 147635, 97635)
+        129760,
+        17875,
+        147635,
+        97635,
+    )
     assert invoice.lines == [
-        CanonicalLine(1, "Sound buttons", Decimal(50), Decimal("5.952"), Decimal(21), Decimal(0), "panels", 29760,
-                      extra={}),
+        CanonicalLine(
+            1, "Sound buttons", Decimal(50), Decimal("5.952"), Decimal(21), Decimal(0), "panels", 29760, extra={}
+        ),
         CanonicalLine(2, "Wooden case", Decimal(1), Decimal(500), Decimal(21), Decimal(25), None, 37500, extra={}),
         CanonicalLine(3, "Support", Decimal(10), Decimal("62.5"), Decimal(6), Decimal(0), "hours", 62500, extra={}),
         CanonicalLine(4, "This is a textline", extra={}),  # text-only "line10" sorts last, numbers default to 0
@@ -94,8 +131,12 @@ def test_invoice_with_empty_lines_and_empty_dates(fs: BoundMapper, fs_invoices: 
 
 def test_overpaid_invoice_and_no_tax_line(fs: BoundMapper, fs_invoices: dict[str, dict[str, Any]]) -> None:
     invoice = fs.inbound("invoice", fs_invoices["20250003"])
-    assert (invoice.status, invoice.open_minor, invoice.total_minor, invoice.subtotal_minor) == ("overpaid", -400,
-                                                                                                 10000, 10000)
+    assert (invoice.status, invoice.open_minor, invoice.total_minor, invoice.subtotal_minor) == (
+        "overpaid",
+        -400,
+        10000,
+        10000,
+    )
     [line] = invoice.lines
     assert (line.vat_rate, line.extra) == (Decimal(0), {"no_tax": True})  # -1 = "no tax", kept as a flag
 
@@ -104,12 +145,20 @@ def test_uncollectible_invoice(fs: BoundMapper, fs_invoices: dict[str, dict[str,
     assert fs.inbound("invoice", fs_invoices["20250004"]).status == "uncollectible"
 
 
-@pytest.mark.parametrize(("open_", "total", "status"), [
-    ("62.92", "62.92", "sent"), ("10.00", "62.92", "partially_paid"), ("0.00", "62.92", "paid"),
-    ("-0.01", "62.92", "overpaid"), ("-20.00", "-20.00", "sent"), ("-5.00", "-20.00", "partially_paid"),
-])
-def test_invoice_status_from_open_amount(fs: BoundMapper, fs_invoices: dict[str, dict[str, Any]], open_: str,
-                                         total: str, status: str) -> None:
+@pytest.mark.parametrize(
+    ("open_", "total", "status"),
+    [
+        ("62.92", "62.92", "sent"),
+        ("10.00", "62.92", "partially_paid"),
+        ("0.00", "62.92", "paid"),
+        ("-0.01", "62.92", "overpaid"),
+        ("-20.00", "-20.00", "sent"),
+        ("-5.00", "-20.00", "partially_paid"),
+    ],
+)
+def test_invoice_status_from_open_amount(
+    fs: BoundMapper, fs_invoices: dict[str, dict[str, Any]], open_: str, total: str, status: str
+) -> None:
     raw = {**fs_invoices["20250002"], "open": open_, "totalintax": total, "tax": "0.00"}
     assert fs.inbound("invoice", raw).status == status
 
@@ -120,13 +169,17 @@ def test_three_decimal_price_and_float_noise(fs: BoundMapper, fs_invoices: dict[
     assert fs.inbound("invoice", raw).lines[0].unit_price == Decimal("5.952")
 
 
-@pytest.mark.parametrize(("field", "value", "where", "problem"), [
-    ("tax", "12,3a", "invoice.tax_minor", "not a decimal number: '12,3a'"),
-    ("sent", "2024-13-45", "invoice.issued_on", "not a date (YYYY-MM-DD): '2024-13-45'"),
-    ("totalintax", "", "invoice.status", "needs both amounts"),
-])
-def test_unreadable_invoice_values_name_entity_and_field(fs: BoundMapper, fs_invoices: dict[str, dict[str, Any]],
-                                                         field: str, value: str, where: str, problem: str) -> None:
+@pytest.mark.parametrize(
+    ("field", "value", "where", "problem"),
+    [
+        ("tax", "12,3a", "invoice.tax_minor", "not a decimal number: '12,3a'"),
+        ("sent", "2024-13-45", "invoice.issued_on", "not a date (YYYY-MM-DD): '2024-13-45'"),
+        ("totalintax", "", "invoice.status", "needs both amounts"),
+    ],
+)
+def test_unreadable_invoice_values_name_entity_and_field(
+    fs: BoundMapper, fs_invoices: dict[str, dict[str, Any]], field: str, value: str, where: str, problem: str
+) -> None:
     with pytest.raises(MappingError) as caught:
         fs.inbound("invoice", {**fs_invoices["20250002"], field: value})
     assert f"{caught.value.entity}.{caught.value.field}" == where
@@ -169,20 +222,52 @@ def test_invoice_outbound_is_the_post_body(fs: BoundMapper, fs_invoices: dict[st
     assert out == {
         "clientnr": "1",
         "lines": [
-            {"description": "Sound buttons", "amount": "50", "amount_desc": "panels", "price": "5.952",
-             "tax_rate": "21", "discount_pct": "0"},
-            {"description": "Wooden case", "amount": "1", "amount_desc": "", "price": "500", "tax_rate": "21",
-             "discount_pct": "25"},
-            {"description": "Support", "amount": "10", "amount_desc": "hours", "price": "62.5", "tax_rate": "6",
-             "discount_pct": "0"},
-            {"description": "This is a textline", "amount": "0", "amount_desc": "", "price": "0", "tax_rate": "0",
-             "discount_pct": "0"},
+            {
+                "description": "Sound buttons",
+                "amount": "50",
+                "amount_desc": "panels",
+                "price": "5.952",
+                "tax_rate": "21",
+                "discount_pct": "0",
+            },
+            {
+                "description": "Wooden case",
+                "amount": "1",
+                "amount_desc": "",
+                "price": "500",
+                "tax_rate": "21",
+                "discount_pct": "25",
+            },
+            {
+                "description": "Support",
+                "amount": "10",
+                "amount_desc": "hours",
+                "price": "62.5",
+                "tax_rate": "6",
+                "discount_pct": "0",
+            },
+            {
+                "description": "This is a textline",
+                "amount": "0",
+                "amount_desc": "",
+                "price": "0",
+                "tax_rate": "0",
+                "discount_pct": "0",
+            },
         ],
     }
 
 
-PAYMENT = {"id": "20250001:1", "invoice_id": "20250001", "invoicenr": "F20250001", "date": "2025-01-02",
-           "time": "10:56", "amount": "12.34", "method": "", "currency": "EUR"}
+PAYMENT = {
+    "id": "20250001:1",
+    "invoice_id": "20250001",
+    "invoicenr": "F20250001",
+    "date": "2025-01-02",
+    "time": "10:56",
+    "amount": "12.34",
+    "method": "",
+    "currency": "EUR",
+}
 
 
 def test_payment_both_ways(fs: BoundMapper) -> None:
@@ -191,10 +276,13 @@ def test_payment_both_ways(fs: BoundMapper) -> None:
     assert fs.outbound("payment", payment) == {"date": "2025-01-02", "amount": "12.34"}
 
 
-@pytest.mark.parametrize(("amount", "problem"), [
-    ("12,3a", "not a decimal number: '12,3a'"),
-    ("-5.00", "negative amount '-5.00' is not accepted here"),
-])
+@pytest.mark.parametrize(
+    ("amount", "problem"),
+    [
+        ("12,3a", "not a decimal number: '12,3a'"),
+        ("-5.00", "negative amount '-5.00' is not accepted here"),
+    ],
+)
 def test_bad_payment_amount(fs: BoundMapper, amount: str, problem: str) -> None:
     with pytest.raises(MappingError) as caught:
         fs.inbound("payment", {**PAYMENT, "amount": amount})

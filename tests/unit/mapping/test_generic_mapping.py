@@ -43,8 +43,14 @@ invoice:
 """
 
 RAW: dict[str, Any] = {
-    "id": "A-1", "invoiceNo": "2025-001", "customer": {"id": 77, "name": "x"}, "dates": {"issued": "2025-03-01"},
-    "currency": "", "grandTotal": "121.00", "state": "closed", "meta": {"channel": "web"},
+    "id": "A-1",
+    "invoiceNo": "2025-001",
+    "customer": {"id": 77, "name": "x"},
+    "dates": {"issued": "2025-03-01"},
+    "currency": "",
+    "grandTotal": "121.00",
+    "state": "closed",
+    "meta": {"channel": "web"},
     "rows": [{"text": "Widget", "qty": "2", "unitPrice": "50.5", "vat": {"pct": 21}}, {"text": "Note"}],
 }
 
@@ -58,8 +64,13 @@ def acme(tmp_path: Path) -> BoundMapper:
 def test_inbound(acme: BoundMapper) -> None:
     invoice = acme.inbound("invoice", RAW)
     assert invoice == CanonicalInvoice(
-        remote_id="A-1", number="2025-001", client_remote_id="77", currency="EUR", status="paid",
-        issued_on=date(2025, 3, 1), total_minor=12100,
+        remote_id="A-1",
+        number="2025-001",
+        client_remote_id="77",
+        currency="EUR",
+        status="paid",
+        issued_on=date(2025, 3, 1),
+        total_minor=12100,
         lines=[CanonicalLine(1, "Widget", Decimal(2), Decimal("50.5"), Decimal(21)), CanonicalLine(2, "Note")],
         extra={"channel": "online"},
     )
@@ -68,10 +79,16 @@ def test_inbound(acme: BoundMapper) -> None:
 def test_outbound_uses_reverse_to_and_nested_paths(acme: BoundMapper) -> None:
     out = acme.outbound("invoice", acme.inbound("invoice", RAW))
     assert out == {
-        "invoiceNo": "2025-001", "customer": {"id": "77"}, "issueDate": "2025-03-01", "currency": "EUR",
-        "state": "settled", "meta": {"channel": "web"},
-        "rows": [{"text": "Widget", "qty": "2", "unitPrice": "50.5", "vat": {"pct": "21"}},
-                 {"text": "Note", "qty": "0", "unitPrice": "0", "vat": {"pct": "0"}}],
+        "invoiceNo": "2025-001",
+        "customer": {"id": "77"},
+        "issueDate": "2025-03-01",
+        "currency": "EUR",
+        "state": "settled",
+        "meta": {"channel": "web"},
+        "rows": [
+            {"text": "Widget", "qty": "2", "unitPrice": "50.5", "vat": {"pct": "21"}},
+            {"text": "Note", "qty": "0", "unitPrice": "0", "vat": {"pct": "0"}},
+        ],
     }
 
 
@@ -79,7 +96,9 @@ def test_unknown_enum_value(acme: BoundMapper) -> None:
     with pytest.raises(MappingError) as caught:
         acme.inbound("invoice", {**RAW, "state": "archived"})
     assert (caught.value.field, caught.value.problem) == (
-        "status", "no canonical value for 'archived'; known: 'concept', 'open', 'settled', 'closed', 'voided'")
+        "status",
+        "no canonical value for 'archived'; known: 'concept', 'open', 'settled', 'closed', 'voided'",
+    )
 
 
 def test_unknown_extra_enum_value_names_the_extra_field(acme: BoundMapper) -> None:

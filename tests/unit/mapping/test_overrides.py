@@ -32,8 +32,9 @@ invoice:
 """
 
 
-def test_override_changes_and_adds_fields(tmp_path: Path, fs_clients: list[dict[str, Any]],
-                                          countrylist: list[dict[str, Any]]) -> None:
+def test_override_changes_and_adds_fields(
+    tmp_path: Path, fs_clients: list[dict[str, Any]], countrylist: list[dict[str, Any]]
+) -> None:
     write_yaml(tmp_path, "factuursturen", OVERRIDE)
     mapper = load_mapping("factuursturen", MAPPINGS, tmp_path)
     assert mapper.files == (str(MAPPINGS / "factuursturen.yaml"), str(tmp_path / "factuursturen.yaml"))
@@ -50,8 +51,9 @@ def test_override_changes_and_adds_fields(tmp_path: Path, fs_clients: list[dict[
     assert first.external_id == "NL91ABNA0417164300"
 
 
-def test_override_reaches_invoice_extra_and_lines(tmp_path: Path, fs_invoices: dict[str, dict[str, Any]],
-                                                  countrylist: list[dict[str, Any]]) -> None:
+def test_override_reaches_invoice_extra_and_lines(
+    tmp_path: Path, fs_invoices: dict[str, dict[str, Any]], countrylist: list[dict[str, Any]]
+) -> None:
     write_yaml(tmp_path, "factuursturen", OVERRIDE)
     bound = load_mapping("factuursturen", MAPPINGS, tmp_path).bind({"countrylist": countrylist})
     invoice = bound.inbound("invoice", fs_invoices["20250001"])
@@ -61,8 +63,9 @@ def test_override_reaches_invoice_extra_and_lines(tmp_path: Path, fs_invoices: d
     assert "category" not in bound.outbound("invoice", invoice)  # readonly extra
 
 
-def test_include_unmapped_keeps_every_other_key(tmp_path: Path, fs_clients: list[dict[str, Any]],
-                                                countrylist: list[dict[str, Any]]) -> None:
+def test_include_unmapped_keeps_every_other_key(
+    tmp_path: Path, fs_clients: list[dict[str, Any]], countrylist: list[dict[str, Any]]
+) -> None:
     write_yaml(tmp_path, "factuursturen", "client:\n  extra:\n    include_unmapped: true\n")
     bound = load_mapping("factuursturen", MAPPINGS, tmp_path).bind({"countrylist": countrylist})
     client = bound.inbound("client", fs_clients[0])
@@ -82,8 +85,12 @@ def test_errors_in_the_override_name_the_users_file(tmp_path: Path) -> None:
 
 
 def test_errors_in_untouched_fields_name_the_base_file(tmp_path: Path) -> None:
-    base = write_yaml(tmp_path / "base", "acme", "provider: acme\nclient:\n  fields:\n    remote_id: { from: id }\n"
-                                                 "    name: { from: n }\n    country: { from: c, transform: iso }\n")
+    base = write_yaml(
+        tmp_path / "base",
+        "acme",
+        "provider: acme\nclient:\n  fields:\n    remote_id: { from: id }\n"
+        "    name: { from: n }\n    country: { from: c, transform: iso }\n",
+    )
     write_yaml(tmp_path / "user", "acme", "client:\n  fields:\n    email: { from: mail }\n")
     with pytest.raises(MappingSpecError) as caught:
         load_mapping("acme", tmp_path / "base", tmp_path / "user")
@@ -102,10 +109,14 @@ def test_missing_user_dir_or_file_is_fine(tmp_path: Path) -> None:
 
 
 def test_check_mappings_reports_every_file(tmp_path: Path) -> None:
-    write_yaml(tmp_path / "base", "acme", "provider: acme\npayment:\n  fields:\n    remote_id: { from: id }\n"
-                                          "    invoice_remote_id: { from: inv }\n    amount_minor: { from: amount, "
-                                          "transform: decimal_str_to_minor }\n    currency: { from: cur }\n"
-                                          "    paid_on: { from: date }\n")
+    write_yaml(
+        tmp_path / "base",
+        "acme",
+        "provider: acme\npayment:\n  fields:\n    remote_id: { from: id }\n"
+        "    invoice_remote_id: { from: inv }\n    amount_minor: { from: amount, "
+        "transform: decimal_str_to_minor }\n    currency: { from: cur }\n"
+        "    paid_on: { from: date }\n",
+    )
     write_yaml(tmp_path / "base", "factuursturen", (MAPPINGS / "factuursturen.yaml").read_text(encoding="utf-8"))
     write_yaml(tmp_path / "user", "factuursturen", OVERRIDE)
     lines = check_mappings(tmp_path / "base", tmp_path / "user")
