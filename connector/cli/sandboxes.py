@@ -7,17 +7,12 @@ import threading
 from typing import Any
 
 from connector.errors import ConfigError
+from connector.sandbox import SERVICES, start
 
 __all__ = ["SANDBOXES", "serve_sandboxes", "start_sandbox"]
 
 
-def _factuursturen(port: int, clients: int, invoices: int, seed: int) -> Any:
-    from connector.sandbox.factuursturen import FactuurSturenSandbox
-
-    return FactuurSturenSandbox(port=port, seed=seed, clients=clients, invoices=invoices)
-
-
-SANDBOXES = {"factuursturen": _factuursturen}
+SANDBOXES = tuple(SERVICES)
 
 
 def start_sandbox(name: str, port: int, clients: int, invoices: int, seed: int) -> Any:
@@ -26,13 +21,9 @@ def start_sandbox(name: str, port: int, clients: int, invoices: int, seed: int) 
     Raises:
         ConfigError: an unknown service name; lists the known ones.
     """
-    try:
-        factory = SANDBOXES[name]
-    except KeyError:
-        raise ConfigError("sandbox", "--service", f"unknown service {name!r}; known: {', '.join(SANDBOXES)}") from None
-    sandbox = factory(port, clients, invoices, seed)
-    sandbox.start()
-    return sandbox
+    if name not in SERVICES:
+        raise ConfigError("sandbox", "--service", f"unknown service {name!r}; known: {', '.join(SANDBOXES)}")
+    return start(name, port=port, seed=seed, clients=clients, invoices=invoices)
 
 
 def serve_sandboxes(

@@ -288,3 +288,6 @@ for _t in (
 
 # The structured and provider-flavoured transforms register themselves on import.
 from connector.mapping import composite as _composite  # noqa: E402,F401
+from connector.mapping import facturalia_transforms as _facturalia  # noqa: E402,F401
+from connector.mapping import fastfaktura_transforms as _fastfaktura  # noqa: E402,F401
+from connector.mapping import hydra_transforms as _hydra  # noqa: E402,F401

@@ -10,10 +10,12 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Protocol
 
 __all__ = [
     "Capabilities",
+    "ChangeStamps",
+    "NoStamps",
     "Page",
     "Provider",
     "RawRecord",
@@ -77,12 +79,37 @@ class Page:
     """A page of records plus the opaque checkpoint to store with it (None: nothing to resume from).
 
     `vanished` lists remote ids (per kind) the provider has established are gone at the service
-    (a 404 on a record it was asked to refresh); the engine soft-deletes them.
+    (a 404 on a record it was asked to refresh); the engine soft-deletes them. `unchanged` lists remote
+    ids (per kind) the provider listed but did not re-fetch because `ChangeStamps` said they had not
+    changed; the engine counts them as read and unchanged and as present for deletion sweeps.
     """
 
     records: list[RawRecord]
     checkpoint: dict[str, Any] | None = None
     vanished: dict[str, list[str]] = field(default_factory=dict)
+    unchanged: dict[str, list[str]] = field(default_factory=dict)
+
+
+class ChangeStamps(Protocol):
+    """The engine's memory of change stamps, so a provider can skip re-fetching what did not change.
+
+    A provider that lists cheap summaries and fetches expensive details (FastFaktura) stamps each
+    summary (e.g. a hash of the list entry), asks which stamps the store already holds, fetches details
+    only for the rest, and names the skipped ids in `Page.unchanged` (they still count as listed, so a
+    complete listing does not mistake them for deletions).
+    """
+
+    def unchanged(self, kind: str, stamps: Mapping[str, str]) -> set[str]:
+        """Return the remote ids of `kind` whose stored change stamp equals the given one (and live)."""
+        ...
+
+
+class NoStamps:
+    """A `ChangeStamps` that knows nothing: every record counts as changed."""
+
+    def unchanged(self, kind: str, stamps: Mapping[str, str]) -> set[str]:
+        """Return no ids."""
+        return set()
 
 
 class Provider(ABC):
@@ -98,7 +125,12 @@ class Provider(ABC):
 
     @abstractmethod
     def pull(
-        self, stream: str, window: Window | None, resume: Mapping[str, Any] | None, known: Mapping[str, Any]
+        self,
+        stream: str,
+        window: Window | None,
+        resume: Mapping[str, Any] | None,
+        known: Mapping[str, Any],
+        stamps: ChangeStamps,
     ) -> Iterator[Page]:
         """Yield pages of raw records for one stream.
 
@@ -109,6 +141,8 @@ class Provider(ABC):
             known: provider-owned state kept by the engine between runs (the stream's ``memo``),
                 e.g. the ids a refresh stream saw last time; the final page's checkpoint may carry
                 a new ``memo`` key to replace it.
+            stamps: the store's change stamps (see `ChangeStamps`); providers without a
+                detail-on-change strategy ignore it.
 
         Raises:
             ProviderError: typed failures from the HTTP layer or the payloads.

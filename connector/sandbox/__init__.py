@@ -8,7 +8,12 @@ from typing import Any
 __all__ = ["SERVICES", "start"]
 
 # service name -> "module:class"; each class takes port=, seed=, clients=, invoices= and has start()/stop().
-SERVICES = {"factuursturen": "connector.sandbox.factuursturen:FactuurSturenSandbox"}
+SERVICES = {
+    "factuursturen": "connector.sandbox.factuursturen:FactuurSturenSandbox",
+    "fastfaktura": "connector.sandbox.fastfaktura:FastFakturaSandbox",
+    "facturalia": "connector.sandbox.facturalia:FacturaliaSandbox",
+    "hydra": "connector.sandbox.hydra:HydraSandbox",
+}
 
 
 def start(name: str, **options: Any) -> Any:

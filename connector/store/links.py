@@ -11,7 +11,15 @@ from sqlalchemy import Connection, bindparam, select, update
 from connector.store.sql import bulk_insert, chunks, insert_with_ids
 from connector.store.tables import Link, RawRecord
 
-__all__ = ["KnownLink", "NewLink", "existing_links", "insert_links", "live_remote_ids", "update_links"]
+__all__ = [
+    "KnownLink",
+    "NewLink",
+    "existing_links",
+    "insert_links",
+    "live_remote_ids",
+    "matching_stamps",
+    "update_links",
+]
 
 _link = Link.__table__  # type: ignore[attr-defined]
 _raw = RawRecord.__table__  # type: ignore[attr-defined]
@@ -53,6 +61,23 @@ def existing_links(conn: Connection, connection: str, kind: str, remote_ids: Seq
         for remote_id, link_id, entity_id, p_hash, proj_hash, deleted_at in rows:
             found[remote_id] = KnownLink(link_id, entity_id, p_hash, proj_hash, deleted_at is not None)
     return found
+
+
+def matching_stamps(conn: Connection, connection: str, kind: str, stamps: dict[str, str]) -> set[str]:
+    """Return the remote ids whose live link at `connection` holds exactly the given change stamp."""
+    same: set[str] = set()
+    c = _link.c
+    for batch in chunks(list(stamps), 900):
+        rows = conn.execute(
+            select(c.remote_id, c.change_stamp).where(
+                c.connection == connection,
+                c.entity_kind == kind,
+                c.remote_id.in_(batch),
+                c.remote_deleted_at.is_(None),
+            )
+        )
+        same.update(remote_id for remote_id, stamp in rows if stamp is not None and stamps[remote_id] == stamp)
+    return same
 
 
 def insert_links(conn: Connection, connection: str, kind: str, links: Sequence[NewLink], now: datetime) -> None:

@@ -8,6 +8,7 @@ the last committed page, "memo": provider state kept between runs}``.
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -21,7 +22,7 @@ from connector.store import entities, links, runs
 from connector.store.tables import Quarantine
 from connector.sync.page import InboundMapper, PageCounts, apply_records, soft_delete_remote
 
-__all__ = ["PullOptions", "StreamReport", "run_stream", "soft_delete_unlisted"]
+__all__ = ["PullOptions", "StoreStamps", "StreamReport", "run_stream", "soft_delete_unlisted"]
 
 log = logging.getLogger("connector.sync")
 
@@ -50,6 +51,22 @@ class StreamReport:
     complete_listing: bool = False
     error: str | None = None
     seconds: float = 0.0
+
+
+class StoreStamps:
+    """`ChangeStamps` backed by the links of one connection (read in a short transaction of its own)."""
+
+    def __init__(self, engine: Engine, connection: str) -> None:
+        """Args: engine: the store. connection: whose links to read."""
+        self.engine = engine
+        self.connection = connection
+
+    def unchanged(self, kind: str, stamps: Mapping[str, str]) -> set[str]:
+        """Return the ids of `kind` whose stored change stamp equals the given one."""
+        if not stamps:
+            return set()
+        with self.engine.connect() as conn:
+            return links.matching_stamps(conn, self.connection, kind, dict(stamps))
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -104,10 +121,14 @@ def run_stream(
         report.window = window
         report.complete_listing = report.complete_listing and (window is None or window.since is None)
         memo = dict(state.get("memo") or {})
-        for page in provider.pull(spec.name, window, resume, memo):
+        stamps = StoreStamps(engine, connection)
+        for page in provider.pull(spec.name, window, resume, memo, stamps):
             with engine.begin() as conn:
                 now = clock.now()
                 counts = apply_records(conn, mapper, connection, spec.name, page.records, now, resolve)
+                skipped = sum(len(ids) for ids in page.unchanged.values())
+                counts.read += skipped
+                counts.unchanged += skipped
                 for kind, gone in page.vanished.items():
                     counts.deleted += soft_delete_remote(conn, connection, kind, gone, now)
                 if page.checkpoint is not None:
@@ -125,6 +146,8 @@ def run_stream(
             if sweep_kinds and report.complete_listing:
                 for raw in page.records:
                     report.seen.setdefault(raw.kind, set()).add(raw.remote_id)
+                for kind, ids in page.unchanged.items():
+                    report.seen.setdefault(kind, set()).update(ids)
         with engine.begin() as conn:
             if sweep_kinds and report.complete_listing:
                 for kind in sweep_kinds:

@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 
 from connector.errors import NotFound, ProviderError
 from connector.http import HttpSession, Override, StartCountPaginator, forbidden_with_zero_remaining_is_rate_limit
-from connector.providers.base import Capabilities, Page, Provider, RawRecord, StreamSpec, Window
+from connector.providers.base import Capabilities, ChangeStamps, Page, Provider, RawRecord, StreamSpec, Window
 from connector.providers.factuursturen.wire import derive_payments, expect_list, unwrap
 
 __all__ = ["FactuurSturenProvider"]
@@ -82,7 +82,12 @@ class FactuurSturenProvider(Provider):
         return result
 
     def pull(
-        self, stream: str, window: Window | None, resume: Mapping[str, Any] | None, known: Mapping[str, Any]
+        self,
+        stream: str,
+        window: Window | None,
+        resume: Mapping[str, Any] | None,
+        known: Mapping[str, Any],
+        stamps: ChangeStamps,
     ) -> Iterator[Page]:
         """Yield pages of the named stream (see the module docstring)."""
         start = int((resume or {}).get("start", 0))

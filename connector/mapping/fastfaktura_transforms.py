@@ -1,0 +1,5 @@
+"""Transforms particular to the fastfaktura mapping; importing this module registers them."""
+
+from __future__ import annotations
+
+__all__: list[str] = []
