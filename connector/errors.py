@@ -17,6 +17,7 @@
             ├── AuthFailed(status)                401/403 on credentials
             ├── NotFound(status)                  404
             ├── Rejected(status, code, message, details)  4xx validation from the service
+            │   └── IdempotencyConflict               the same idempotency key came with another body
             ├── Unsupported(operation, reason)    the service cannot do this at all
             └── ProtocolError(problem)            an answer we cannot parse (HTML, truncated JSON)
 
@@ -30,6 +31,7 @@ __all__ = [
     "AuthFailed",
     "ConfigError",
     "ConnectorError",
+    "IdempotencyConflict",
     "MappingError",
     "MappingSpecError",
     "NotFound",
@@ -170,6 +172,10 @@ class Rejected(Permanent):
         self.code = code
         self.details = details or {}
         super().__init__(message, **kw)
+
+
+class IdempotencyConflict(Rejected):
+    """The service already holds a create under this idempotency key, made from a different body."""
 
 
 class Unsupported(Permanent):

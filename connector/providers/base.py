@@ -165,11 +165,28 @@ class Provider(ABC):
     def requests_made(self) -> int:
         """Return how many HTTP requests this provider instance has sent so far."""
 
-    def write(self, kind: str, operation: str, payload: dict[str, Any], remote_id: str | None) -> str | None:
-        """Create or update one record at the service; return its remote id (later issues fill this in).
+    def write(
+        self,
+        kind: str,
+        operation: str,
+        payload: dict[str, Any],
+        remote_id: str | None,
+        *,
+        idempotency_key: str | None = None,
+    ) -> str | None:
+        """Create or update one record at the service; return its remote id.
+
+        Args:
+            kind: canonical entity kind (``invoice``).
+            operation: ``create``, ``update`` or ``delete``.
+            payload: the wire payload the mapping's outbound direction produced.
+            remote_id: the service's id for updates and deletes, else None.
+            idempotency_key: a deterministic key per entity version; a provider whose service takes
+                one (Facturalia's ``Idempotency-Key``) sends it, others leave their own marker.
 
         Raises:
             Unsupported: the service cannot do this operation.
+            Rejected: the service refused the payload (IdempotencyConflict for a reused key).
         """
         from connector.errors import Unsupported
 
