@@ -1,0 +1,55 @@
+"""What the provider contract suite needs from each provider's test kit (``tests/<provider>/harness.py``).
+
+Each provider's kit implements `ContractHarness` over its own sandbox on a real socket; the suite in
+``tests/contract/test_contract.py`` runs the same checks against every kit, with the provider id as the
+test id. Kits own their sandbox's lifetime (`start`/`stop`) and make every other call leave the sandbox
+in a state the next test can `reset` from.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+from connector.settings import Connection
+
+
+class ContractHarness(Protocol):
+    """A provider's sandbox plus what the contract suite needs to drive it."""
+
+    provider_id: str
+    readable: bool  # False for a push-only service (Facturalia): pulls must raise Unsupported
+    page_size: int  # a page size for `connection(...)` small enough that `seed(...)` spans several pages
+
+    def stop(self) -> None:
+        """Stop the sandbox."""
+
+    def reset(self) -> None:
+        """Empty the sandbox: no records, no faults, rate limiting off, clock back to real time."""
+
+    def seed(self, clients: int, invoices: int) -> None:
+        """Fill the sandbox with generated clients and invoices (with lines and some payments)."""
+
+    def connection(self, name: str = "c", *, wrong_key: bool = False, **overrides: Any) -> Connection:
+        """A connection to the sandbox (credentials by reference, set up by the kit); `wrong_key` uses a bad key.
+
+        `overrides` are Connection fields (page_size, rate_limit, ...).
+        """
+
+    def faults(self, rules: list[dict[str, Any]]) -> None:
+        """Install fault rules in the shared control format (connector/sandbox/_control.py)."""
+
+    def rate_limit(self, limit: int | None, window_seconds: float) -> None:
+        """Set the sandbox's own rate limit (None: off)."""
+
+    def corrupt_one(self) -> tuple[str, str]:
+        """Make one stored record unreadable for the mapping (e.g. a non-numeric amount).
+
+        Returns:
+            (canonical kind, remote id) of the corrupted record.
+        """
+
+    def invoice_count(self) -> int:
+        """How many invoices the sandbox holds now (its truth)."""
+
+    def sample_invoice_payload(self) -> dict[str, Any]:
+        """A valid wire payload for creating one invoice (used for write-only services)."""
