@@ -15,7 +15,7 @@ from connector.http.classify import (
     rejection_fields,
     retry_after_seconds,
 )
-from connector.http.client import HttpSession, encode_json
+from connector.http.client import HttpSession, encode_json, split_json_array
 from connector.http.config import HttpConfig
 from connector.http.pacing import Pacer
 from connector.http.paging import (
@@ -59,4 +59,5 @@ __all__ = [
     "retry_after_seconds",
     "retry_policy",
     "secrets_of",
+    "split_json_array",
 ]

@@ -11,7 +11,7 @@ from collections.abc import Callable, Mapping
 from datetime import datetime
 from decimal import Decimal
 from types import TracebackType
-from typing import Any
+from typing import Any, NoReturn
 from urllib.parse import urlsplit
 
 import httpx
@@ -25,7 +25,7 @@ from connector.http.pacing import Pacer
 from connector.http.redact import excerpt, redact
 from connector.http.retry import retry_policy
 
-__all__ = ["HttpSession", "encode_json"]
+__all__ = ["HttpSession", "encode_json", "split_json_array"]
 
 log = logging.getLogger("connector.http")
 
@@ -64,6 +64,48 @@ def encode_json(value: Any) -> bytes:
     for i, number in enumerate(numbers):
         text = text.replace(f'"{marker}{i}{marker}"', number, 1)
     return text.encode()
+
+
+_DECODER = jsonlib.JSONDecoder(parse_float=Decimal, parse_constant=lambda name: _refuse_constant(name))
+_SPACE = " \t\n\r"
+
+
+def split_json_array(text: str) -> list[tuple[Any, str]]:
+    """Decode a JSON array into (element, element's source text) pairs.
+
+    Raises:
+        ValueError: not a JSON array, or malformed.
+    """
+    end = len(text)
+    i = _skip_space(text, 0)
+    if i >= end or text[i] != "[":
+        raise ValueError("expected a JSON array")
+    i = _skip_space(text, i + 1)
+    items: list[tuple[Any, str]] = []
+    if i < end and text[i] == "]":
+        return _trailing(text, i + 1, items)
+    while True:
+        value, stop = _DECODER.raw_decode(text, i)
+        items.append((value, text[i:stop]))
+        i = _skip_space(text, stop)
+        if i < end and text[i] == ",":
+            i = _skip_space(text, i + 1)
+            continue
+        if i < end and text[i] == "]":
+            return _trailing(text, i + 1, items)
+        raise ValueError(f"expected ',' or ']' at char {i}")
+
+
+def _skip_space(text: str, i: int) -> int:
+    while i < len(text) and text[i] in _SPACE:
+        i += 1
+    return i
+
+
+def _trailing(text: str, i: int, items: list[tuple[Any, str]]) -> list[tuple[Any, str]]:
+    if _skip_space(text, i) != len(text):
+        raise ValueError(f"extra data after the array at char {i}")
+    return items
 
 
 def _refuse_constant(name: str) -> Any:
@@ -183,6 +225,23 @@ class HttpSession:
         """
         return self.decode_json(self.request("GET", path, params=params))
 
+    def get_json_array(self, path: str, *, params: Mapping[str, Any] | None = None) -> list[tuple[Any, str]]:
+        """GET a path whose body is a JSON array; return each element with its own source text.
+
+        The text is the service's exact bytes for that element, so a caller can hash and keep a raw
+        payload without encoding it again (the hot path of a first load). Decoding is the same C
+        scanner as `get_json`, element by element.
+
+        Raises:
+            ProtocolError: the body is not a JSON array (HTML, XML, an object, truncated).
+            ProviderError: anything `request` raises.
+        """
+        response = self.request("GET", path, params=params)
+        try:
+            return split_json_array(response.content.decode("utf-8"))
+        except (ValueError, RecursionError) as exc:
+            self._protocol_error(response, exc)
+
     def decode_json(self, response: httpx.Response) -> Any:
         """Decode a response body as JSON with ``parse_float=Decimal``.
 
@@ -198,11 +257,17 @@ class HttpSession:
         try:
             return jsonlib.loads(response.content, parse_float=Decimal, parse_constant=_refuse_constant)
         except (ValueError, RecursionError) as exc:
-            reason = redact(str(exc), self.secrets)[:80] if response.content else "empty body"
-            where = describe(response, body=False)
-            shown = excerpt(response.text, self.secrets) or "(nothing)"
-            raise ProtocolError(f"{where}: expected JSON ({reason}); got: {shown}",
-                                provider=self.config.provider, connection=self.config.connection) from None
+            self._protocol_error(response, exc)
+
+    def _protocol_error(self, response: httpx.Response, exc: Exception) -> NoReturn:
+        reason = redact(str(exc), self.secrets)[:80] if response.content else "empty body"
+        where = describe(response, body=False)
+        shown = excerpt(response.text, self.secrets) or "(nothing)"
+        raise ProtocolError(
+            f"{where}: expected JSON ({reason}); got: {shown}",
+            provider=self.config.provider,
+            connection=self.config.connection,
+        ) from None
 
     def server_now(self) -> datetime | None:
         """Return the service's clock (last Date header plus time elapsed since); None before any answer."""

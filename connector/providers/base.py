@@ -66,12 +66,18 @@ class Window:
 
 @dataclass(slots=True)
 class RawRecord:
-    """One wire record: its entity kind, the service's id, the payload and an optional change stamp."""
+    """One wire record: its entity kind, the service's id, the payload and an optional change stamp.
+
+    `text` is the payload's exact source text when the provider has it (`HttpSession.get_json_array`)
+    and `data` is exactly its decoding; the engine then hashes and keeps that text instead of encoding
+    `data` again. Leave it None for records the provider derives or alters.
+    """
 
     kind: str
     remote_id: str
     data: dict[str, Any]
     change_stamp: str | None = None
+    text: str | None = None
 
 
 @dataclass(slots=True)

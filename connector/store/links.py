@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -16,7 +16,7 @@ __all__ = [
     "NewLink",
     "existing_links",
     "insert_links",
-    "live_remote_ids",
+    "iter_live_remote_ids",
     "matching_stamps",
     "update_links",
 ]
@@ -51,15 +51,18 @@ class NewLink:
 def existing_links(conn: Connection, connection: str, kind: str, remote_ids: Sequence[str]) -> dict[str, KnownLink]:
     """Return the links of `remote_ids` at `connection`, keyed by remote id."""
     found: dict[str, KnownLink] = {}
-    c = _link.c
+    marker = "?" if conn.dialect.paramstyle == "qmark" else "%s"
     for batch in chunks(list(remote_ids), 900):
-        rows = conn.execute(
-            select(c.remote_id, c.id, c.entity_id, c.payload_hash, c.projection_hash, c.remote_deleted_at).where(
-                c.connection == connection, c.entity_kind == kind, c.remote_id.in_(batch)
-            )
+        # Driver-level SQL: this runs once per page and kind on the hot path, and needs no type processing.
+        sql = (
+            "SELECT remote_id, id, entity_id, payload_hash, projection_hash, remote_deleted_at IS NOT NULL "
+            f"FROM link WHERE connection = {marker} AND entity_kind = {marker} "
+            f"AND remote_id IN ({', '.join([marker] * len(batch))})"
         )
-        for remote_id, link_id, entity_id, p_hash, proj_hash, deleted_at in rows:
-            found[remote_id] = KnownLink(link_id, entity_id, p_hash, proj_hash, deleted_at is not None)
+        for remote_id, link_id, entity_id, p_hash, proj_hash, deleted in conn.exec_driver_sql(
+            sql, (connection, kind, *batch)
+        ):
+            found[remote_id] = KnownLink(link_id, entity_id, p_hash, proj_hash, bool(deleted))
     return found
 
 
@@ -128,12 +131,11 @@ def update_links(
     )
 
 
-def live_remote_ids(conn: Connection, connection: str, kind: str) -> dict[str, tuple[int, int]]:
-    """Return {remote_id: (link_id, entity_id)} of every link of `kind` not yet marked deleted."""
+def iter_live_remote_ids(conn: Connection, connection: str, kind: str) -> Iterator[tuple[str, int, int]]:
+    """Stream (remote_id, link_id, entity_id) of every link of `kind` not yet marked deleted."""
     c = _link.c
-    rows = conn.execute(
-        select(c.remote_id, c.id, c.entity_id).where(
-            c.connection == connection, c.entity_kind == kind, c.remote_deleted_at.is_(None)
-        )
+    statement = select(c.remote_id, c.id, c.entity_id).where(
+        c.connection == connection, c.entity_kind == kind, c.remote_deleted_at.is_(None)
     )
-    return {r: (lid, eid) for r, lid, eid in rows}
+    result = conn.execute(statement.execution_options(yield_per=2000))
+    yield from result.tuples()

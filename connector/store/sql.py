@@ -46,43 +46,51 @@ def insert_with_ids(conn: Connection, table: Table, rows: Sequence[dict[str, Any
     """Insert `rows` in one batched statement with allocated ids; return the ids in row order."""
     ids = allocate_ids(conn, table, len(rows))
     if ids:
-        bulk_insert(conn, table, [{**row, "id": i} for i, row in zip(ids, rows, strict=True)])
+        bulk_insert(conn, table, rows, ids=ids)
     return ids
 
 
 _EMPTY_JSON = "{}"
 
 
-def bulk_insert(conn: Connection, table: Table, rows: Sequence[dict[str, Any]]) -> None:
+def _processed(values: list[Any], processor: Any, is_json: bool) -> list[Any]:
+    """Convert one column's values for the driver; a value repeated across the batch is converted once."""
+    if is_json:
+        return [_EMPTY_JSON if v == {} else (processor(v) if v is not None else None) for v in values]
+    if processor is None:
+        return values
+    first = values[0]
+    if all(v is first for v in values):  # e.g. the same `now` in every row's timestamps
+        return [None if first is None else processor(first)] * len(values)
+    return [None if v is None else processor(v) for v in values]
+
+
+def bulk_insert(
+    conn: Connection, table: Table, rows: Sequence[dict[str, Any]], *, ids: Sequence[int] | None = None
+) -> None:
     """Insert many rows (all with the same keys) through the driver's executemany.
 
     Each value goes through its column type's own bind processor, exactly as SQLAlchemy would convert
-    it, but the statement is compiled once and no per-row parameter dictionaries are built; an empty
-    JSON object skips the encoder. This is the hot path of a first load (DESIGN.md "Performance").
+    it, but the statement is compiled once, values are converted column by column (a value shared by
+    every row, like a timestamp, once) and no per-row parameter dictionaries are built; an empty JSON
+    object skips the encoder. This is the hot path of a first load (DESIGN.md "Performance").
+    `ids`, when given, fills the `id` column (one per row, in order).
     """
     if not rows:
         return
     dialect = conn.dialect
     columns = list(rows[0])
-    processors = []
-    for name in columns:
-        column = table.c[name]
-        processor = column.type._cached_bind_processor(dialect)
-        processors.append((processor, column.type._type_affinity is JSON))
+    converted: list[Sequence[Any]] = []
+    if ids is not None:
+        columns.insert(0, "id")
+        converted.append(ids)
+    for name in columns[len(converted) :]:
+        column_type = table.c[name].type
+        processor = column_type._cached_bind_processor(dialect)
+        values = [row[name] for row in rows]
+        converted.append(_processed(values, processor, column_type._type_affinity is JSON))
     marker = "?" if dialect.paramstyle == "qmark" else "%s"
     quoted = ", ".join(dialect.identifier_preparer.quote(c) for c in columns)
     markers = ", ".join([marker] * len(columns))
     sql = f"INSERT INTO {dialect.identifier_preparer.format_table(table)} ({quoted}) VALUES ({markers})"
-    params = []
-    for row in rows:
-        values = []
-        for name, (processor, is_json) in zip(columns, processors, strict=True):
-            value = row[name]
-            if is_json and value == {}:
-                values.append(_EMPTY_JSON)
-            elif processor is not None and value is not None:
-                values.append(processor(value))
-            else:
-                values.append(value)
-        params.append(tuple(values))
-    conn.exec_driver_sql(sql, params)
+    conn.exec_driver_sql(sql, list(zip(*converted, strict=True)))

@@ -13,6 +13,7 @@ from connector.clock import Clock
 from connector.errors import ConfigError
 from connector.providers.base import Provider
 from connector.store import runs
+from connector.sync.listing import ListedIds
 from connector.sync.page import InboundMapper, PageCounts
 from connector.sync.pull import PullOptions, StreamReport, run_stream, soft_delete_unlisted
 
@@ -134,9 +135,9 @@ class SyncEngine:
         run_id = runs.start_run(self.engine, connection, SWEEP_STREAM, "sweep", self.clock.now())
         try:
             for kind in provider.sweep_kinds:
-                listed: set[str] = set()
+                listed = ListedIds()
                 for batch in provider.list_ids(kind):
-                    listed.update(batch)
+                    listed.add(batch)
                 with self.engine.begin() as conn:
                     report.counts.deleted += soft_delete_unlisted(conn, connection, kind, listed, self.clock.now())
                 report.counts.read += len(listed)

@@ -103,7 +103,7 @@ def _apply_kind(
     changes: list[_Change] = []
     bad: list[runs.QuarantineItem] = []
     for raw in batch:
-        text = dump_payload(raw.data)
+        text = raw.text if raw.text is not None else dump_payload(raw.data)
         payload_hash = digest(text)
         link = known.get(raw.remote_id)
         if link is not None and link.payload_hash == payload_hash and not link.deleted:

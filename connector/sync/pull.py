@@ -20,6 +20,7 @@ from connector.errors import ConnectorError
 from connector.providers.base import Provider, StreamSpec, Window
 from connector.store import entities, links, runs
 from connector.store.tables import Quarantine
+from connector.sync.listing import ListedIds
 from connector.sync.page import InboundMapper, PageCounts, apply_records, soft_delete_remote
 
 __all__ = ["PullOptions", "StoreStamps", "StreamReport", "run_stream", "soft_delete_unlisted"]
@@ -47,7 +48,7 @@ class StreamReport:
     pages: int = 0
     requests: int = 0
     window: Window | None = None
-    seen: dict[str, set[str]] = field(default_factory=dict)
+    seen: dict[str, ListedIds] = field(default_factory=dict)
     complete_listing: bool = False
     error: str | None = None
     seconds: float = 0.0
@@ -145,14 +146,14 @@ def run_stream(
             report.pages += 1
             if sweep_kinds and report.complete_listing:
                 for raw in page.records:
-                    report.seen.setdefault(raw.kind, set()).add(raw.remote_id)
+                    report.seen.setdefault(raw.kind, ListedIds()).add((raw.remote_id,))
                 for kind, ids in page.unchanged.items():
-                    report.seen.setdefault(kind, set()).update(ids)
+                    report.seen.setdefault(kind, ListedIds()).add(ids)
         with engine.begin() as conn:
             if sweep_kinds and report.complete_listing:
                 for kind in sweep_kinds:
                     report.counts.deleted += soft_delete_unlisted(
-                        conn, connection, kind, report.seen.get(kind, set()), clock.now()
+                        conn, connection, kind, report.seen.get(kind, ListedIds()), clock.now()
                     )
             final = {
                 "memo": memo,
@@ -193,17 +194,21 @@ def run_stream(
     return report
 
 
-def soft_delete_unlisted(conn: Connection, connection: str, kind: str, listed: set[str], now: datetime) -> int:
+def soft_delete_unlisted(conn: Connection, connection: str, kind: str, listed: ListedIds, now: datetime) -> int:
     """After a complete listing, soft-delete what the store has but the service no longer listed.
 
-    A listing that names nothing while the store holds records is distrusted (a service glitch must not
-    delete everything) and skipped with a warning.
+    The store's live links are streamed, not loaded whole. A listing that names nothing while the store
+    holds records is distrusted (a service glitch must not delete everything) and skipped with a warning.
     """
-    live = links.live_remote_ids(conn, connection, kind)
-    if live and not listed:
-        log.warning("sweep skipped connection=%s kind=%s reason=service listed none of %d", connection, kind, len(live))
+    gone: list[tuple[int, int]] = []
+    live = 0
+    for remote_id, link_id, entity_id in links.iter_live_remote_ids(conn, connection, kind):
+        live += 1
+        if remote_id not in listed:
+            gone.append((link_id, entity_id))
+    if live and not len(listed):
+        log.warning("sweep skipped connection=%s kind=%s reason=service listed none of %d", connection, kind, live)
         return 0
-    gone = [pair for remote_id, pair in live.items() if remote_id not in listed]
     return entities.soft_delete(conn, kind, gone, now)
 
 

@@ -9,7 +9,7 @@ carry no change filter: the list is read whole and the engine's hash comparison 
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import Any, ClassVar
 from zoneinfo import ZoneInfo
@@ -94,7 +94,7 @@ class FactuurSturenProvider(Provider):
         if stream == "clients":
             for items, next_start in self._paged("clients", {}, start, "clientnr"):
                 yield Page(
-                    [RawRecord("client", str(c.get("clientnr", "")), c, c.get("timestamp")) for c in items],
+                    [RawRecord("client", str(c.get("clientnr", "")), c, c.get("timestamp"), t) for c, t in items],
                     {"start": next_start},
                 )
         elif stream == "invoices":
@@ -109,7 +109,7 @@ class FactuurSturenProvider(Provider):
         """Yield every client number or invoice id, a page at a time."""
         path, key = {"client": ("clients", "clientnr"), "invoice": ("invoices", "id")}[kind]
         for items, _ in self._paged(path, {}, 0, key):
-            yield [str(item.get(key, "")) for item in items]
+            yield [str(item.get(key, "")) for item, _text in items]
 
     def close(self) -> None:
         """Close the HTTP session."""
@@ -119,16 +119,21 @@ class FactuurSturenProvider(Provider):
 
     def _paged(
         self, path: str, params: dict[str, Any], start: int, key: str
-    ) -> Iterator[tuple[list[dict[str, Any]], int]]:
-        """Page through a start/count list from offset `start`; yields (new items, offset to resume from)."""
+    ) -> Iterator[tuple[list[tuple[dict[str, Any], str]], int]]:
+        """Page through a start/count list from offset `start`.
+
+        Yields ((item, item's source text) pairs new on this page, offset to resume from).
+        """
         pager = StartCountPaginator(self.page_size, overlap=1, key_of=lambda item: item.get(key), start=start)
         request: dict[str, Any] = dict(params)
         pager.init_request(request)
         while True:
-            items = expect_list(self.session.get_json(path, params=request), path)
+            pairs = self.session.get_json_array(path, params=request)
+            items = expect_list([item for item, _ in pairs], path)
+            texts = {id(item): text for item, text in pairs}
             fresh = pager.update_state(items)
             if fresh:
-                yield fresh, pager.resume_offset
+                yield [(item, texts[id(item)]) for item in fresh], pager.resume_offset
             if not pager.has_next:
                 return
             pager.update_request(request)
@@ -143,11 +148,11 @@ class FactuurSturenProvider(Provider):
         return params
 
     @staticmethod
-    def _invoice_records(items: list[dict[str, Any]]) -> list[RawRecord]:
+    def _invoice_records(items: Sequence[tuple[dict[str, Any], str | None]]) -> list[RawRecord]:
         records = []
-        for invoice in items:
+        for invoice, text in items:
             invoice_id = str(invoice.get("id", ""))
-            records.append(RawRecord("invoice", invoice_id, invoice))
+            records.append(RawRecord("invoice", invoice_id, invoice, text=text))
             records.extend(RawRecord("payment", p["id"], p) for p in derive_payments(invoice))
         return records
 
@@ -155,12 +160,13 @@ class FactuurSturenProvider(Provider):
         """Re-read the open set; fetch invoices that left it one by one (404: deleted at the service)."""
         open_now: set[str] = set()
         for items, _ in self._paged("invoices", {"filter": "open"}, 0, "id"):
-            open_now.update(str(i.get("id", "")) for i in items)
+            open_now.update(str(i.get("id", "")) for i, _text in items)
             yield Page(self._invoice_records(items))
-        left, gone = [], []
+        left: list[tuple[dict[str, Any], str | None]] = []
+        gone: list[str] = []
         for invoice_id in sorted(previously_open - open_now):
             try:
-                left.append(unwrap(self.session.get_json(f"invoices/{invoice_id}"), "invoice"))
+                left.append((unwrap(self.session.get_json(f"invoices/{invoice_id}"), "invoice"), None))
             except NotFound:
                 gone.append(invoice_id)
         yield Page(self._invoice_records(left), {"memo": {"open_ids": sorted(open_now)}}, {"invoice": gone})
