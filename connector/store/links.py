@@ -138,4 +138,5 @@ def iter_live_remote_ids(conn: Connection, connection: str, kind: str) -> Iterat
         c.connection == connection, c.entity_kind == kind, c.remote_deleted_at.is_(None)
     )
     result = conn.execute(statement.execution_options(yield_per=2000))
-    yield from result.tuples()
+    for row in result:
+        yield row[0], row[1], row[2]

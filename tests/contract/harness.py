@@ -48,6 +48,9 @@ class ContractHarness(Protocol):
             (canonical kind, remote id) of the corrupted record.
         """
 
+    def request_statuses(self) -> list[int]:
+        """The statuses of every API request the sandbox answered since the last `reset` (0: dropped)."""
+
     def invoice_count(self) -> int:
         """How many invoices the sandbox holds now (its truth)."""
 
