@@ -1,10 +1,16 @@
-"""Threaded stdlib HTTP/1.1 server on loopback with a tiny segment router, reusable by every sandbox."""
+"""Threaded stdlib HTTP/1.1 server on loopback with a tiny segment router, reusable by every sandbox.
+
+With an `ssl.SSLContext` the server speaks HTTPS only: each connection's TLS handshake runs in its own
+handler thread (a slow client never holds up the accept loop), and a plain-HTTP request on the TLS port
+is answered ``400`` in plain text and closed, as nginx answers one on its HTTPS port.
+"""
 
 from __future__ import annotations
 
 import contextlib
 import json
 import socket
+import ssl
 import sys
 import threading
 import traceback
@@ -121,11 +127,49 @@ class _Server(ThreadingHTTPServer):
     allow_reuse_address = True
     request_queue_size = 128
 
-    def __init__(self, address: tuple[str, int], dispatch: Handler) -> None:
+    def __init__(self, address: tuple[str, int], dispatch: Handler, ssl_context: ssl.SSLContext | None = None) -> None:
         self.dispatch = dispatch
+        self.ssl_context = ssl_context
         self.open_sockets: set[socket.socket] = set()
         self.sockets_lock = threading.Lock()
         super().__init__(address, _RequestHandler)
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A connection refused at the TLS layer is the client's problem: no traceback for it."""
+        if isinstance(sys.exc_info()[1], _TlsRefused):
+            return
+        super().handle_error(request, client_address)
+
+
+class _TlsRefused(Exception):
+    """The connection did not become a TLS session (plain HTTP, a failed handshake, a hang-up)."""
+
+
+_PLAIN_HTTP_ANSWER = (b"HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain; charset=utf-8\r\n"
+                      b"Content-Length: 47\r\nConnection: close\r\n\r\n"
+                      b"The plain HTTP request was sent to HTTPS port.\n")
+_TLS_HANDSHAKE_SECONDS = 10.0
+
+
+def _start_tls(sock: socket.socket, context: ssl.SSLContext) -> ssl.SSLSocket:
+    """Turn an accepted socket into a server-side TLS socket, or refuse it.
+
+    Raises:
+        _TlsRefused: the client sent plain HTTP (answered 400 first), failed the handshake or hung up.
+    """
+    sock.settimeout(_TLS_HANDSHAKE_SECONDS)
+    try:
+        first = sock.recv(1, socket.MSG_PEEK)
+        if first and first != b"\x16":  # not a TLS handshake record: plain text on the TLS port
+            sock.sendall(_PLAIN_HTTP_ANSWER)
+            raise _TlsRefused("plain HTTP on the TLS port")
+        if not first:
+            raise _TlsRefused("closed before the handshake")
+        tls = context.wrap_socket(sock, server_side=True)
+    except (OSError, ssl.SSLError) as exc:
+        raise _TlsRefused(str(exc)) from None
+    tls.settimeout(None)
+    return tls
 
 
 class _RequestHandler(BaseHTTPRequestHandler):
@@ -135,6 +179,9 @@ class _RequestHandler(BaseHTTPRequestHandler):
     server: _Server
 
     def setup(self) -> None:
+        context = self.server.ssl_context
+        if context is not None:
+            self.request = _start_tls(self.request, context)
         super().setup()
         # One write per answer plus TCP_NODELAY: no Nagle/delayed-ACK stalls on keep-alive connections.
         self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
@@ -146,6 +193,9 @@ class _RequestHandler(BaseHTTPRequestHandler):
             self.server.open_sockets.discard(self.connection)
         with contextlib.suppress(OSError):
             super().finish()
+        if isinstance(self.connection, ssl.SSLSocket):  # socketserver closes only the raw socket it accepted
+            with contextlib.suppress(OSError):
+                self.connection.close()
 
     def log_message(self, format: str, *args: Any) -> None:
         """Silence the default per-request stderr log."""
@@ -212,10 +262,13 @@ def _reason(status: int) -> str:
 class SandboxServer:
     """Serves one dispatch function on 127.0.0.1 from a background thread (keep-alive, daemon threads)."""
 
-    def __init__(self, dispatch: Handler, port: int = 0, host: str = "127.0.0.1") -> None:
-        """Args: dispatch: called once per request. port: 0 picks a free port. host: the bind address."""
+    def __init__(self, dispatch: Handler, port: int = 0, host: str = "127.0.0.1",
+                 ssl_context: ssl.SSLContext | None = None) -> None:
+        """Args: dispatch: called once per request. port: 0 picks a free port. host: the bind address.
+        ssl_context: a server-side context to serve HTTPS only (None: plain HTTP)."""
         self._dispatch = dispatch
         self._address = (host, port)
+        self._ssl_context = ssl_context
         self._httpd: _Server | None = None
         self._thread: threading.Thread | None = None
 
@@ -228,14 +281,15 @@ class SandboxServer:
 
     @property
     def origin(self) -> str:
-        """``http://127.0.0.1:PORT``."""
-        return f"http://{self._address[0]}:{self.port}"
+        """``http://127.0.0.1:PORT`` (``https://`` with an SSL context)."""
+        scheme = "https" if self._ssl_context is not None else "http"
+        return f"{scheme}://{self._address[0]}:{self.port}"
 
     def start(self) -> None:
         """Bind and serve in a daemon thread; idempotent."""
         if self._httpd is not None:
             return
-        self._httpd = _Server(self._address, self._dispatch)
+        self._httpd = _Server(self._address, self._dispatch, self._ssl_context)
         self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05},
                                         name=f"sandbox:{self.port}", daemon=True)
         self._thread.start()
