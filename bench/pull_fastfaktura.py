@@ -1,0 +1,121 @@
+"""Benchmark (not a test): pull N invoices (3 lines each) and N/10 clients from the FastFaktura sandbox into a
+fresh SQLite file, rate limits off; then a no-change rerun. Prints records/s, requests, peak RSS.
+
+    python bench/pull_fastfaktura.py                          # 50,000 invoices + 5,000 clients
+    python bench/pull_fastfaktura.py --invoices 10000 --workers 1 --workers 4
+
+Every invoice costs one detail request on the first pull (the list has no lines), so the rate is bound
+by the HTTP stack; the rerun reads list pages only. The sandbox runs in a separate process so the numbers
+measure the connector, not the simulator. `--workers` sets the provider's ``detail_workers`` option
+(repeat it to compare several settings; each run is its own process with its own sandbox).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+
+def _start_sandbox(invoices: int, clients: int) -> tuple[subprocess.Popen[str], dict[str, str]]:
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "connector.sandbox.fastfaktura", "--port", "0", "--clients", str(clients),
+         "--invoices", str(invoices), "--seed", "1", "--no-rate-limit"],
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=REPO,
+    )
+    assert proc.stdout is not None
+    return proc, json.loads(proc.stdout.readline())
+
+
+def child(invoices: int, workers: int, pages_per_batch: int) -> dict[str, float]:
+    """One measured run in this process: full sync, then a no-change rerun."""
+    from connector.app import App
+    from connector.settings import Connection, Settings
+    from connector.store.db import upgrade
+
+    clients = max(invoices // 10, 1)
+    proc, info = _start_sandbox(invoices, clients)
+    try:
+        os.environ["BENCH_FF_KEY"] = info["api_key"]
+        conn = Connection(
+            name="bench",
+            provider="fastfaktura",
+            base_url=info["base_url"],
+            api_key_env="BENCH_FF_KEY",
+            sandbox=True,
+            safety_lag_seconds=0,
+            rate_limit=1_000_000_000,  # "off": otherwise the pacer keeps the service's 120/minute
+            options={"detail_workers": workers, "list_pages_per_batch": pages_per_batch},
+        )
+        with tempfile.TemporaryDirectory() as tmp:
+            app = App(Settings(database_url=f"sqlite:///{tmp}/bench.db"), connections=[conn])
+            upgrade(app.engine)
+            started, cpu_started = time.perf_counter(), time.process_time()
+            first = app.sync("bench")
+            full_seconds = time.perf_counter() - started
+            full_cpu = time.process_time() - cpu_started
+            started = time.perf_counter()
+            second = app.sync("bench")
+            rerun_seconds = time.perf_counter() - started
+    finally:
+        proc.terminate()
+        proc.wait()
+    rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return {
+        "invoices": invoices,
+        "clients": clients,
+        "workers": workers,
+        "full_seconds": full_seconds,
+        "full_cpu_seconds": full_cpu,
+        "invoices_per_second": invoices / full_seconds,
+        "records_per_second": first.totals.created / full_seconds,
+        "records_written": first.totals.created,
+        "full_requests": first.requests,
+        "rerun_seconds": rerun_seconds,
+        "rerun_written": second.totals.created + second.totals.updated,
+        "rerun_requests": second.requests,
+        "peak_rss_mb": rss_mb,
+    }
+
+
+def main() -> None:
+    """Run each setting in a child process and print one line per run."""
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--invoices", type=int, default=50_000, help="seeded invoices (default 50,000)")
+    parser.add_argument("--workers", type=int, action="append", help="detail_workers settings (default 4)")
+    parser.add_argument("--pages-per-batch", type=int, default=4, help="list_pages_per_batch (default 4)")
+    parser.add_argument("--only", action="store_true", help="run in this process and print JSON (internal)")
+    args = parser.parse_args()
+    if args.only:
+        print(json.dumps(child(args.invoices, (args.workers or [4])[0], args.pages_per_batch)))
+        return
+    for workers in args.workers or [4]:
+        out = subprocess.run(
+            [sys.executable, __file__, "--only", "--invoices", str(args.invoices), "--workers", str(workers),
+             "--pages-per-batch", str(args.pages_per_batch)],
+            capture_output=True, text=True, check=True, cwd=REPO,
+        )
+        r = json.loads(out.stdout.strip().splitlines()[-1])
+        print(
+            f"{r['invoices']:>7,} invoices + {r['clients']:>6,} clients, {r['workers']} detail workers: "
+            f"full {r['full_seconds']:.1f}s = {r['invoices_per_second']:,.0f} invoices/s "
+            f"({r['records_per_second']:,.0f} records/s, {r['records_written']:,} records), connector CPU "
+            f"{r['full_cpu_seconds']:.1f}s, {r['full_requests']:,} requests; no-change rerun "
+            f"{r['rerun_seconds']:.1f}s ({r['rerun_seconds'] / r['full_seconds']:.1%} of full, "
+            f"{r['rerun_requests']:,} requests, {r['rerun_written']} written); peak RSS {r['peak_rss_mb']:.0f} MB"
+        )
+
+
+if __name__ == "__main__":
+    main()

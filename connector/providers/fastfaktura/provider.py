@@ -1,0 +1,273 @@
+"""The FastFaktura adapter: clients (active and archived) and invoices with details fetched only on change.
+
+FastFaktura has no change cursor and no since filter (PROVIDERS.md decision 5), so every run pages
+through the whole lists (25 records per page, fixed by the service; the connection's `page_size` is not
+used). Clients are plain list records. Invoice list entries carry no lines or events, so each entry is
+stamped with a hash of its canonical JSON; the store is asked which stamps it already holds, and the
+detail (lines + events) is fetched only for the rest. The skipped ids go to `Page.unchanged`, so a
+no-change run costs list pages only. Payments are derived from the ``paid`` events of fetched details.
+
+Paging reads `list_pages_per_batch` list pages (option, default 4) at a time and commits them as one
+`Page` whose checkpoint is the next list page number; a resumed run starts one page earlier, because
+the lists are newest first and records created meanwhile push older ones to later pages (duplicates
+are harmless: the engine dedupes by hash). Archiving a client moves later clients up one place in the
+active list, which could skip one there; it then shows up in the archived list, read right after.
+A listing ends on an empty page or on one shorter than the page size (``meta.per_page``, else the
+largest page seen); ``meta.total`` is never trusted.
+
+List pages of one batch and the details of one batch are fetched concurrently by a small thread pool
+(`detail_workers`, default 4) over the connection's one `HttpSession` (httpx clients and the `Pacer`
+are thread-safe; the pacer keeps the shared budget).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime
+from typing import Any, ClassVar, TypeVar
+from urllib.parse import quote
+
+from connector.errors import NotFound, ProtocolError, ProviderError, Unsupported
+from connector.http import HttpSession, Override
+from connector.providers.base import Capabilities, ChangeStamps, Page, Provider, RawRecord, StreamSpec, Window
+from connector.providers.fastfaktura.wire import derive_payments, expect_object, list_entries, record_id, stamp
+
+__all__ = ["FastFakturaProvider"]
+
+T = TypeVar("T")
+R = TypeVar("R")
+_LISTINGS: tuple[tuple[str, dict[str, str]], ...] = (("active", {}), ("archived", {"archived": "true"}))
+
+
+class FastFakturaProvider(Provider):
+    """Reads and writes one FastFaktura account."""
+
+    id: ClassVar[str] = "fastfaktura"
+    capabilities: ClassVar[Capabilities] = Capabilities(
+        readable=frozenset({"client", "invoice", "payment"}),
+        writable=frozenset({"client", "invoice"}),
+        updatable=frozenset({"client"}),
+        deletable=frozenset({"client"}),  # DELETE archives; the client stays readable
+        incremental=False,
+        id_sweep=True,
+        idempotency_keys=False,
+    )
+    sweep_kinds: ClassVar[tuple[str, ...]] = ("client", "invoice")
+    auth_scheme: ClassVar[str] = "header:X-Api-Key"
+    default_rate_limit: ClassVar[int | None] = 120
+    default_rate_window_seconds: ClassVar[float | None] = 60.0
+    default_headers: ClassVar[dict[str, str]] = {"Accept": "application/json"}
+    status_overrides: ClassVar[dict[int, Override]] = {}  # 429 + Retry-After is the default RateLimited
+
+    def __init__(self, session: HttpSession, *, page_size: int = 25, options: Mapping[str, Any] | None = None) -> None:
+        """Args: session: the connection's HTTP session. page_size: ignored (the service fixes 25).
+        options: ``list_pages_per_batch`` (4) and ``detail_workers`` (4)."""
+        self.session = session
+        self.options = dict(options or {})
+        self.pages_per_batch = max(1, int(self.options.get("list_pages_per_batch", 4)))
+        self.workers = max(1, int(self.options.get("detail_workers", 4)))
+        self._pool: ThreadPoolExecutor | None = None
+
+    def streams(self) -> list[StreamSpec]:
+        """Clients first (invoices refer to them), then invoices (with the payments of their details).
+
+        The invoices stream declares only ``invoice``: that kind is listed completely every run (so the
+        engine may sweep it), while payments come only with re-fetched details and a FastFaktura
+        timeline never loses a ``paid`` event, so payments must not be swept.
+        """
+        return [StreamSpec("clients", ("client",)), StreamSpec("invoices", ("invoice",))]
+
+    @property
+    def requests_made(self) -> int:
+        """Requests sent through this provider's session."""
+        return self.session.requests_made
+
+    def server_now(self) -> datetime | None:
+        """The service's clock from its Date header; one cheap request (the business profile) if none seen."""
+        now = self.session.server_now()
+        if now is None:
+            self.session.get_json("business")
+            now = self.session.server_now()
+        return now
+
+    def reference_data(self, names: set[str]) -> dict[str, list[dict[str, Any]]]:
+        """FastFaktura has no reference lists the mapping needs (countries are ISO codes already)."""
+        if names:
+            raise ProviderError(f"unknown reference lists {sorted(names)}", provider=self.id)
+        return {}
+
+    def pull(
+        self,
+        stream: str,
+        window: Window | None,
+        resume: Mapping[str, Any] | None,
+        known: Mapping[str, Any],
+        stamps: ChangeStamps,
+    ) -> Iterator[Page]:
+        """Yield pages of the named stream (see the module docstring)."""
+        if stream == "clients":
+            yield from self._clients(resume or {})
+        elif stream == "invoices":
+            yield from self._invoices(resume or {}, stamps)
+        else:
+            raise ProviderError(f"unknown stream {stream!r}", provider=self.id)
+
+    def list_ids(self, kind: str) -> Iterator[list[str]]:
+        """Yield every client id (active and archived) or invoice id, a batch of list pages at a time."""
+        if kind == "client":
+            for _, params in _LISTINGS:
+                for items, _ in self._batches("clients", params, 1):
+                    yield [record_id(c, "clients") for c in items]
+        elif kind == "invoice":
+            for items, _ in self._batches("invoices", {}, 1):
+                yield [record_id(i, "invoices") for i in items]
+        else:
+            raise ProviderError(f"cannot list ids of {kind!r}", provider=self.id)
+
+    def close(self) -> None:
+        """Stop the worker threads and close the HTTP session."""
+        if self._pool is not None:
+            self._pool.shutdown(wait=True)
+            self._pool = None
+        self.session.close()
+
+    # -- writes ------------------------------------------------------------------------------------
+
+    def write(
+        self,
+        kind: str,
+        operation: str,
+        payload: dict[str, Any],
+        remote_id: str | None,
+        *,
+        idempotency_key: str | None = None,
+    ) -> str | None:
+        """Create, update or archive a client; create or send an invoice. Returns the remote id.
+
+        FastFaktura takes no idempotency key, so creates (POST) are sent once and never retried: a
+        timeout raises `Timeout` and the caller must look before creating again. ``send`` takes
+        ``{"channels": [...], "reminder": bool}`` (channels default to ``["email"]``).
+
+        Raises:
+            Unsupported: changing or deleting an invoice, and any payment (clients pay through Stripe).
+            Rejected: the service refused the payload (422 with field details).
+        """
+        if kind == "client":
+            if operation == "create":
+                created = self.session.request("POST", "clients", json=payload, retry=False)
+                return record_id(expect_object(self.session.decode_json(created), "POST clients"), "POST clients")
+            target = f"clients/{quote(self._need(remote_id, kind, operation), safe='')}"
+            if operation == "update":
+                self.session.request("PUT", target, json=payload)
+                return remote_id
+            if operation == "delete":
+                self.session.request("DELETE", target)  # archives; doing it twice is harmless
+                return remote_id
+        elif kind == "invoice":
+            if operation == "create":
+                created = self.session.request("POST", "invoices", json=payload, retry=False)
+                return record_id(expect_object(self.session.decode_json(created), "POST invoices"), "POST invoices")
+            if operation == "send":
+                body = {"channels": payload.get("channels") or ["email"], "reminder": bool(payload.get("reminder"))}
+                target = f"invoices/{quote(self._need(remote_id, kind, operation), safe='')}/send"
+                self.session.request("POST", target, json=body, retry=False)
+                return remote_id
+            if operation in ("update", "delete"):
+                raise Unsupported(f"{operation} invoice", "FastFaktura v1 has no endpoint to change or delete an "
+                                  "invoice once created (cancelling is only possible in the web app)",
+                                  provider=self.id)
+        elif kind == "payment":
+            raise Unsupported(f"{operation} payment", "FastFaktura has no payment endpoint: clients pay by card "
+                              "(Stripe) on the invoice's public_url", provider=self.id)
+        raise Unsupported(f"{operation} {kind}", f"{self.id} supports client create/update/delete and invoice "
+                          "create/send", provider=self.id)
+
+    def _need(self, remote_id: str | None, kind: str, operation: str) -> str:
+        if not remote_id:
+            raise ProviderError(f"{operation} {kind} needs the remote id", provider=self.id)
+        return remote_id
+
+    # -- reading -----------------------------------------------------------------------------------
+
+    def _clients(self, resume: Mapping[str, Any]) -> Iterator[Page]:
+        names = [name for name, _ in _LISTINGS]
+        start = names.index(resume["listing"]) if resume.get("listing") in names else 0
+        for index in range(start, len(_LISTINGS)):
+            name, params = _LISTINGS[index]
+            first = _overlap(resume.get("page")) if index == start else 1
+            for items, next_page in self._batches("clients", params, first):
+                records = [RawRecord("client", record_id(c, "clients"), c) for c in items]
+                yield Page(records, {"listing": name, "page": next_page})
+
+    def _invoices(self, resume: Mapping[str, Any], stamps: ChangeStamps) -> Iterator[Page]:
+        for items, next_page in self._batches("invoices", {}, _overlap(resume.get("page"))):
+            entries = {record_id(i, "invoices"): i for i in items}  # a record seen twice: the later copy
+            stamped = {invoice_id: stamp(entry) for invoice_id, entry in entries.items()}
+            same = stamps.unchanged("invoice", stamped)
+            todo = [invoice_id for invoice_id in entries if invoice_id not in same]
+            records: list[RawRecord] = []
+            vanished: list[str] = []
+            for invoice_id, detail in zip(todo, self._map(self._detail, todo), strict=True):
+                if detail is None:
+                    vanished.append(invoice_id)
+                    continue
+                records.append(RawRecord("invoice", invoice_id, detail, stamped[invoice_id]))
+                records.extend(RawRecord("payment", p["id"], p) for p in derive_payments(detail))
+            yield Page(records, {"page": next_page}, {"invoice": vanished} if vanished else {},
+                       {"invoice": sorted(same)} if same else {})
+
+    def _detail(self, invoice_id: str) -> dict[str, Any] | None:
+        """GET one invoice detail (lines + events); None when the service no longer knows it (404)."""
+        path = f"invoices/{quote(invoice_id, safe='')}"
+        try:
+            return expect_object(self.session.get_json(path), f"GET {path}")
+        except NotFound:
+            return None
+
+    def _batches(self, path: str, params: dict[str, str], first: int) -> Iterator[tuple[list[dict[str, Any]], int]]:
+        """Yield (records of up to `pages_per_batch` list pages, number of the next page to read).
+
+        Stops after an empty page or a page shorter than the page size; raises `ProtocolError` when a
+        page repeats the one before it (the service ignores ``page``). Only pages read together (one
+        batch, or pages 1 and 2) are compared: between batches, 25 new records would shift a whole page.
+        """
+        page, per_page = first, 0
+        previous: list[str] | None = None
+        while True:
+            if page != 2:
+                previous = None
+            numbers = list(range(page, page + self.pages_per_batch))
+            bodies = self._map(lambda n: self.session.get_json(path, params={**params, "page": n}), numbers)
+            batch: list[dict[str, Any]] = []
+            done = False
+            for number, body in zip(numbers, bodies, strict=True):
+                items, stated = list_entries(body, f"GET {path} page {number}")
+                per_page = stated or max(per_page, len(items))
+                ids = [str(item.get("id")) for item in items]
+                if items and ids == previous:
+                    raise ProtocolError(f"GET {path}: page {number} repeats page {number - 1}; the service "
+                                        "ignores 'page'", provider=self.id)
+                previous = ids
+                batch.extend(items)
+                page = number + 1
+                if not items or len(items) < per_page:
+                    done = True
+                    break
+            if batch:
+                yield batch, page
+            if done:
+                return
+
+    def _map(self, fn: Callable[[T], R], items: Sequence[T]) -> list[R]:
+        """`fn` over `items` in order, concurrently on the worker threads when there is more than one."""
+        if self.workers <= 1 or len(items) <= 1:
+            return [fn(item) for item in items]
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(self.workers, thread_name_prefix=f"{self.id}-http")
+        return list(self._pool.map(fn, items))
+
+
+def _overlap(page: Any) -> int:
+    """Where a resumed listing starts: one page before the checkpoint (records may have moved down)."""
+    return max(1, int(page) - 1) if isinstance(page, int) and not isinstance(page, bool) else 1

@@ -1,0 +1,230 @@
+"""`FastFakturaSandbox`: the server, the request pipeline (rate limit, auth, faults, log) and the controls."""
+
+from __future__ import annotations
+
+import contextlib
+import math
+from datetime import date
+from typing import Any
+
+from connector.sandbox._control import Controls, FaultRule, RateLimiter, SandboxClock, apply_fault
+from connector.sandbox._server import Request, Response, Router, SandboxServer
+from connector.sandbox.fastfaktura.control import ServiceControls
+from connector.sandbox.fastfaktura.errors import ApiError, NotFound, Unprocessable, error_body, error_response
+from connector.sandbox.fastfaktura.inputs import new_invoice
+from connector.sandbox.fastfaktura.routes import API_PREFIX, PER_PAGE, ApiRoutes, archived_arg, page_number
+from connector.sandbox.fastfaktura.state import FastFakturaState
+
+__all__ = ["CONTROL_PREFIX", "VIEWER_PREFIX", "FastFakturaSandbox"]
+
+CONTROL_PREFIX = "/_sandbox"
+VIEWER_PREFIX = "/i/"
+NOMINAL_LIMIT = 120
+
+
+class FastFakturaSandbox:
+    """A FastFaktura API v1 simulator on 127.0.0.1 (see the package docstring for its fidelity)."""
+
+    def __init__(self, port: int = 0, seed: int = 42, clients: int = 0, invoices: int = 0, lines_per_invoice: int = 3,
+                 api_key: str = "ffk_test_key", rate_limit: int | None = 120, rate_window_seconds: float = 60,
+                 start_date: str | date | None = None, end_date: str | date | None = None) -> None:
+        """Build the sandbox (seeding now when `clients` or `invoices` is non-zero); `start` serves it.
+
+        Args:
+            port: TCP port on 127.0.0.1; 0 picks a free one.
+            seed: seed of the generated data.
+            clients: generated clients (0 with invoices > 0: one per ten invoices).
+            invoices: generated invoices.
+            lines_per_invoice: lines on each generated invoice.
+            api_key: the account's API key (``X-Api-Key`` or ``Authorization: Bearer``).
+            rate_limit: requests per window and key; None or 0 disables the limit.
+            rate_window_seconds: length of a fixed rate window (aligned to the sandbox clock).
+            start_date: first creation date of generated invoices (default: three years before end_date).
+            end_date: last date of generated events (default: yesterday on the sandbox clock).
+        """
+        self.api_key = api_key
+        self.clock = SandboxClock("UTC")
+        self.state = FastFakturaState(self.clock)
+        self.limiter = RateLimiter(rate_limit, rate_window_seconds, nominal=rate_limit or NOMINAL_LIMIT)
+        self.controls = Controls(self.clock, self.limiter)
+        self.api = ApiRoutes(self.state)
+        self.service_controls = ServiceControls(self.state, self.controls)
+        self.control_router = Router()
+        self.service_controls.register(self.control_router, CONTROL_PREFIX)
+        self._server = SandboxServer(self.dispatch, port)
+        if clients or invoices:
+            self.seed(seed=seed, clients=clients or None, invoices=invoices, lines_per_invoice=lines_per_invoice,
+                      start_date=str(start_date) if start_date else None, end_date=str(end_date) if end_date else None)
+
+    # -- public surface ------------------------------------------------------------------------------
+
+    def start(self) -> FastFakturaSandbox:
+        """Serve in a background thread; returns self."""
+        self.controls.stopping.clear()
+        self._server.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop serving (interrupting injected waits)."""
+        self.controls.stopping.set()
+        self._server.stop()
+
+    def __enter__(self) -> FastFakturaSandbox:
+        """Start on entering a ``with`` block."""
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        """Stop on leaving it."""
+        self.stop()
+
+    @property
+    def port(self) -> int:
+        """The bound port."""
+        return self._server.port
+
+    @property
+    def origin(self) -> str:
+        """``http://127.0.0.1:PORT`` (the invoice viewer lives at ``{origin}/i/{token}``)."""
+        return self._server.origin
+
+    @property
+    def base_url(self) -> str:
+        """The API root, e.g. ``http://127.0.0.1:54321/api/v1``."""
+        return self._server.origin + API_PREFIX
+
+    @property
+    def control_url(self) -> str:
+        """The control surface root, e.g. ``http://127.0.0.1:54321/_sandbox``."""
+        return self._server.origin + CONTROL_PREFIX
+
+    @property
+    def credentials(self) -> dict[str, str]:
+        """``{"api_key": ...}``."""
+        return {"api_key": self.api_key}
+
+    def seed(self, **values: Any) -> dict[str, int]:
+        """Replace all data deterministically (same keys as POST /_sandbox/seed); returns counts."""
+        return self.service_controls.seed(**{k: v for k, v in values.items() if v is not None})
+
+    def reset(self) -> None:
+        """Empty state, no faults, empty log, fresh rate counters, real time."""
+        self.service_controls.reset()
+
+    # -- pipeline ------------------------------------------------------------------------------------
+
+    def dispatch(self, request: Request) -> Response:
+        """Answer one request: control routes and the invoice viewer directly, the API through the pipeline."""
+        if request.raw_path.startswith(CONTROL_PREFIX):
+            handler, allowed = self.control_router.resolve(request)
+            response = handler(request) if handler is not None else Response(
+                405 if allowed else 404, b'{"error":"no such control route"}')
+        elif request.raw_path.startswith(VIEWER_PREFIX) and request.method == "GET":
+            response = self._view(request.raw_path[len(VIEWER_PREFIX):].strip("/"))
+        else:
+            response = self._api(request)
+            self.controls.log.append(request.method, request.raw_path, request.raw_query,
+                                     0 if response.drop else response.status, self.clock.time())
+        response.headers.append(("Date", self.clock.http_date()))
+        return response
+
+    def _api(self, request: Request) -> Response:
+        key = _api_key(request)
+        now = self.clock.time()
+        decision = self.limiter.hit(key or "", now)
+        if not decision.allowed:
+            window = self.limiter.window_seconds
+            wait = max(1, math.ceil((math.floor(now / window) + 1) * window - now))
+            response = error_response(429, f"Rate limit exceeded: {decision.limit} requests per "
+                                           f"{window:g} seconds")
+            response.headers.append(("Retry-After", str(wait)))
+            return response
+        if key != self.api_key:
+            response = Response(401, error_body("unauthorized", "Missing or invalid API key"), "application/json")
+            response.headers.append(("WWW-Authenticate", 'Bearer realm="FastFaktura"'))
+            return response
+        self.state.refresh_overdue()
+        rule = self.controls.faults.take(request.method, request.raw_path, lambda r: self._applies(r, request))
+        if rule is not None and rule.kind == "page_shift":
+            self._shift(request, rule)
+        return apply_fault(rule, lambda: self._perform(request), error_response, self.controls.sleep)
+
+    def _perform(self, request: Request) -> Response:
+        try:
+            return self.api.handle(request)
+        except ApiError as exc:
+            return exc.response()
+
+    def _view(self, token: str) -> Response:
+        """The invoice's public page: viewing it marks a sent invoice ``opened`` (no API key needed)."""
+        self.state.refresh_overdue()
+        invoice_id = self.state.tokens.get(token)
+        if invoice_id is None:
+            return Response(404, b"<html><body><h1>Invoice not found</h1></body></html>", "text/html; charset=utf-8")
+        invoice = self.state.get_invoice(invoice_id)
+        if invoice.status != "draft":
+            invoice = self.state.open_invoice(invoice_id)
+        page = (f"<html><head><title>Invoice {invoice.number}</title></head><body><h1>Invoice {invoice.number}"
+                f"</h1><p>Status: {invoice.status}</p><button>Pay with card</button></body></html>")
+        return Response(200, page.encode(), "text/html; charset=utf-8")
+
+    # -- page_shift ----------------------------------------------------------------------------------
+
+    @staticmethod
+    def _applies(rule: FaultRule, request: Request) -> bool:
+        """A page_shift only fires on a list request (clients or invoices) past its first page."""
+        if rule.kind != "page_shift":
+            return True
+        kind = request.raw_path[len(API_PREFIX):].strip("/")
+        return request.method == "GET" and kind in ("invoices", "clients") and (request.arg("page") or "1") != "1"
+
+    def _shift(self, request: Request, rule: FaultRule) -> None:
+        """Move the listing under the reader just before it reads this page (``body``: "add" or "remove").
+
+        clients (default "remove"): archive the active client just before this page, so everything after
+        it moves one place up; "add" creates a client (newest first: everything moves one place down).
+        invoices (default "add"): a new draft for the newest active client; "remove" (only with a
+        ``status`` filter) cancels the invoice just before this page, so it leaves the filtered listing.
+        """
+        try:
+            page = page_number(request)
+        except ApiError:
+            return
+        state = self.state
+        before = (page - 1) * PER_PAGE - 1  # newest-first position of the record just before this page
+        with state.lock:
+            if request.raw_path.rstrip("/").endswith("clients"):
+                if (rule.body or "remove") == "add":
+                    state.create_client({"name": "Shifted Client"})
+                    return
+                try:
+                    if archived_arg(request):
+                        return
+                except ApiError:
+                    return
+                clients = state.client_listing(False, request.arg("q"))
+                if 0 <= before < len(clients):
+                    state.archive_client(clients[len(clients) - 1 - before].id)
+                return
+            status = request.arg("status") or None
+            if (rule.body or "add") == "remove":
+                listing = state.invoice_listing(status) if status not in (None, "cancelled") else []
+                if 0 <= before < len(listing):
+                    with contextlib.suppress(ApiError):
+                        state.cancel_invoice(listing[len(listing) - 1 - before].id)
+                return
+            if state.active:
+                body = {"client_id": state.active[-1].id, "currency": state.business.currency,
+                        "lines": [{"description": "Shifted", "quantity": 1, "unit_price_cents": 1000, "tax_rate": 0}]}
+                with contextlib.suppress(Unprocessable, NotFound):
+                    state.create_invoice(new_invoice(body))
+
+
+def _api_key(request: Request) -> str | None:
+    """The key from ``X-Api-Key`` (preferred when both are sent) or ``Authorization: Bearer <key>``."""
+    key = request.header("X-Api-Key")
+    if key:
+        return key.strip()
+    header = request.header("Authorization") or ""
+    if header[:7].lower() == "bearer ":
+        return header[7:].strip() or None
+    return None
