@@ -95,9 +95,9 @@ class FacturaliaHarness:
         return int(self.get("/state/counts")["invoices"])
 
     def sample_invoice_payload(self) -> dict[str, Any]:
-        """A valid create payload: the mapping's outbound invoice with a customer merged in."""
+        """A valid create payload as the service takes it (money as Decimal, sent as exact JSON numbers)."""
         return {
-            "invoice": {"date": "2025-09-26", "due_date": "2025-10-26", "language": "nl"},
+            "invoice": {"date": "2025-09-26", "due_days": 30, "language": "nl"},
             "customer": {"name": "ABCD BV", "vat_number": "BE0123456749", "country": "BE"},
             "lines": [
                 {"product_code": "CONSULT", "description": "Advies", "quantity": Decimal("1"),

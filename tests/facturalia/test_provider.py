@@ -146,7 +146,8 @@ def test_the_request_carries_the_json_charset_the_key_and_exact_decimal_numbers(
 
     p = provider(fac, transport=httpx.MockTransport(handler))
     payload = fac.sample_invoice_payload()
-    payload["invoice"]["number"] = None
+    del payload["invoice"]["due_days"]
+    payload["invoice"].update(number=None, due_date="2025-10-26")  # the mapping's shape: a due date
     payload["customer"]["email"] = None
     assert p.write("invoice", "create", payload, None, idempotency_key="key-1") == "9"
     request = seen[0]
@@ -156,7 +157,8 @@ def test_the_request_carries_the_json_charset_the_key_and_exact_decimal_numbers(
     assert request.headers["authorization"] == f"Bearer {fac.api_key}"
     assert b'"unit_price":120.00' in request.content and b'"unit_price":9.995' in request.content
     sent = json.loads(request.content)
-    assert "number" not in sent["invoice"] and "email" not in sent["customer"]  # nulls are not sent
+    assert sent["invoice"] == {"date": "2025-09-26", "due_days": 30, "language": "nl"}  # no nulls, no due_date
+    assert "email" not in sent["customer"]
     assert payload["invoice"]["due_date"] == "2025-10-26"  # the caller's payload is left as it was
 
 
@@ -216,8 +218,10 @@ def test_a_missing_product_code_needs_a_default(fac: FacturaliaHarness) -> None:
 @pytest.mark.parametrize(("change", "path"), [
     (lambda p: p.pop("customer"), "customer"),
     (lambda p: p.update(lines=[]), "lines"),
-    (lambda p: p["invoice"].update(due_date="2025-09-01"), "invoice.due_date"),
-    (lambda p: p["invoice"].update(due_days_after="em"), "invoice.due_days_after"),
+    (lambda p: p["invoice"].update(due_days=None, due_date="2025-09-01"), "invoice.due_date"),
+    (lambda p: p["invoice"].update(due_days=None, due_date="2025-10-26", due_days_after="em"),
+     "invoice.due_days_after"),
+    (lambda p: p["invoice"].update(due_days=None, date=None, due_date="2025-10-26"), "invoice.date"),
     (lambda p: p["lines"][0].update(quantity=1.5), "lines.0.quantity"),
 ])
 def test_payloads_that_cannot_work_are_refused_before_sending(fac: FacturaliaHarness, change: Any, path: str) -> None:
