@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from connector.sandbox._control import Controls, FaultRule, RateLimiter, SandboxClock, apply_fault
@@ -163,7 +163,7 @@ class FacturaliaSandbox:
                                  0 if response.drop else response.status, self.clock.time())
         return response
 
-    def _faulted(self, rule: FaultRule | None, perform: Any) -> Response:
+    def _faulted(self, rule: FaultRule | None, perform: Callable[[], Response]) -> Response:
         """Answer through a fault; status and storm answers are the service's own error envelope."""
         if rule is not None and rule.kind in ("status", "storm"):
             status = rule.status or (429 if rule.kind == "storm" else 500)
