@@ -90,6 +90,10 @@ class FacturaliaHarness:
         """Not possible: nothing is ever pulled from a push-only service, so nothing can be quarantined."""
         raise NotImplementedError("Facturalia is push only: the connector never reads records from it")
 
+    def request_statuses(self) -> list[int]:
+        """The statuses of every API request answered since the last `reset` (0: dropped, no answer)."""
+        return [int(entry["status"]) for entry in self.requests()]
+
     def invoice_count(self) -> int:
         """How many invoices the sandbox holds."""
         return int(self.get("/state/counts")["invoices"])

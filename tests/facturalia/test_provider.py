@@ -41,10 +41,6 @@ def provider(fac: FacturaliaHarness, transport: httpx.BaseTransport | None = Non
     return built
 
 
-def statuses(fac: FacturaliaHarness) -> list[int]:
-    return [r["status"] for r in fac.requests()]
-
-
 # -- contract surface -----------------------------------------------------------------------------------
 
 
@@ -107,7 +103,7 @@ def test_a_dropped_answer_after_commit_is_retried_with_the_same_key(fac: Factura
     p = provider(fac)
     created = p.write("invoice", "create", fac.sample_invoice_payload(), None, idempotency_key="drop-1")
     assert p.last_created is not None and p.last_created.replayed
-    assert statuses(fac) == [0, 201] and fac.invoice_count() == 1
+    assert fac.request_statuses() == [0, 201] and fac.invoice_count() == 1
     assert fac.state()["invoices"][0]["id"] == int(created)
 
 
@@ -127,14 +123,14 @@ def test_a_create_without_any_key_is_not_retried_after_a_drop(fac: FacturaliaHar
     p = provider(fac)
     with pytest.raises(Unavailable, match="may or may not have happened"):
         p.write("invoice", "create", fac.sample_invoice_payload(), None)
-    assert statuses(fac) == [0] and fac.invoice_count() == 1
+    assert fac.request_statuses() == [0] and fac.invoice_count() == 1
 
 
 def test_a_server_error_is_retried_and_then_created_once(fac: FacturaliaHarness) -> None:
     fac.faults([{"kind": "status", "status": 500}])
     p = provider(fac)
     p.write("invoice", "create", fac.sample_invoice_payload(), None, idempotency_key="k")
-    assert statuses(fac) == [500, 201] and fac.invoice_count() == 1
+    assert fac.request_statuses() == [500, 201] and fac.invoice_count() == 1
 
 
 def test_the_request_carries_the_json_charset_the_key_and_exact_decimal_numbers(fac: FacturaliaHarness) -> None:
@@ -250,7 +246,7 @@ def test_a_wrong_key_is_auth_failed_and_writes_nothing(fac: FacturaliaHarness) -
         p.write("invoice", "create", fac.sample_invoice_payload(), None, idempotency_key="k")
     assert caught.value.status == 401 and not isinstance(caught.value, MissingScope)
     assert "fac_live_not_a_key" not in str(caught.value)
-    assert fac.invoice_count() == 0 and statuses(fac) == [401]
+    assert fac.invoice_count() == 0 and fac.request_statuses() == [401]
 
 
 def test_a_key_without_the_scope_is_a_typed_permanent_error_naming_it(fac: FacturaliaHarness) -> None:
@@ -260,7 +256,7 @@ def test_a_key_without_the_scope_is_a_typed_permanent_error_naming_it(fac: Factu
         p.write("invoice", "create", fac.sample_invoice_payload(), None, idempotency_key="k")
     assert caught.value.scope == "invoices:create" and caught.value.status == 403
     assert isinstance(caught.value, AuthFailed) and "invoices:create" in str(caught.value)
-    assert fac.invoice_count() == 0 and statuses(fac) == [403]
+    assert fac.invoice_count() == 0 and fac.request_statuses() == [403]
 
 
 def test_a_429_storm_ends_in_rate_limited_after_bounded_retries(fac: FacturaliaHarness) -> None:
@@ -269,7 +265,7 @@ def test_a_429_storm_ends_in_rate_limited_after_bounded_retries(fac: FacturaliaH
     with pytest.raises(RateLimited) as caught:
         p.write("invoice", "create", fac.sample_invoice_payload(), None, idempotency_key="k")
     assert caught.value.retry_after == 0
-    assert statuses(fac) == [429, 429] and fac.invoice_count() == 0
+    assert fac.request_statuses() == [429, 429] and fac.invoice_count() == 0
 
 
 def test_the_pacer_honours_the_sandbox_limit_without_a_429(fac: FacturaliaHarness) -> None:
@@ -277,7 +273,7 @@ def test_the_pacer_honours_the_sandbox_limit_without_a_429(fac: FacturaliaHarnes
     p = provider(fac, rate_window_seconds=1)
     for n in range(5):
         p.write("invoice", "create", fac.sample_invoice_payload(), None, idempotency_key=f"k{n}")
-    assert statuses(fac) == [201] * 5 and fac.invoice_count() == 5
+    assert fac.request_statuses() == [201] * 5 and fac.invoice_count() == 5
 
 
 @pytest.mark.parametrize("kind", ["html", "truncated_json"])
