@@ -19,7 +19,8 @@
             ├── Rejected(status, code, message, details)  4xx validation from the service
             │   └── IdempotencyConflict               the same idempotency key came with another body
             ├── Unsupported(operation, reason)    the service cannot do this at all
-            └── ProtocolError(problem)            an answer we cannot parse (HTML, truncated JSON)
+            ├── ProtocolError(problem)            an answer we cannot parse (HTML, truncated JSON)
+            └── UntrustedCertificate               the service's TLS certificate did not verify
 
 Messages are built from typed fields, never from raw request data, so a secret cannot leak through an
 error text; `connector.http.redact` scrubs anything that came from the wire before it gets here.
@@ -46,6 +47,7 @@ __all__ = [
     "Transient",
     "Unavailable",
     "Unsupported",
+    "UntrustedCertificate",
 ]
 
 
@@ -189,3 +191,11 @@ class Unsupported(Permanent):
 
 class ProtocolError(Permanent):
     """The service answered something we cannot read (HTML instead of JSON, truncated JSON, wrong shape)."""
+
+
+class UntrustedCertificate(Permanent):
+    """The service's TLS certificate did not verify (unknown CA, wrong host name, expired).
+
+    Permanent: retrying will not make it trusted. Give the connection a ``ca_bundle`` that signs it;
+    verification is never switched off.
+    """

@@ -40,6 +40,7 @@ def serve_sandboxes(
             "base_url": sandbox.base_url,
             "control_url": sandbox.control_url,
             **sandbox.credentials,
+            **({"ca_bundle": sandbox.ca_bundle} if getattr(sandbox, "ca_bundle", None) else {}),
         }
         if as_json:
             print(json.dumps(info), flush=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import ssl
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -22,6 +23,7 @@ from connector.errors import (
     Timeout,
     Unavailable,
     Unsupported,
+    UntrustedCertificate,
 )
 from connector.http.redact import excerpt, redact
 
@@ -303,8 +305,22 @@ def classify_exception(
     """
     kind = next((EXCEPTION_MAP[c] for c in type(exc).__mro__ if c in EXCEPTION_MAP), Unavailable)
     text = redact(f"{request.method} {request.url.path}: {type(exc).__name__}: {exc}", secrets)[:300]
+    if _certificate_failure(exc):  # does not heal by retrying
+        untrusted = UntrustedCertificate(
+            f"{text} - the service's TLS certificate is not trusted; give the connection a ca_bundle that signs it"
+        )
+        return _finish(untrusted, provider, connection, secrets)
     err = Unavailable(text, status=None) if kind is Unavailable else kind(text)
     return _finish(err, provider, connection, secrets)
+
+
+def _certificate_failure(exc: BaseException) -> bool:
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, ssl.SSLCertVerificationError):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
 
 
 def forbidden_with_zero_remaining_is_rate_limit(response: httpx.Response) -> ProviderError | None:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from connector.errors import AuthFailed, Permanent, Rejected
+from connector.errors import AuthFailed, Rejected, UntrustedCertificate
 
-__all__ = ["InvalidPayload", "MissingScope", "UntrustedCertificate"]
+__all__ = ["InvalidPayload", "MissingScope", "UntrustedCertificate"]  # UntrustedCertificate: re-exported
 
 
 class MissingScope(AuthFailed):
@@ -30,11 +30,3 @@ class InvalidPayload(Rejected):
         summary = "; ".join(f"{path}: {problem}" for path, problem in details.items())
         super().__init__(f"payload refused before sending: {summary}", status=0, code="invalid_payload",
                          details=dict(details), **kw)
-
-
-class UntrustedCertificate(Permanent):
-    """The service's TLS certificate did not verify (unknown CA, wrong host name, expired).
-
-    Permanent: retrying will not make it trusted. Give the connection a ``ca_bundle`` that signs it;
-    verification is never switched off.
-    """

@@ -28,17 +28,16 @@ read API.
 from __future__ import annotations
 
 import re
-import ssl
 from collections.abc import Iterator, Mapping
 from datetime import datetime
 from typing import Any, ClassVar
 
 import httpx
 
-from connector.errors import IdempotencyConflict, ProviderError, Rejected, Unavailable, Unsupported
+from connector.errors import IdempotencyConflict, ProviderError, Rejected, Unsupported
 from connector.http import HttpSession, Override, describe, rejection_fields
 from connector.providers.base import Capabilities, ChangeStamps, Page, Provider, StreamSpec, Window
-from connector.providers.facturalia.errors import MissingScope, UntrustedCertificate
+from connector.providers.facturalia.errors import MissingScope
 from connector.providers.facturalia.wire import JSON_CONTENT_TYPE, Created, prepare_invoice, read_created
 
 __all__ = ["FacturaliaProvider"]
@@ -61,16 +60,6 @@ def _conflict(response: httpx.Response) -> ProviderError:
     code, message, details = rejection_fields(response)
     kind = IdempotencyConflict if code in ("idempotency_conflict", "") else Rejected
     return kind(f"{describe(response, body=False)}: {message}", status=409, code=code, details=details)
-
-
-def _untrusted(error: Unavailable) -> bool:
-    """Did this connection failure come from a certificate that did not verify?"""
-    seen: BaseException | None = error
-    while seen is not None:
-        if isinstance(seen, ssl.SSLCertVerificationError):
-            return True
-        seen = seen.__cause__ or seen.__context__
-    return "CERTIFICATE_VERIFY_FAILED" in str(error)
 
 
 class FacturaliaProvider(Provider):
@@ -164,14 +153,7 @@ class FacturaliaProvider(Provider):
         if idempotency_key:
             headers["Idempotency-Key"] = idempotency_key
         keyed = bool(idempotency_key or body.get("external_id") or body["invoice"].get("number"))
-        try:
-            response = self.session.request("POST", "invoices", json=body, headers=headers, retry=keyed)
-        except Unavailable as exc:
-            if _untrusted(exc):
-                raise UntrustedCertificate(
-                    f"{exc.detail} - the service's TLS certificate is not trusted; give the connection a "
-                    "ca_bundle that signs it", provider=exc.provider, connection=exc.connection) from None
-            raise
+        response = self.session.request("POST", "invoices", json=body, headers=headers, retry=keyed)
         data = self.session.decode_json(response)
         replayed = response.headers.get("idempotency-status", "").strip().lower() == "replayed"
         created = read_created(data, replayed)

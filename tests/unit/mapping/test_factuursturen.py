@@ -34,8 +34,8 @@ def test_shipped_mapping_loads(fs_mapper: Mapper) -> None:
     assert fs_mapper.provider == "factuursturen"
     assert fs_mapper.entities == {"client", "invoice", "payment"}
     assert fs_mapper.references_needed == {"countrylist"}
-    [line] = check_mappings(MAPPINGS, None)
-    assert line.startswith("ok  factuursturen: client 14 fields")
+    lines = check_mappings(MAPPINGS, None)
+    assert any(line.startswith("ok  factuursturen: client 14 fields") for line in lines), lines
 
 
 def test_bind_without_the_country_list_names_the_field(fs_mapper: Mapper) -> None:
