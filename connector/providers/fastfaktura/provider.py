@@ -10,10 +10,11 @@ no-change run costs list pages only. Payments are derived from the ``paid`` even
 Paging reads `list_pages_per_batch` list pages (option, default 4) at a time and commits them as one
 `Page` whose checkpoint is the next list page number; a resumed run starts one page earlier, because
 the lists are newest first and records created meanwhile push older ones to later pages (duplicates
-are harmless: the engine dedupes by hash). Archiving a client moves later clients up one place in the
-active list, which could skip one there; it then shows up in the archived list, read right after.
-A listing ends on an empty page or on one shorter than the page size (``meta.per_page``, else the
-largest page seen); ``meta.total`` is never trusted.
+are harmless: the engine dedupes by hash). Invoices never leave the list (there is no delete).
+Archiving a client while its listing is read moves the later clients up a place, so one may be
+skipped: when the listing's stated ``meta.total`` went down during the pass, the listing is read
+again (at most twice more). A listing ends on an empty page or on one shorter than the page size
+(``meta.per_page``, else the largest page seen); ``meta.total`` never decides where a list ends.
 
 List pages of one batch and the details of one batch are fetched concurrently by a small thread pool
 (`detail_workers`, default 4) over the connection's one `HttpSession` (httpx clients and the `Pacer`
@@ -25,18 +26,27 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
+from itertools import pairwise
 from typing import Any, ClassVar, TypeVar
 from urllib.parse import quote
 
 from connector.errors import NotFound, ProtocolError, ProviderError, Unsupported
 from connector.http import HttpSession, Override
 from connector.providers.base import Capabilities, ChangeStamps, Page, Provider, RawRecord, StreamSpec, Window
-from connector.providers.fastfaktura.wire import derive_payments, expect_object, list_entries, record_id, stamp
+from connector.providers.fastfaktura.wire import (
+    derive_payments,
+    expect_object,
+    list_entries,
+    list_total,
+    record_id,
+    stamp,
+)
 
 __all__ = ["FastFakturaProvider"]
 
 T = TypeVar("T")
 R = TypeVar("R")
+_REREADS = 2  # extra passes over a client listing that shrank while it was read
 _LISTINGS: tuple[tuple[str, dict[str, str]], ...] = (("active", {}), ("archived", {"archived": "true"}))
 
 
@@ -196,9 +206,16 @@ class FastFakturaProvider(Provider):
         for index in range(start, len(_LISTINGS)):
             name, params = _LISTINGS[index]
             first = _overlap(resume.get("page")) if index == start else 1
-            for items, next_page in self._batches("clients", params, first):
-                records = [RawRecord("client", record_id(c, "clients"), c) for c in items]
-                yield Page(records, {"listing": name, "page": next_page})
+            for _ in range(1 + _REREADS):
+                totals: list[int] = []
+                for items, next_page in self._batches("clients", params, first, totals):
+                    records = [RawRecord("client", record_id(c, "clients"), c) for c in items]
+                    yield Page(records, {"listing": name, "page": next_page})
+                if not _shrank(totals):
+                    break
+                # A client left the listing while we paged (archived): the ones after it moved up a
+                # place and one of them may have been skipped. Read the listing once more.
+                first = 1
 
     def _invoices(self, resume: Mapping[str, Any], stamps: ChangeStamps) -> Iterator[Page]:
         for items, next_page in self._batches("invoices", {}, _overlap(resume.get("page"))):
@@ -225,8 +242,13 @@ class FastFakturaProvider(Provider):
         except NotFound:
             return None
 
-    def _batches(self, path: str, params: dict[str, str], first: int) -> Iterator[tuple[list[dict[str, Any]], int]]:
+    def _batches(
+        self, path: str, params: dict[str, str], first: int, totals: list[int] | None = None
+    ) -> Iterator[tuple[list[dict[str, Any]], int]]:
         """Yield (records of up to `pages_per_batch` list pages, number of the next page to read).
+
+        `totals` collects each page's ``meta.total`` (when the service states one), so the caller can
+        tell that the listing shrank while it was read; it is never used to decide where the list ends.
 
         Stops after an empty page or a page shorter than the page size; raises `ProtocolError` when a
         page repeats the one before it (the service ignores ``page``). Only pages read together (one
@@ -243,6 +265,8 @@ class FastFakturaProvider(Provider):
             done = False
             for number, body in zip(numbers, bodies, strict=True):
                 items, stated = list_entries(body, f"GET {path} page {number}")
+                if totals is not None and (total := list_total(body)) is not None:
+                    totals.append(total)
                 per_page = stated or max(per_page, len(items))
                 ids = [str(item.get("id")) for item in items]
                 if items and ids == previous:
@@ -266,6 +290,11 @@ class FastFakturaProvider(Provider):
         if self._pool is None:
             self._pool = ThreadPoolExecutor(self.workers, thread_name_prefix=f"{self.id}-http")
         return list(self._pool.map(fn, items))
+
+
+def _shrank(totals: list[int]) -> bool:
+    """Did a listing's stated total go down while it was paged?"""
+    return any(later < earlier for earlier, later in pairwise(totals))
 
 
 def _overlap(page: Any) -> int:

@@ -14,7 +14,7 @@ from typing import Any
 
 from connector.errors import ProtocolError
 
-__all__ = ["derive_payments", "expect_object", "list_entries", "record_id", "stamp"]
+__all__ = ["derive_payments", "expect_object", "list_entries", "list_total", "record_id", "stamp"]
 
 PROVIDER = "fastfaktura"
 
@@ -36,6 +36,13 @@ def list_entries(body: Any, what: str) -> tuple[list[dict[str, Any]], int | None
         shape = type(body).__name__ if not isinstance(body, dict) else f"an object with keys {sorted(body)[:6]}"
         raise ProtocolError(f"{what}: expected {{'data': [objects]}}, got {shape}", provider=PROVIDER)
     return items, per_page
+
+
+def list_total(body: Any) -> int | None:
+    """The record count a list page states (``meta.total``), if it states one."""
+    meta = body.get("meta") if isinstance(body, dict) else None
+    total = meta.get("total") if isinstance(meta, dict) else None
+    return total if type(total) is int and total >= 0 else None
 
 
 def expect_object(body: Any, what: str) -> dict[str, Any]:

@@ -1,0 +1,160 @@
+"""The FastFaktura test kit: a sandbox on a real socket plus what tests and the contract suite need.
+
+`FastFakturaHarness` implements `tests.contract.harness.ContractHarness` and adds the helpers this
+package's tests use (acts, truth, request log, a connections file for CLI runs). The API key reaches
+the connector through an environment variable, as in production.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from datetime import date, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from connector.sandbox.fastfaktura import FastFakturaSandbox
+from connector.settings import Connection
+
+__all__ = ["API_KEY", "KEY_ENV", "WRONG_KEY_ENV", "FastFakturaHarness"]
+
+KEY_ENV = "CONNECTOR_TEST_FF_KEY"
+WRONG_KEY_ENV = "CONNECTOR_TEST_FF_WRONG_KEY"
+API_KEY = "ffk_test_harness_key_123"
+WRONG_KEY = "ffk_not_the_key_987"
+
+
+class FastFakturaHarness:
+    """A running FastFaktura sandbox and a client for its control surface."""
+
+    provider_id = "fastfaktura"
+    readable = True
+    page_size = 25  # fixed by the service; seeding more than 25 records spans several pages
+
+    def __init__(self, server: FastFakturaSandbox) -> None:
+        """Wrap a started sandbox."""
+        self.server = server
+        self.control = httpx.Client(base_url=server.control_url, timeout=60)
+
+    @classmethod
+    def start(cls) -> FastFakturaHarness:
+        """Start a sandbox on a free loopback port (rate limiting off until a test sets it)."""
+        return cls(FastFakturaSandbox(port=0, api_key=API_KEY, rate_limit=None).start())
+
+    def stop(self) -> None:
+        """Stop the sandbox."""
+        self.control.close()
+        self.server.stop()
+
+    @property
+    def base_url(self) -> str:
+        """The API root."""
+        return self.server.base_url
+
+    @property
+    def api_key(self) -> str:
+        """The sandbox account's key."""
+        return API_KEY
+
+    # -- ContractHarness ------------------------------------------------------------------------------
+
+    def reset(self) -> None:
+        """No records, no faults, rate limiting off, clock back to real time."""
+        self.post("/reset")
+        self.post("/ratelimit", {"limit": None})
+
+    def seed(self, clients: int, invoices: int, **spec: Any) -> None:
+        """Generated clients and invoices, events up to yesterday (``spec``: seed, lines_per_invoice, dates...)."""
+        self.post("/seed", {"seed": 7, "clients": clients, "invoices": invoices, **spec})
+
+    def connection(self, name: str = "c", *, wrong_key: bool = False, **overrides: Any) -> Connection:
+        """A connection to the sandbox; the key comes from an environment variable."""
+        os.environ[KEY_ENV] = API_KEY
+        os.environ[WRONG_KEY_ENV] = WRONG_KEY
+        values: dict[str, Any] = {
+            "name": name,
+            "provider": "fastfaktura",
+            "base_url": self.base_url,
+            "api_key_env": WRONG_KEY_ENV if wrong_key else KEY_ENV,
+            "sandbox": True,
+            "safety_lag_seconds": 0,
+            "max_attempts": 3,
+            "rate_limit": 1_000_000,  # the sandbox's limit is off unless a test sets one (and this with it)
+        }
+        values.update(overrides)
+        return Connection(**values)
+
+    def faults(self, rules: list[dict[str, Any]]) -> None:
+        """Install fault rules (connector/sandbox/_control.py format)."""
+        self.post("/faults", {"rules": rules})
+
+    def rate_limit(self, limit: int | None, window_seconds: float) -> None:
+        """Set the sandbox's own rate limit (None: off)."""
+        self.post("/ratelimit", {"limit": limit, "window_seconds": window_seconds})
+
+    def corrupt_one(self) -> tuple[str, str]:
+        """Give one invoice a non-numeric ``unit_price_cents`` on its first line (detail only)."""
+        victim = self.state()["invoices"][0]["id"]
+        self.act("corrupt_invoice", invoice_id=victim, field="lines.0.unit_price_cents", value="12,3a")
+        return "invoice", victim
+
+    def invoice_count(self) -> int:
+        """How many invoices the sandbox holds."""
+        return int(self.get("/state/counts")["invoices"])
+
+    def sample_invoice_payload(self) -> dict[str, Any]:
+        """A valid POST /invoices body for a client created for it."""
+        client = self.act("create_client", name="Sample Client AS", email="sample@example.no")
+        return {"client_id": client["id"], "currency": "NOK",
+                "due_date": (date.today() + timedelta(days=14)).isoformat(), "notes": None,
+                "lines": [{"description": "Consulting", "quantity": 2, "unit_price_cents": 95000, "tax_rate": 25}]}
+
+    # -- helpers -------------------------------------------------------------------------------------
+
+    def post(self, path: str, body: Any = None) -> Any:
+        """POST to the control surface and return the decoded answer (raises on an error status)."""
+        response = self.control.post(path, json=body if body is not None else {})
+        response.raise_for_status()
+        return response.json() if response.content else None
+
+    def get(self, path: str) -> Any:
+        """GET from the control surface (numbers with a fraction as Decimal)."""
+        response = self.control.get(path)
+        response.raise_for_status()
+        return json.loads(response.content, parse_float=Decimal)
+
+    def act(self, action: str, **params: Any) -> Any:
+        """Act as a person in the web app would."""
+        return self.post(f"/act/{action}", params)
+
+    def state(self) -> dict[str, Any]:
+        """The sandbox's truth."""
+        return dict(self.get("/state"))
+
+    def requests(self) -> list[dict[str, Any]]:
+        """The API request log."""
+        return list(self.get("/requests"))
+
+    def clear_requests(self) -> None:
+        """Empty the request log."""
+        self.control.delete("/requests").raise_for_status()
+
+    def connections_toml(self, path: Path, name: str = "ff", **overrides: Any) -> Path:
+        """Write a connections file for subprocess runs of the CLI."""
+        conn = self.connection(name, **overrides)
+        lines = [f"[connections.{name}]"]
+        for key, value in conn.model_dump(exclude={"name", "options"}, exclude_none=True).items():
+            if isinstance(value, bool):
+                lines.append(f"{key} = {'true' if value else 'false'}")
+            elif isinstance(value, int | float):
+                lines.append(f"{key} = {value}")
+            else:
+                lines.append(f'{key} = "{value}"')
+        if conn.options:
+            lines.append(f"[connections.{name}.options]")
+            lines += [f"{key} = {value}" for key, value in conn.options.items()]
+        path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        return path
