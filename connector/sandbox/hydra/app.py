@@ -1,0 +1,235 @@
+"""`HydraSandbox`: the server, the request pipeline (rate limit, route, format, JWT, faults, log) and controls."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from connector.sandbox._control import Controls, FaultRule, RateLimiter, SandboxClock, apply_fault
+from connector.sandbox._server import Request, Response, Router, SandboxServer
+from connector.sandbox.hydra.control import ServiceControls
+from connector.sandbox.hydra.errors import (
+    HydraError,
+    NotAcceptable,
+    ServerError,
+    TooManyRequests,
+    Unauthorized,
+    error_response,
+)
+from connector.sandbox.hydra.listing import read_query
+from connector.sandbox.hydra.phpquery import parse_str
+from connector.sandbox.hydra.routes import ApiRoutes, Call, Ctx
+from connector.sandbox.hydra.state import HydraState
+from connector.sandbox.hydra.wire import API_PREFIX
+
+__all__ = ["CONTROL_PREFIX", "FLAVOURS", "HydraSandbox", "negotiate"]
+
+CONTROL_PREFIX = "/_sandbox"
+FLAVOURS = ("3", "4")
+_FORMATS = {"application/ld+json": "jsonld", "*/*": "jsonld", "application/*": "jsonld", "application/json": "json"}
+_SHIFTABLE = ("customers", "invoices", "invoice-transactions", "payment-methods")
+_DOCS_LINK = f'<{API_PREFIX}/docs.jsonld>; rel="http://www.w3.org/ns/hydra/core#apiDocumentation"'
+
+
+def negotiate(accept: str | None) -> str | None:
+    """The response format for an ``Accept`` header: "jsonld" (also the default), "json", or None (406)."""
+    if not accept or not accept.strip():
+        return "jsonld"
+    ranked: list[tuple[float, int, str]] = []
+    for position, part in enumerate(accept.split(",")):
+        media, *options = [p.strip() for p in part.split(";")]
+        quality = 1.0
+        for option in options:
+            name, _, value = option.partition("=")
+            if name.strip().lower() == "q":
+                try:
+                    quality = float(value)
+                except ValueError:
+                    quality = 0.0
+        ranked.append((quality, -position, media.lower()))
+    for quality, _, media in sorted(ranked, reverse=True):
+        if quality > 0 and media in _FORMATS:
+            return _FORMATS[media]
+    return None
+
+
+class HydraSandbox:
+    """An API Platform app ("Facturering & betalingen") on 127.0.0.1; see the package docstring."""
+
+    def __init__(self, port: int = 0, seed: int = 42, clients: int = 0, invoices: int = 0,
+                 lines_per_invoice: int = 3, token: str = "hydra_test_token", flavour: str = "3",
+                 rate_limit: int | None = None, rate_window_seconds: float = 60) -> None:
+        """Build the sandbox (seeding now when `clients` or `invoices` is non-zero); `start` serves it.
+
+        Args:
+            port: TCP port on 127.0.0.1; 0 picks a free one.
+            seed: seed of the generated data.
+            clients: generated customers (0 with invoices > 0: one per ten invoices).
+            invoices: generated invoices.
+            lines_per_invoice: rows on each generated invoice.
+            token: the bearer token the API accepts.
+            flavour: "3" (API Platform 3.x defaults) or "4" (4.x: unprefixed keys, problem+json errors).
+            rate_limit: requests per window and token (None: no limit, like the real app).
+            rate_window_seconds: length of a fixed rate window (aligned to the sandbox clock).
+        """
+        if str(flavour) not in FLAVOURS:
+            raise ValueError(f"flavour must be one of {FLAVOURS}, got {flavour!r}")
+        self.token = token
+        self.default_flavour = self.flavour = str(flavour)
+        self.clock = SandboxClock("UTC")
+        self.state = HydraState(self.clock)
+        self.limiter = RateLimiter(rate_limit, rate_window_seconds, nominal=rate_limit or 0)
+        self.controls = Controls(self.clock, self.limiter)
+        self.api = ApiRoutes(self.state)
+        self.service_controls = ServiceControls(self, self.controls)
+        self.control_router = Router()
+        self.service_controls.register(self.control_router, CONTROL_PREFIX)
+        self._server = SandboxServer(self.dispatch, port)
+        if clients or invoices:
+            self.service_controls.seed(seed=seed, customers=clients or None, invoices=invoices,
+                                       lines_per_invoice=lines_per_invoice)
+
+    # -- public surface ------------------------------------------------------------------------------
+
+    def start(self) -> HydraSandbox:
+        """Serve in a background thread; returns self."""
+        self.controls.stopping.clear()
+        self._server.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop serving (interrupting injected waits)."""
+        self.controls.stopping.set()
+        self._server.stop()
+
+    def __enter__(self) -> HydraSandbox:
+        """Start on entering a ``with`` block."""
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        """Stop on leaving it."""
+        self.stop()
+
+    @property
+    def port(self) -> int:
+        """The bound port."""
+        return self._server.port
+
+    @property
+    def base_url(self) -> str:
+        """The API root, e.g. ``http://127.0.0.1:54321/api``."""
+        return self._server.origin + API_PREFIX
+
+    @property
+    def control_url(self) -> str:
+        """The control surface, e.g. ``http://127.0.0.1:54321/_sandbox``."""
+        return self._server.origin + CONTROL_PREFIX
+
+    @property
+    def credentials(self) -> dict[str, Any]:
+        """What a client needs to authenticate: ``{"api_key": <bearer token>}``."""
+        return {"api_key": self.token}
+
+    def reset(self) -> None:
+        """Empty state, no faults, empty log, the clock back to real time, the constructor's flavour."""
+        self.service_controls.reset()
+
+    def seed(self, **spec: Any) -> dict[str, int]:
+        """Replace all data with a generated account (see `control.default_spec`); returns the counts."""
+        return self.service_controls.seed(**spec)
+
+    # -- pipeline ------------------------------------------------------------------------------------
+
+    def dispatch(self, request: Request) -> Response:
+        """Answer one request: control routes directly, API requests through the service pipeline."""
+        if request.raw_path.startswith(CONTROL_PREFIX):
+            handler, allowed = self.control_router.resolve(request)
+            response = handler(request) if handler is not None else Response(
+                405 if allowed else 404, b'{"error":"no such control route"}')
+            response.headers.append(("Date", self.clock.http_date()))
+            return response
+        flavour = self.flavour
+        fmt = negotiate(request.header("Accept"))
+        token = _bearer(request.header("Authorization"))
+        decision = self.limiter.hit(token or "", self.clock.time())
+        try:
+            if not decision.allowed:
+                window = self.limiter.window_seconds
+                wait = math.ceil(window - self.clock.time() % window)
+                raise TooManyRequests("Too Many Requests", [("Retry-After", str(max(1, wait)))])
+            call = self.api.resolve(request)
+            if fmt is None:
+                raise NotAcceptable(f'Requested format "{request.header("Accept")}" is not supported. Supported '
+                                    'MIME types are "application/ld+json", "application/json".')
+            if token is None:
+                raise Unauthorized("JWT Token not found")
+            if token != self.token:
+                raise Unauthorized("Invalid JWT Token")
+            ctx = Ctx(fmt, flavour, self.clock.time())
+            rule = self.controls.faults.take(request.method, request.raw_path, lambda r: self._applies(r, request))
+            if rule is not None and rule.kind == "page_shift":
+                self._shift(request, ctx)
+            response = apply_fault(rule, lambda: self._perform(call, request, ctx),
+                                   lambda status, message: error_response(ServerError(status, message), fmt or "json",
+                                                                         flavour), self.controls.sleep)
+        except HydraError as err:
+            response = error_response(err, fmt or "problem", flavour)
+        if self.limiter.limit:
+            response.headers += [("X-RateLimit-Limit", str(decision.limit)),
+                                 ("X-RateLimit-Remaining", str(decision.remaining))]
+        response.headers += [("Date", self.clock.http_date()), ("Vary", "Accept"), ("Link", _DOCS_LINK),
+                             ("X-Content-Type-Options", "nosniff"), ("X-Frame-Options", "deny")]
+        self.controls.log.append(request.method, request.raw_path, request.raw_query,
+                                 0 if response.drop else response.status, self.clock.time())
+        return response
+
+    def _perform(self, call: Call, request: Request, ctx: Ctx) -> Response:
+        try:
+            return call(request, ctx)
+        except HydraError as err:
+            return error_response(err, ctx.fmt, ctx.flavour)
+
+    @staticmethod
+    def _collection(request: Request) -> tuple[str, str] | None:
+        """(resource, scope) a collection GET lists (``invoices``/``draft`` for /invoices/draft), else None."""
+        parts = [p for p in request.raw_path[len(API_PREFIX):].split("/") if p]
+        if request.method != "GET" or not parts or parts[0] not in _SHIFTABLE:
+            return None
+        if len(parts) == 1:
+            return parts[0], ""
+        if parts[0] == "invoices" and parts[1:] == ["draft"]:
+            return "invoices", "draft"
+        if parts[0] == "invoices" and len(parts) == 3 and parts[1] == "name":
+            return "invoices", f"name:{parts[2][:7]}"
+        return None
+
+    def _applies(self, rule: FaultRule, request: Request) -> bool:
+        """A page_shift only fires on a collection request past its first page."""
+        if rule.kind != "page_shift":
+            return True
+        return self._collection(request) is not None and (parse_str(request.raw_query).get("page") or "1") != "1"
+
+    def _shift(self, request: Request, ctx: Ctx) -> None:
+        """Soft-delete the record just before the requested page, so every later one moves a place forward."""
+        found = self._collection(request)
+        if found is None:
+            return
+        try:
+            query = read_query(found[0], parse_str(request.raw_query), ctx.now, found[1])
+        except HydraError:
+            return
+        with self.state.lock:
+            listing = self.state.listing(query)
+            index = (query.page - 1) * query.per_page - 1
+            if 0 <= index < len(listing):
+                self.state.delete(listing[index])
+
+
+def _bearer(header: str | None) -> str | None:
+    """The token of an ``Authorization: Bearer <token>`` header, or None."""
+    if not header:
+        return None
+    scheme, _, token = header.strip().partition(" ")
+    if scheme.lower() != "bearer":
+        return None
+    return token.strip() or None
