@@ -66,9 +66,14 @@ class FastFakturaHarness:
         self.post("/reset")
         self.post("/ratelimit", {"limit": None})
 
-    def seed(self, clients: int, invoices: int, **spec: Any) -> None:
-        """Generated clients and invoices, events up to yesterday (``spec``: seed, lines_per_invoice, dates...)."""
-        self.post("/seed", {"seed": 7, "clients": clients, "invoices": invoices, **spec})
+    def seed(self, clients: int, invoices: int, **spec: Any) -> dict[str, int]:
+        """Generated clients and invoices made over the last year, events up to yesterday; returns counts.
+
+        ``spec`` overrides the seed spec (seed, lines_per_invoice, start_date, end_date, archived_share).
+        """
+        start = (date.today() - timedelta(days=366)).isoformat()
+        return dict(self.post("/seed", {"seed": 7, "clients": clients, "invoices": invoices, "start_date": start,
+                                        **spec}))
 
     def connection(self, name: str = "c", *, wrong_key: bool = False, **overrides: Any) -> Connection:
         """A connection to the sandbox; the key comes from an environment variable."""

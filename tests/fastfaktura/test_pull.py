@@ -40,33 +40,31 @@ def test_a_persons_changes_are_all_picked_up_and_a_rerun_writes_nothing(
     app = make_app(database_url, ff.connection("ff"))
     app.sync("ff")
     truth = ff.state()
-    by_status: dict[str, list[str]] = {}
-    for inv in truth["invoices"]:
-        by_status.setdefault(inv["status"], []).append(inv["id"])
+    drafts = [i["id"] for i in truth["invoices"] if i["status"] == "draft"]
+    payable = [i["id"] for i in truth["invoices"] if i["status"] in ("sent", "opened", "overdue")]
     active = [c for c in truth["clients"] if not c["archived_at"]]
 
-    # Given a person in the web app: client edits, an archival, new invoices (one sent), a send, an
-    # opening, payments and a cancellation.
+    # Given a person in the web app: client edits, an archival, new invoices (one sent, then opened),
+    # a draft sent, two payments and a cancellation.
     for client in active[:5]:
         ff.act("edit_client", client_id=client["id"], changes={"name": client["name"] + " (ny)", "email": None})
     ff.act("archive_client", client_id=active[6]["id"])
     new = [ff.act("create_invoice", client_id=active[7]["id"], send=i == 0) for i in range(3)]
-    ff.act("send_invoice", invoice_id=by_status["draft"][0])
-    ff.act("open_invoice", invoice_id=by_status["sent"][0])
-    ff.act("pay_invoice", invoice_id=by_status["overdue"][0])
-    ff.act("pay_invoice", invoice_id=by_status["opened"][0])
-    ff.act("cancel_invoice", invoice_id=by_status["sent"][1])
+    ff.act("open_invoice", invoice_id=new[0]["id"])
+    ff.act("send_invoice", invoice_id=drafts[0])
+    ff.act("pay_invoice", invoice_id=payable[0])
+    ff.act("pay_invoice", invoice_id=payable[1])
+    ff.act("cancel_invoice", invoice_id=payable[2])
     ff.clear_requests()
 
     report = app.sync("ff")
 
     assert_store_matches(app.engine, "ff", ff.state())
     assert report.totals.created == 3 + 2  # three invoices, two payments
+    assert report.totals.updated == 5 + 1 + 1 + 2 + 1  # clients edited and archived; four invoices
     assert report.totals.quarantined == 0
-    details = _details(ff.requests())
-    assert sorted(details) == sorted(f"/api/v1/invoices/{i}" for i in [
-        *(n["id"] for n in new), by_status["draft"][0], by_status["sent"][0], by_status["overdue"][0],
-        by_status["opened"][0], by_status["sent"][1]])
+    changed = [*(n["id"] for n in new), drafts[0], *payable[:3]]
+    assert sorted(_details(ff.requests())) == sorted(f"/api/v1/invoices/{i}" for i in changed)
 
     again = app.sync("ff")
     assert again.totals.created == again.totals.updated == again.totals.deleted == again.totals.quarantined == 0

@@ -39,6 +39,7 @@ from connector.providers.fastfaktura.wire import (
     list_entries,
     list_total,
     record_id,
+    rejection,
     stamp,
 )
 
@@ -68,7 +69,8 @@ class FastFakturaProvider(Provider):
     default_rate_limit: ClassVar[int | None] = 120
     default_rate_window_seconds: ClassVar[float | None] = 60.0
     default_headers: ClassVar[dict[str, str]] = {"Accept": "application/json"}
-    status_overrides: ClassVar[dict[int, Override]] = {}  # 429 + Retry-After is the default RateLimited
+    # Refusals carry their field problems under error.fields; 429 + Retry-After is the default RateLimited.
+    status_overrides: ClassVar[dict[int, Override]] = {400: rejection, 409: rejection, 422: rejection}
 
     def __init__(self, session: HttpSession, *, page_size: int = 25, options: Mapping[str, Any] | None = None) -> None:
         """Args: session: the connection's HTTP session. page_size: ignored (the service fixes 25).

@@ -12,11 +12,34 @@ import hashlib
 import json
 from typing import Any
 
-from connector.errors import ProtocolError
+import httpx
 
-__all__ = ["derive_payments", "expect_object", "list_entries", "list_total", "record_id", "stamp"]
+from connector.errors import ProtocolError, ProviderError, Rejected
+from connector.http import describe, rejection_fields
+
+__all__ = ["derive_payments", "expect_object", "list_entries", "list_total", "record_id", "rejection", "stamp"]
 
 PROVIDER = "fastfaktura"
+
+
+def rejection(response: httpx.Response) -> ProviderError | None:
+    """Status override for 4xx refusals: `Rejected` with the field problems of ``error.fields``.
+
+    The shared reader knows ``details``/``violations``/``errors``; FastFaktura's envelope (decision 10)
+    names them ``fields``.
+    """
+    code, message, details = rejection_fields(response)
+    if not details:
+        try:
+            body = json.loads(response.content)
+        except ValueError:
+            body = None
+        inner = body.get("error") if isinstance(body, dict) else None
+        fields = inner.get("fields") if isinstance(inner, dict) else None
+        if isinstance(fields, dict):
+            details = {str(k): str(v)[:200] for k, v in fields.items()}
+    return Rejected(f"{describe(response, body=False)}: {message}", status=response.status_code, code=code,
+                    details=details)
 
 
 def list_entries(body: Any, what: str) -> tuple[list[dict[str, Any]], int | None]:
