@@ -1,0 +1,261 @@
+"""The Hydra adapter (seed 004, an API Platform app): customers and invoices by ``updatedAt`` window.
+
+Incremental strategy (DESIGN.md "Pull"): the service moves an invoice's ``updatedAt`` whenever the
+invoice, one of its rows or one of its transactions changes, so one window over invoices
+(``updatedAt[after]=since``, ``updatedAt[before]=until``, ``order[id]=asc``, 100 per page, next links)
+finds every changed invoice, payment included. For each page of invoices the rows and transactions
+of exactly those invoices are fetched in batches (``invoice[]=...``), each invoice's record is
+composed with its rows embedded, and its transactions are yielded as payments. Requests grow with the
+number of changed invoices, not with the total. Customers are windowed the same way. Every page is
+committed with its next link as the checkpoint.
+
+Deletions: the ``sweep`` lists customer, invoice and transaction ids (100 per page) and the engine
+soft-deletes what is gone; a full pull (no ``since``) does the same for what it read. A deleted
+transaction moves its invoice's ``updatedAt``, so the next incremental pull already stores the
+invoice's new open amount and status; the payment itself is soft-deleted by the next sweep.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import Iterator, Mapping, Sequence
+from datetime import UTC, datetime
+from typing import Any, ClassVar
+from urllib.parse import urlsplit
+
+from connector.errors import NotFound, ProviderError, Unsupported
+from connector.http import HttpSession, encode_json
+from connector.providers.base import Capabilities, ChangeStamps, Page, Provider, RawRecord, StreamSpec, Window
+from connector.providers.hydra.paging import HydraPage, walk
+from connector.providers.hydra.wire import PROVIDER, compose_invoice, iri_id, record_id
+
+__all__ = ["HydraProvider"]
+
+log = logging.getLogger("connector.providers.hydra")
+
+MAX_PER_PAGE = 100  # the app clamps itemsPerPage here
+_KINDS = frozenset({"client", "invoice", "payment"})
+_COLLECTIONS = {"client": "customers", "invoice": "invoices", "payment": "invoice-transactions"}
+_MERGE_PATCH = {"Content-Type": "application/merge-patch+json"}
+
+
+def _stamp(moment: datetime) -> str:
+    """A window bound as RFC 3339 in UTC (``+00:00``; httpx encodes the ``+``)."""
+    return moment.astimezone(UTC).isoformat(timespec="seconds")
+
+
+class HydraProvider(Provider):
+    """Reads and writes one account of the app."""
+
+    id: ClassVar[str] = PROVIDER
+    capabilities: ClassVar[Capabilities] = Capabilities(
+        readable=_KINDS,
+        writable=_KINDS,
+        updatable=_KINDS,
+        deletable=_KINDS,
+        incremental=True,
+        id_sweep=True,
+    )
+    sweep_kinds: ClassVar[tuple[str, ...]] = ("client", "invoice", "payment")
+    auth_scheme: ClassVar[str] = "bearer"
+    default_rate_limit: ClassVar[int | None] = None
+    default_rate_window_seconds: ClassVar[float | None] = None
+    default_headers: ClassVar[dict[str, str]] = {"Accept": "application/ld+json"}
+    status_overrides: ClassVar[dict[int, Any]] = {}
+
+    def __init__(self, session: HttpSession, *, page_size: int = 100, options: Mapping[str, Any] | None = None) -> None:
+        """Args: session: the connection's HTTP session. page_size: ``itemsPerPage`` (at most 100)."""
+        self.session = session
+        self.page_size = max(1, min(page_size, MAX_PER_PAGE))
+        self.options = dict(options or {})
+        self._prefix = urlsplit(session.config.base_url).path.rstrip("/")
+
+    def streams(self) -> list[StreamSpec]:
+        """Customers first (invoices refer to them), then invoices with their payments."""
+        return [
+            StreamSpec("customers", ("client",), windowed=True),
+            StreamSpec("invoices", ("invoice", "payment"), windowed=True),
+        ]
+
+    @property
+    def requests_made(self) -> int:
+        """Requests sent through this provider's session."""
+        return self.session.requests_made
+
+    def server_now(self) -> datetime | None:
+        """The service's clock from its Date header; one cheap request (the entrypoint) if none was seen."""
+        now = self.session.server_now()
+        if now is None:
+            self.session.request("GET", "")
+            now = self.session.server_now()
+        return now
+
+    def reference_data(self, names: set[str]) -> dict[str, list[dict[str, Any]]]:
+        """The mapping needs no reference lists from this service.
+
+        Raises:
+            ProviderError: a list was asked for.
+        """
+        if names:
+            raise ProviderError(f"unknown reference lists {sorted(names)}", provider=self.id)
+        return {}
+
+    def pull(
+        self,
+        stream: str,
+        window: Window | None,
+        resume: Mapping[str, Any] | None,
+        known: Mapping[str, Any],
+        stamps: ChangeStamps,
+    ) -> Iterator[Page]:
+        """Yield pages of the named stream (see the module docstring)."""
+        if stream not in ("customers", "invoices"):
+            raise ProviderError(f"unknown stream {stream!r}", provider=self.id)
+        if resume and "next" in resume and not resume["next"]:
+            return  # the last page was committed; only the run's end was not
+        params = {**self._window_params(window), "order[id]": "asc", "itemsPerPage": self.page_size}
+        pages = walk(self.session, stream, params, start_url=(resume or {}).get("next"),
+                     start_total=(resume or {}).get("total"))
+        for page in pages:
+            checkpoint = {"next": page.next_url, "total": page.total}
+            if stream == "customers":
+                records = [RawRecord("client", record_id(c), c, c.get("updatedAt")) for c in page.items]
+            else:
+                records = self._invoice_records(page)
+            yield Page(records, checkpoint)
+
+    def list_ids(self, kind: str) -> Iterator[list[str]]:
+        """Yield every live customer, invoice or transaction id, 100 per request."""
+        for page in walk(self.session, _COLLECTIONS[kind], {"itemsPerPage": MAX_PER_PAGE}):
+            yield [record_id(item) for item in page.items]
+
+    def close(self) -> None:
+        """Close the HTTP session."""
+        self.session.close()
+
+    # -- reading internals ----------------------------------------------------------------------------
+
+    @staticmethod
+    def _window_params(window: Window | None) -> dict[str, str]:
+        params: dict[str, str] = {}
+        if window and window.since:
+            params["updatedAt[after]"] = _stamp(window.since)
+        if window and window.until:
+            params["updatedAt[before]"] = _stamp(window.until)
+        return params
+
+    def _children(self, collection: str, invoice_ids: Sequence[str]) -> dict[str, list[dict[str, Any]]]:
+        """Every row or transaction of the given invoices, grouped by invoice id (paged, 100 per request)."""
+        grouped: dict[str, list[dict[str, Any]]] = {key: [] for key in invoice_ids}
+        if not invoice_ids:
+            return grouped
+        params = {"invoice[]": list(invoice_ids), "order[id]": "asc", "itemsPerPage": MAX_PER_PAGE}
+        seen: set[str] = set()
+        for page in walk(self.session, collection, params):
+            for item in page.items:
+                key = record_id(item)
+                owner = iri_id(item.get("invoice"))
+                if key not in seen and owner in grouped:
+                    seen.add(key)
+                    grouped[owner].append(item)
+        return grouped
+
+    def _invoice_records(self, page: HydraPage) -> list[RawRecord]:
+        ids = [record_id(invoice) for invoice in page.items]
+        rows = self._children("invoice-rows", ids)
+        transactions = self._children("invoice-transactions", ids)
+        records: list[RawRecord] = []
+        for invoice_id, invoice in zip(ids, page.items, strict=True):
+            composed = compose_invoice(invoice, {record_id(r): r for r in rows[invoice_id]},
+                                       transactions[invoice_id])
+            if composed is None:
+                log.info("invoice %s changed while it was read; the next run reads it again", invoice_id)
+                continue
+            records.append(RawRecord("invoice", invoice_id, composed, invoice.get("updatedAt")))
+            records.extend(RawRecord("payment", record_id(t), t, t.get("updatedAt")) for t in transactions[invoice_id])
+        return records
+
+    # -- writing --------------------------------------------------------------------------------------
+
+    def write(
+        self,
+        kind: str,
+        operation: str,
+        payload: dict[str, Any],
+        remote_id: str | None,
+        *,
+        idempotency_key: str | None = None,
+    ) -> str | None:
+        """Create, merge-patch or delete one record; returns its remote id (the last segment of its IRI).
+
+        Invoices are created without rows and their rows are posted one by one (the service wants
+        IRIs, not nested documents); an update patches rows by position and posts extra ones. Rows
+        cannot be deleted at the service, so an update with fewer lines is Unsupported. Creates are
+        not retried (POST is not idempotent here and the service takes no idempotency key).
+
+        Raises:
+            Unsupported: an unknown kind or operation, or removing rows.
+            Rejected: the service refused the payload (400/422, with its violations as details).
+        """
+        if kind not in _COLLECTIONS or operation not in ("create", "update", "delete"):
+            raise Unsupported(f"{operation} {kind}", f"{self.id} cannot do this")
+        collection = _COLLECTIONS[kind]
+        if operation == "delete":
+            return self._delete(collection, self._need(remote_id, kind, operation))
+        body = dict(payload)
+        lines = body.pop("invoiceRows", None) if kind == "invoice" else None
+        self._relations(kind, body)
+        if operation == "create":
+            created = self._post(collection, body)
+            for line in lines or []:
+                self._post("invoice-rows", {**line, "invoice": self._iri("invoices", created)})
+            return created
+        target = self._need(remote_id, kind, operation)
+        document = self._patch(f"{collection}/{target}", body) if body else None
+        if lines is not None:
+            current = document or self.session.get_json(f"{collection}/{target}")
+            self._replace_rows(target, current.get("invoiceRows") or [], lines)
+        return target
+
+    def _need(self, remote_id: str | None, kind: str, operation: str) -> str:
+        if not remote_id:
+            raise Unsupported(f"{operation} {kind}", "no remote id given")
+        return remote_id
+
+    def _iri(self, collection: str, key: object) -> str:
+        return f"{self._prefix}/{collection}/{key}"
+
+    def _relations(self, kind: str, body: dict[str, Any]) -> None:
+        """Plain ids from the mapping become IRIs (the service only takes IRIs for relations)."""
+        field, collection = {"invoice": ("customer", "customers"), "payment": ("invoice", "invoices")}.get(
+            kind, ("", ""))
+        value = body.get(field) if field else None
+        if value not in (None, "") and not str(value).startswith("/"):
+            body[field] = self._iri(collection, value)
+
+    def _post(self, collection: str, body: dict[str, Any]) -> str:
+        response = self.session.request("POST", collection, json=body, retry=False)
+        location = response.headers.get("location")
+        document = self.session.decode_json(response) if response.content else {}
+        return record_id(document) if isinstance(document, dict) and document else iri_id(location)
+
+    def _patch(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
+        response = self.session.request("PATCH", path, content=encode_json(body), headers=_MERGE_PATCH)
+        document = self.session.decode_json(response)
+        return document if isinstance(document, dict) else {}
+
+    def _delete(self, collection: str, remote_id: str) -> str:
+        # Already gone (or a retried delete that had happened): the goal is reached.
+        with contextlib.suppress(NotFound):
+            self.session.request("DELETE", f"{collection}/{remote_id}")
+        return remote_id
+
+    def _replace_rows(self, invoice_id: str, existing: list[Any], lines: list[dict[str, Any]]) -> None:
+        if len(lines) < len(existing):
+            raise Unsupported("update invoice", f"the service cannot delete rows ({len(existing)} -> {len(lines)})")
+        for position, line in enumerate(lines):
+            if position < len(existing):
+                self._patch(f"invoice-rows/{iri_id(existing[position])}", line)
+            else:
+                self._post("invoice-rows", {**line, "invoice": self._iri("invoices", invoice_id)})
