@@ -1,0 +1,1 @@
+"""Tests of the Hydra (seed 004, API Platform) sandbox, provider and mapping."""
