@@ -106,6 +106,10 @@ class FastFakturaHarness:
         self.act("corrupt_invoice", invoice_id=victim, field="lines.0.unit_price_cents", value="12,3a")
         return "invoice", victim
 
+    def request_statuses(self) -> list[int]:
+        """The statuses of every API request the sandbox answered since the last `reset` (0: dropped)."""
+        return [int(r["status"]) for r in self.requests()]
+
     def invoice_count(self) -> int:
         """How many invoices the sandbox holds."""
         return int(self.get("/state/counts")["invoices"])
@@ -148,18 +152,14 @@ class FastFakturaHarness:
         self.control.delete("/requests").raise_for_status()
 
     def connections_toml(self, path: Path, name: str = "ff", **overrides: Any) -> Path:
-        """Write a connections file for subprocess runs of the CLI."""
+        """Write a connections file for subprocess runs of the CLI (only the settings given, nested as tables)."""
         conn = self.connection(name, **overrides)
-        lines = [f"[connections.{name}]"]
-        for key, value in conn.model_dump(exclude={"name", "options"}, exclude_none=True).items():
-            if isinstance(value, bool):
-                lines.append(f"{key} = {'true' if value else 'false'}")
-            elif isinstance(value, int | float):
-                lines.append(f"{key} = {value}")
+        head, tables = [f"[connections.{name}]"], []
+        for key, value in conn.model_dump(mode="json", exclude={"name"}, exclude_unset=True).items():
+            if isinstance(value, dict):
+                tables.append(f"[connections.{name}.{key}]")
+                tables += [f"{k} = {json.dumps(v)}" for k, v in value.items()]
             else:
-                lines.append(f'{key} = "{value}"')
-        if conn.options:
-            lines.append(f"[connections.{name}.options]")
-            lines += [f"{key} = {value}" for key, value in conn.options.items()]
-        path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+                head.append(f"{key} = {json.dumps(value)}")
+        path.write_text("\n".join(head + tables) + "\n", encoding="utf-8")
         return path

@@ -40,7 +40,7 @@ def _pull(provider: Provider, stream: str = "invoices") -> list[Page]:
 
 
 def test_bare_arrays_without_meta_end_on_the_first_short_page(sqlite_url: str, ff: FastFakturaHarness) -> None:
-    entries = [_entry(n) for n in range(60)]
+    entries = [_entry(n) for n in range(80)]
     asked: list[int] = []
 
     def handler(request: httpx.Request) -> httpx.Response:
@@ -54,8 +54,9 @@ def test_bare_arrays_without_meta_end_on_the_first_short_page(sqlite_url: str, f
     pages = _pull(_mock_provider(sqlite_url, ff, handler, list_pages_per_batch=2, detail_workers=1))
 
     assert [r.remote_id for p in pages for r in p.records] == [e["id"] for e in entries]
-    assert sorted(asked) == [1, 2, 3, 4]  # page 3 is short (10): the batch of pages 3-4 is the last
-    assert pages[-1].checkpoint == {"page": 4}
+    # Page 1 alone, then two at a time (no meta.last_page to stop the read-ahead): page 4 is short.
+    assert sorted(asked) == [1, 2, 3, 4, 5]
+    assert [p.checkpoint for p in pages] == [{"page": 2}, {"page": 3}, {"page": 4}, {"page": 5}]
 
 
 def test_a_service_that_ignores_page_is_a_protocol_error(sqlite_url: str, ff: FastFakturaHarness) -> None:

@@ -7,8 +7,10 @@ stamped with a hash of its canonical JSON; the store is asked which stamps it al
 detail (lines + events) is fetched only for the rest. The skipped ids go to `Page.unchanged`, so a
 no-change run costs list pages only. Payments are derived from the ``paid`` events of fetched details.
 
-Paging reads `list_pages_per_batch` list pages (option, default 4) at a time and commits them as one
-`Page` whose checkpoint is the next list page number; a resumed run starts one page earlier, because
+Paging reads up to `list_pages_per_batch` list pages (option, default 4) at a time (never past the
+``meta.last_page`` hint), asks for the stamps of the whole batch at once and fetches its changed details
+together, then yields one `Page` per list page whose checkpoint is the next list page number; a
+resumed run starts one page earlier, because
 the lists are newest first and records created meanwhile push older ones to later pages (duplicates
 are harmless: the engine dedupes by hash). Invoices never leave the list (there is no delete).
 Archiving a client while its listing is read moves the later clients up a place, so one may be
@@ -16,7 +18,7 @@ skipped: when the listing's stated ``meta.total`` went down during the pass, the
 again (at most twice more). A listing ends on an empty page or on one shorter than the page size
 (``meta.per_page``, else the largest page seen); ``meta.total`` never decides where a list ends.
 
-List pages of one batch and the details of one batch are fetched concurrently by a small thread pool
+The list pages and the details of one batch are fetched concurrently by a small thread pool
 (`detail_workers`, default 4) over the connection's one `HttpSession` (httpx clients and the `Pacer`
 are thread-safe; the pacer keeps the shared budget).
 """
@@ -37,7 +39,7 @@ from connector.providers.fastfaktura.wire import (
     derive_payments,
     expect_object,
     list_entries,
-    list_total,
+    list_meta,
     record_id,
     rejection,
     stamp,
@@ -127,15 +129,13 @@ class FastFakturaProvider(Provider):
 
     def list_ids(self, kind: str) -> Iterator[list[str]]:
         """Yield every client id (active and archived) or invoice id, a batch of list pages at a time."""
-        if kind == "client":
-            for _, params in _LISTINGS:
-                for items, _ in self._batches("clients", params, 1):
-                    yield [record_id(c, "clients") for c in items]
-        elif kind == "invoice":
-            for items, _ in self._batches("invoices", {}, 1):
-                yield [record_id(i, "invoices") for i in items]
-        else:
+        if kind not in ("client", "invoice"):
             raise ProviderError(f"cannot list ids of {kind!r}", provider=self.id)
+        listings = _LISTINGS if kind == "client" else (("all", {}),)
+        path = f"{kind}s"
+        for _, params in listings:
+            for batch in self._batches(path, params, 1):
+                yield [record_id(item, path) for _, items in batch for item in items]
 
     def close(self) -> None:
         """Stop the worker threads and close the HTTP session."""
@@ -210,9 +210,10 @@ class FastFakturaProvider(Provider):
             first = _overlap(resume.get("page")) if index == start else 1
             for _ in range(1 + _REREADS):
                 totals: list[int] = []
-                for items, next_page in self._batches("clients", params, first, totals):
-                    records = [RawRecord("client", record_id(c, "clients"), c) for c in items]
-                    yield Page(records, {"listing": name, "page": next_page})
+                for batch in self._batches("clients", params, first, totals):
+                    for number, items in batch:
+                        records = [RawRecord("client", record_id(c, "clients"), c) for c in items]
+                        yield Page(records, {"listing": name, "page": number + 1})
                 if not _shrank(totals):
                     break
                 # A client left the listing while we paged (archived): the ones after it moved up a
@@ -220,21 +221,34 @@ class FastFakturaProvider(Provider):
                 first = 1
 
     def _invoices(self, resume: Mapping[str, Any], stamps: ChangeStamps) -> Iterator[Page]:
-        for items, next_page in self._batches("invoices", {}, _overlap(resume.get("page"))):
-            entries = {record_id(i, "invoices"): i for i in items}  # a record seen twice: the later copy
+        for batch in self._batches("invoices", {}, _overlap(resume.get("page"))):
+            entries: dict[str, dict[str, Any]] = {}
+            owner: dict[str, int] = {}  # id -> the batch's first page listing it (a shift may list it twice)
+            for index, (_, items) in enumerate(batch):
+                for item in items:
+                    invoice_id = record_id(item, "invoices")
+                    entries[invoice_id] = item
+                    owner.setdefault(invoice_id, index)
             stamped = {invoice_id: stamp(entry) for invoice_id, entry in entries.items()}
             same = stamps.unchanged("invoice", stamped)
             todo = [invoice_id for invoice_id in entries if invoice_id not in same]
-            records: list[RawRecord] = []
-            vanished: list[str] = []
-            for invoice_id, detail in zip(todo, self._map(self._detail, todo), strict=True):
-                if detail is None:
-                    vanished.append(invoice_id)
-                    continue
-                records.append(RawRecord("invoice", invoice_id, detail, stamped[invoice_id]))
-                records.extend(RawRecord("payment", p["id"], p) for p in derive_payments(detail))
-            yield Page(records, {"page": next_page}, {"invoice": vanished} if vanished else {},
-                       {"invoice": sorted(same)} if same else {})
+            details = dict(zip(todo, self._map(self._detail, todo), strict=True))
+            for index, (number, _) in enumerate(batch):
+                records: list[RawRecord] = []
+                vanished: list[str] = []
+                unchanged: list[str] = []
+                for invoice_id in (i for i, o in owner.items() if o == index):
+                    if invoice_id in same:
+                        unchanged.append(invoice_id)
+                        continue
+                    detail = details[invoice_id]
+                    if detail is None:
+                        vanished.append(invoice_id)
+                        continue
+                    records.append(RawRecord("invoice", invoice_id, detail, stamped[invoice_id]))
+                    records.extend(RawRecord("payment", p["id"], p) for p in derive_payments(detail))
+                yield Page(records, {"page": number + 1}, {"invoice": vanished} if vanished else {},
+                           {"invoice": unchanged} if unchanged else {})
 
     def _detail(self, invoice_id: str) -> dict[str, Any] | None:
         """GET one invoice detail (lines + events); None when the service no longer knows it (404)."""
@@ -246,44 +260,52 @@ class FastFakturaProvider(Provider):
 
     def _batches(
         self, path: str, params: dict[str, str], first: int, totals: list[int] | None = None
-    ) -> Iterator[tuple[list[dict[str, Any]], int]]:
-        """Yield (records of up to `pages_per_batch` list pages, number of the next page to read).
+    ) -> Iterator[list[tuple[int, list[dict[str, Any]]]]]:
+        """Yield batches of (page number, records) of the non-empty list pages, in page order.
 
-        `totals` collects each page's ``meta.total`` (when the service states one), so the caller can
-        tell that the listing shrank while it was read; it is never used to decide where the list ends.
+        The first request goes alone; later batches read up to `pages_per_batch` pages at once, but not
+        past the ``meta.last_page`` the service stated (a hint that only saves requests: the listing
+        still ends on an empty page or one shorter than the page size, never on the hint).
+        `totals` collects each page's ``meta.total`` so the caller can tell the listing shrank.
 
-        Stops after an empty page or a page shorter than the page size; raises `ProtocolError` when a
-        page repeats the one before it (the service ignores ``page``). Only pages read together (one
-        batch, or pages 1 and 2) are compared: between batches, 25 new records would shift a whole page.
+        Raises:
+            ProtocolError: a page repeats the one before it (the service ignores ``page``). Only pages
+                read together (one batch, or pages 1 and 2) are compared: between batches, 25 new
+                records would shift a whole page.
         """
-        page, per_page = first, 0
+        page, per_page, size = first, 0, 1
+        last: int | None = None
         previous: list[str] | None = None
         while True:
             if page != 2:
                 previous = None
-            numbers = list(range(page, page + self.pages_per_batch))
+            numbers = list(range(page, page + size))
             bodies = self._map(lambda n: self.session.get_json(path, params={**params, "page": n}), numbers)
-            batch: list[dict[str, Any]] = []
+            batch: list[tuple[int, list[dict[str, Any]]]] = []
             done = False
             for number, body in zip(numbers, bodies, strict=True):
                 items, stated = list_entries(body, f"GET {path} page {number}")
-                if totals is not None and (total := list_total(body)) is not None:
-                    totals.append(total)
+                meta_total, meta_last = list_meta(body)
+                if totals is not None and meta_total is not None:
+                    totals.append(meta_total)
+                last = meta_last if meta_last is not None else last
                 per_page = stated or max(per_page, len(items))
                 ids = [str(item.get("id")) for item in items]
                 if items and ids == previous:
                     raise ProtocolError(f"GET {path}: page {number} repeats page {number - 1}; the service "
                                         "ignores 'page'", provider=self.id)
                 previous = ids
-                batch.extend(items)
+                if items:
+                    batch.append((number, items))
                 page = number + 1
                 if not items or len(items) < per_page:
                     done = True
                     break
             if batch:
-                yield batch, page
+                yield batch
             if done:
                 return
+            size = self.pages_per_batch if last is None else max(1, min(self.pages_per_batch, last - page + 1))
 
     def _map(self, fn: Callable[[T], R], items: Sequence[T]) -> list[R]:
         """`fn` over `items` in order, concurrently on the worker threads when there is more than one."""

@@ -17,7 +17,7 @@ import httpx
 from connector.errors import ProtocolError, ProviderError, Rejected
 from connector.http import describe, rejection_fields
 
-__all__ = ["derive_payments", "expect_object", "list_entries", "list_total", "record_id", "rejection", "stamp"]
+__all__ = ["derive_payments", "expect_object", "list_entries", "list_meta", "record_id", "rejection", "stamp"]
 
 PROVIDER = "fastfaktura"
 
@@ -61,11 +61,14 @@ def list_entries(body: Any, what: str) -> tuple[list[dict[str, Any]], int | None
     return items, per_page
 
 
-def list_total(body: Any) -> int | None:
-    """The record count a list page states (``meta.total``), if it states one."""
+def list_meta(body: Any) -> tuple[int | None, int | None]:
+    """(``meta.total``, ``meta.last_page``) of a list page, each None when not stated as a count."""
     meta = body.get("meta") if isinstance(body, dict) else None
-    total = meta.get("total") if isinstance(meta, dict) else None
-    return total if type(total) is int and total >= 0 else None
+    if not isinstance(meta, dict):
+        return None, None
+    total, last = meta.get("total"), meta.get("last_page")
+    return (total if type(total) is int and total >= 0 else None,
+            last if type(last) is int and last >= 1 else None)
 
 
 def expect_object(body: Any, what: str) -> dict[str, Any]:
