@@ -30,6 +30,8 @@ from connector.settings import Connection, Settings, load_connections, resolve_s
 from connector.store.db import ensure_migrated, make_engine
 from connector.sync.engine import ConnectionReport, SyncEngine
 from connector.sync.pull import PullOptions
+from connector.sync.push_run import PlanLine, TargetPush, describe_plan, push_target
+from connector.sync.references import references_for
 
 __all__ = ["App"]
 
@@ -131,6 +133,71 @@ class App:
             )
         finally:
             provider.close()
+
+
+    def push_targets(self, name: str | None = None) -> list[Connection]:
+        """Connections that receive pushes (`receives` set and enabled), or the named one.
+
+        Raises:
+            ConfigError: the named connection is unknown or receives nothing.
+        """
+        if name is not None:
+            conn = self.connection(name)
+            if not conn.receives:
+                raise ConfigError(f"connection '{name}'", "receives", "receives nothing: set receives = [...]")
+            return [conn]
+        return [c for c in self.connections if c.enabled and c.receives]
+
+    def outbound_mapper(self, conn: Connection, provider: Provider, *, offline: bool) -> Any | None:
+        """The connection's mapping bound for writing; offline (dry run) uses only kept reference lists.
+
+        Returns None when offline and a needed reference list was never fetched.
+        """
+        mapping = self.mapping(conn.provider)
+        needed = set(mapping.references_needed)
+        fetch = None if offline else provider.reference_data
+        refs = references_for(self.migrated_engine(), conn.name, needed, fetch, self.clock.now())
+        if needed - set(refs):
+            return None
+        return mapping.bind(refs)
+
+    def push(self, name: str | None = None) -> list[TargetPush]:
+        """Plan, queue and drain pushes for every receiving connection (or the named one)."""
+        engine = self.migrated_engine()
+        results = []
+        for conn in self.push_targets(name):
+            provider = self.provider(conn)
+            try:
+                mapper = self.outbound_mapper(conn, provider, offline=False)
+                if mapper is None:
+                    raise ConfigError(f"connection '{conn.name}'", "provider", "the service gave no reference lists")
+                results.append(
+                    push_target(
+                        engine,
+                        self.clock,
+                        conn.name,
+                        list(conn.receives),
+                        provider,
+                        mapper,
+                        max_attempts=conn.push_max_attempts,
+                    )
+                )
+            finally:
+                provider.close()
+        return results
+
+    def push_plan(self, name: str | None = None) -> dict[str, list[PlanLine]]:
+        """The dry run: what `push` would do, per target, computed from the store alone (no request)."""
+        engine = self.migrated_engine()
+        plans = {}
+        for conn in self.push_targets(name):
+            provider = self.provider(conn)
+            try:
+                mapper = self.outbound_mapper(conn, provider, offline=True)
+                plans[conn.name] = describe_plan(engine, conn.name, list(conn.receives), provider, mapper)
+            finally:
+                provider.close()
+        return plans
 
 
 def _auth(conn: Connection, scheme: str, secret: str) -> httpx.Auth | None:

@@ -45,6 +45,17 @@ class Connection(BaseModel):
     safety_lag_seconds: int = Field(default=120, ge=0, description="Window upper bound = service clock - lag.")
     ca_bundle: Path | None = Field(default=None, description="CA bundle to verify the service's TLS certificate.")
     options: dict[str, Any] = Field(default_factory=dict, description="Provider-specific options.")
+    receives: list[Literal["client", "invoice", "payment"]] = Field(
+        default_factory=list, description="Entity kinds pushed to this connection (routing); none by default."
+    )
+    source_of_truth: list[str] = Field(
+        default_factory=list,
+        description="Kinds ('client') or fields ('client.email') this connection is authoritative for.",
+    )
+    conflict_policy: dict[Literal["client", "invoice", "payment"], Literal["source_of_truth", "newest_wins"]] = Field(
+        default_factory=dict, description="Per kind: who wins when both sides changed (default newest_wins)."
+    )
+    push_max_attempts: int = Field(default=8, ge=1, le=100, description="Attempts of one outbox row before failed.")
 
     @field_validator("base_url")
     @classmethod
@@ -59,6 +70,10 @@ class Connection(BaseModel):
             raise ValueError("base_url: plain http:// is refused; use https:// or set sandbox = true")
         if self.api_key_env and self.api_key_file:
             raise ValueError("api_key_env and api_key_file: give one, not both")
+        for item in self.source_of_truth:
+            kind, _, field = item.partition(".")
+            if kind not in ("client", "invoice", "payment") or (field and not field.isidentifier()):
+                raise ValueError(f"source_of_truth: {item!r} is not 'kind' or 'kind.field' (client, invoice, payment)")
         return self
 
 

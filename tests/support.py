@@ -120,6 +120,10 @@ class FsSandbox:
                 lines.append(f"{key} = {'true' if value else 'false'}")
             elif isinstance(value, (int, float)):
                 lines.append(f"{key} = {value}")
+            elif isinstance(value, dict):
+                if value:
+                    pairs = ", ".join(f'{k} = "{v}"' for k, v in value.items())
+                    lines.append(f"{key} = {{ {pairs} }}")
             elif isinstance(value, list):
                 lines.append(f"{key} = [{', '.join(repr(v) for v in value)}]".replace("'", '"'))
             else:

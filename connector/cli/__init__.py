@@ -11,6 +11,7 @@ import sys
 from collections.abc import Sequence
 
 from connector.cli import commands
+from connector.cli import push as push_commands
 
 __all__ = ["build_parser", "main"]
 
@@ -94,6 +95,32 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sync.add_argument("--full", action="store_true", help="ignore cursors and read everything")
     sync.set_defaults(func=commands.sync)
+
+    push = sub.add_parser(
+        "push",
+        help="send canonical changes to the connections that receive them",
+        description="Plan the desired state for every connection with `receives` (or the named one): an entity "
+        "whose current version the connection does not hold gets one outbox row; then drain the outbox at "
+        "each service's pace. --dry-run prints the plan (creates, updates, unsupported, per target, with field "
+        "diffs) from the database alone, without calling any service. Exits 1 when a push failed.",
+    )
+    push.add_argument("--connection", help="only this target connection")
+    push.add_argument("--dry-run", action="store_true", help="print the plan; call no service, write nothing")
+    push.set_defaults(func=push_commands.push)
+
+    outbox = sub.add_parser(
+        "outbox",
+        help="pending, failed and unsupported pushes with their reasons; retry one",
+        description="List the outbox (pending, failed and unsupported rows with the reason), or put one row "
+        "back to pending with `connector outbox retry ID`.",
+    )
+    outbox.add_argument("--all", action="store_true", help="every status, done and superseded too")
+    outbox.add_argument("--connection", help="only rows for this target")
+    outbox.add_argument("--limit", type=int, default=200, help="rows to show (default 200)")
+    outbox_sub = outbox.add_subparsers(dest="outbox_command", metavar="ACTION")
+    retry = outbox_sub.add_parser("retry", help="put a failed or unsupported row back to pending")
+    retry.add_argument("id", type=int, help="outbox row id")
+    outbox.set_defaults(func=push_commands.outbox)
 
     status = sub.add_parser(
         "status",

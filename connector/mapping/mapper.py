@@ -137,6 +137,7 @@ class BoundMapper:
     def __init__(self, mapper: Mapper, references: References) -> None:
         """Build every closure; see `Mapper.bind`."""
         self.provider = mapper.provider
+        self.entities: set[str] = set(mapper.plans)
         self._in: dict[str, Callable[[dict[str, Any]], Any]] = {}
         self._out: dict[str, Callable[[Any], dict[str, Any]]] = {}
         for entity, plan in mapper.plans.items():

@@ -198,5 +198,14 @@ class Provider(ABC):
 
         raise Unsupported(f"{operation} {kind}", f"{self.id} has no write support yet")
 
+    def embed(self, kind: str, payload: dict[str, Any], related: Mapping[str, dict[str, Any]]) -> dict[str, Any]:
+        """Complete a write payload with related records the service takes inline.
+
+        The push side maps each record on its own (an invoice, and separately its client); a service
+        that takes the customer inside the invoice (Facturalia) merges it here. The default takes
+        references by id and returns the payload unchanged.
+        """
+        return payload
+
     def close(self) -> None:  # noqa: B027  (optional hook: providers without resources keep the default)
         """Release the HTTP client."""

@@ -8,16 +8,21 @@ from datetime import datetime
 
 from sqlalchemy import Connection, bindparam, select, update
 
+from connector.store.entities import ENTITY_TABLES
 from connector.store.sql import bulk_insert, chunks, insert_with_ids
 from connector.store.tables import Link, RawRecord
 
 __all__ = [
+    "HeldLink",
     "KnownLink",
     "NewLink",
     "existing_links",
+    "held_by_connection",
     "insert_links",
     "iter_live_remote_ids",
+    "mark_versions_held",
     "matching_stamps",
+    "record_push",
     "update_links",
 ]
 
@@ -46,6 +51,7 @@ class NewLink:
     projection_hash: str
     change_stamp: str | None
     payload: str
+    entity_version: int = 1
 
 
 def existing_links(conn: Connection, connection: str, kind: str, remote_ids: Sequence[str]) -> dict[str, KnownLink]:
@@ -96,6 +102,7 @@ def insert_links(conn: Connection, connection: str, kind: str, links: Sequence[N
             "payload_hash": n.payload_hash,
             "projection_hash": n.projection_hash,
             "change_stamp": n.change_stamp,
+            "entity_version": n.entity_version,
             "first_seen_at": now,
             "last_changed_at": now,
         }
@@ -129,6 +136,79 @@ def update_links(
         update(_raw).where(_raw.c.link_id == bindparam("b_id")).values(payload=bindparam("b_payload"), fetched_at=now),
         [{"b_id": k.link_id, "b_payload": payload} for k, _, _, _, payload in changes],
     )
+
+
+@dataclass(slots=True)
+class HeldLink:
+    """What a connection holds of one canonical entity."""
+
+    link_id: int
+    remote_id: str
+    entity_version: int | None
+    deleted: bool
+
+
+def held_by_connection(
+    conn: Connection, connection: str, kind: str, entity_ids: Sequence[int] | None = None
+) -> dict[int, HeldLink]:
+    """Return the links of `connection` for canonical entities of `kind` (all, or those of `entity_ids`)."""
+    c = _link.c
+    query = select(c.entity_id, c.id, c.remote_id, c.entity_version, c.remote_deleted_at).where(
+        c.connection == connection, c.entity_kind == kind
+    )
+    found: dict[int, HeldLink] = {}
+    batches = [None] if entity_ids is None else list(chunks(list(entity_ids), 900))
+    for batch in batches:
+        rows = conn.execute(query if batch is None else query.where(c.entity_id.in_(batch)))
+        for entity_id, link_id, remote_id, version, deleted_at in rows:
+            found[entity_id] = HeldLink(link_id, remote_id, version, deleted_at is not None)
+    return found
+
+
+def record_push(
+    conn: Connection,
+    connection: str,
+    kind: str,
+    entity_id: int,
+    remote_id: str,
+    projection: str,
+    written_hash: str,
+    version: int,
+    now: datetime,
+) -> None:
+    """After a write: the connection holds `version` of the entity as `remote_id` (a link made or refreshed).
+
+    `written_hash` is the write ledger (what we sent); `projection` is the canonical projection pushed,
+    so the next pull of the service's copy, mapped back to the same canonical content, changes nothing.
+    """
+    c = _link.c
+    existing = conn.execute(
+        select(c.id).where(c.connection == connection, c.entity_kind == kind, c.remote_id == remote_id)
+    ).first()
+    values = {
+        "entity_id": entity_id,
+        "projection_hash": projection,
+        "written_hash": written_hash,
+        "entity_version": version,
+        "last_changed_at": now,
+        "remote_deleted_at": None,
+    }
+    if existing is not None:
+        conn.execute(update(_link).where(c.id == existing[0]).values(**values))
+        return
+    conn.execute(
+        _link.insert().values(
+            connection=connection, entity_kind=kind, remote_id=remote_id, first_seen_at=now, **values
+        )
+    )
+
+
+def mark_versions_held(conn: Connection, kind: str, link_ids: Sequence[int]) -> None:
+    """Record that these links' connection now holds its entity's current canonical version."""
+    table = ENTITY_TABLES[kind]
+    current = select(table.c.version).where(table.c.id == _link.c.entity_id).scalar_subquery()
+    for batch in chunks(list(link_ids), 900):
+        conn.execute(update(_link).where(_link.c.id.in_(batch)).values(entity_version=current))
 
 
 def iter_live_remote_ids(conn: Connection, connection: str, kind: str) -> Iterator[tuple[str, int, int]]:

@@ -149,6 +149,7 @@ class Link(SQLModel, table=True):
     projection_hash: str | None = Field(default=None, max_length=64)
     written_hash: str | None = Field(default=None, max_length=64)
     change_stamp: str | None = Field(default=None, max_length=64)
+    entity_version: int | None = None  # the canonical version this connection holds (pulled or pushed)
     first_seen_at: datetime | None = _ts()
     last_changed_at: datetime | None = _ts()
     remote_deleted_at: datetime | None = _ts()
@@ -202,6 +203,7 @@ class Outbox(SQLModel, table=True):
     """A pending push of one entity version to one target connection."""
 
     __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_target_status", "connection", "status", "entity_kind"),)
     id: int | None = Field(default=None, primary_key=True)
     entity_kind: str = Field(max_length=20)
     entity_id: int

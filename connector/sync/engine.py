@@ -16,6 +16,7 @@ from connector.store import runs
 from connector.sync.listing import ListedIds
 from connector.sync.page import InboundMapper, PageCounts
 from connector.sync.pull import PullOptions, StreamReport, run_stream, soft_delete_unlisted
+from connector.sync.references import save_references
 
 __all__ = ["ConnectionReport", "MappingSource", "SyncEngine"]
 
@@ -90,7 +91,10 @@ class SyncEngine:
         if [n for n in wanted if n != SWEEP_STREAM]:
             before = provider.requests_made
             try:
-                bound: InboundMapper = mapping.bind(provider.reference_data(set(mapping.references_needed)))
+                references = provider.reference_data(set(mapping.references_needed))
+                bound: InboundMapper = mapping.bind(references)
+                with self.engine.begin() as conn:
+                    save_references(conn, connection, references, self.clock.now())
             except Exception as exc:
                 self._record_failure(connection, wanted, exc)
                 raise

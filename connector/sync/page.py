@@ -196,6 +196,8 @@ def _write(
     links.update_links(
         conn, [(c.link, c.payload_hash, c.projection, c.raw.change_stamp, c.text) for c in old if c.link], now
     )
+    # The source of a change holds the new version: nothing to push back to it (echo suppression).
+    links.mark_versions_held(conn, kind, [c.link.link_id for c in moved if c.link is not None])
     counts.updated += len(moved)
     counts.unchanged += len(old) - len(moved)
     if kind == "invoice":

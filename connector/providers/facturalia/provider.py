@@ -160,6 +160,12 @@ class FacturaliaProvider(Provider):
         self.last_created = created
         return created.id
 
+    def embed(self, kind: str, payload: dict[str, Any], related: Mapping[str, dict[str, Any]]) -> dict[str, Any]:
+        """An invoice takes its customer inline: the client's outbound payload becomes ``customer``."""
+        if kind == "invoice" and "client" in related and "customer" not in payload:
+            return {**payload, "customer": related["client"]}
+        return payload
+
     def close(self) -> None:
         """Close the HTTP session."""
         self.session.close()

@@ -1,0 +1,352 @@
+"""Push: canonical changes flow to the connections that should have them (desired state, not events).
+
+Plan: for each connection's routed kinds, every live canonical entity whose current version the
+connection does not hold (no link: create; an older `link.entity_version`: update) becomes one outbox
+row keyed by (target, kind, entity, version), so replanning never duplicates a row. A link made by a
+pull holds the version the pull wrote, so nothing goes back to where it came from (echo suppression).
+An operation the service cannot do is planned as `unsupported` with the reason and never sent.
+
+Drain: pending rows go out one at a time in kind order (clients before the invoices that name them,
+invoices before their payments), through the target's own mapping and provider, each outcome committed
+on its own: `done` with the remote id and a link holding the pushed version, `failed` with the
+service's message (validation: no retry), `unsupported`, or back to `pending` with a backoff for a
+transient failure. Creates carry a deterministic idempotency key per entity version.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+from typing import Any, Protocol
+
+from sqlalchemy import Connection, Engine, select, update
+
+from connector.clock import Clock
+from connector.domain import CanonicalInvoice, CanonicalPayment, CanonicalRecord
+from connector.errors import (
+    AuthFailed,
+    MappingError,
+    Permanent,
+    ProviderError,
+    Transient,
+    Unsupported,
+)
+from connector.providers.base import Capabilities, Provider
+from connector.store import links
+from connector.store.canonical import StoredEntity, live_entity_versions, load_entities
+from connector.store.sql import upsert
+from connector.store.tables import Outbox
+from connector.sync.payload import digest, dump_payload, projection_hash
+
+__all__ = [
+    "DrainReport",
+    "OutboundMapper",
+    "PlannedPush",
+    "drain",
+    "enqueue",
+    "plan_target",
+    "retry_row",
+    "wire_payload",
+]
+
+log = logging.getLogger("connector.push")
+
+KIND_ORDER = ("client", "invoice", "payment")
+_outbox = Outbox.__table__  # type: ignore[attr-defined]
+
+
+class OutboundMapper(Protocol):
+    """The part of a bound mapping the push needs."""
+
+    entities: set[str]
+
+    def outbound(self, entity: str, record: Any) -> dict[str, Any]:
+        """Map one canonical record to the service's wire dict."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class PlannedPush:
+    """One push the desired state asks for."""
+
+    target: str
+    kind: str
+    entity_id: int
+    version: int
+    operation: str  # create | update | unsupported
+    remote_id: str | None = None
+    reason: str | None = None
+
+    @property
+    def idempotency_key(self) -> str:
+        """Deterministic per target, entity and version: the same version is never queued or created twice."""
+        return f"{self.target}/{self.kind}/{self.entity_id}/v{self.version}"
+
+
+def plan_target(
+    conn: Connection, target: str, receives: Iterable[str], capabilities: Capabilities
+) -> list[PlannedPush]:
+    """Return what `target` should receive for its routed kinds, in kind order."""
+    routed = set(receives)
+    plans: list[PlannedPush] = []
+    present_invoices: set[int] = set()
+    for kind in KIND_ORDER:
+        if kind not in routed and kind != "invoice":
+            continue
+        held = links.held_by_connection(conn, target, kind)
+        if kind == "invoice":
+            present_invoices = {eid for eid, h in held.items() if not h.deleted}
+            if kind not in routed:
+                continue
+        for entity_id, version, ref_id in live_entity_versions(conn, kind):
+            link = held.get(entity_id)
+            if link is not None:
+                if link.deleted or link.entity_version is None or link.entity_version >= version:
+                    continue
+                if kind in capabilities.updatable:
+                    plans.append(PlannedPush(target, kind, entity_id, version, "update", link.remote_id))
+                else:
+                    reason = f"{target} cannot update a {kind} once created"
+                    plans.append(PlannedPush(target, kind, entity_id, version, "unsupported", link.remote_id, reason))
+                continue
+            if kind == "payment" and ref_id not in present_invoices:
+                continue  # a payment reaches the services that hold its invoice
+            if kind in capabilities.writable:
+                plans.append(PlannedPush(target, kind, entity_id, version, "create"))
+                if kind == "invoice":
+                    present_invoices.add(entity_id)
+            else:
+                reason = f"{target} cannot create a {kind}"
+                plans.append(PlannedPush(target, kind, entity_id, version, "unsupported", None, reason))
+    return plans
+
+
+def enqueue(conn: Connection, plans: Iterable[PlannedPush], now: datetime) -> int:
+    """Write planned pushes to the outbox (a row per version; older pending rows are superseded).
+
+    Returns:
+        How many rows are new.
+    """
+    new = 0
+    for plan in plans:
+        exists = conn.execute(select(_outbox.c.id).where(_outbox.c.idempotency_key == plan.idempotency_key)).first()
+        if exists:
+            continue
+        conn.execute(
+            update(_outbox)
+            .where(
+                _outbox.c.connection == plan.target,
+                _outbox.c.entity_kind == plan.kind,
+                _outbox.c.entity_id == plan.entity_id,
+                _outbox.c.status == "pending",
+            )
+            .values(status="superseded", updated_at=now)
+        )
+        unsupported = plan.operation == "unsupported"
+        upsert(
+            conn,
+            _outbox,
+            {
+                "entity_kind": plan.kind,
+                "entity_id": plan.entity_id,
+                "connection": plan.target,
+                "operation": plan.operation,
+                "idempotency_key": plan.idempotency_key,
+                "payload": {"version": plan.version},
+                "status": "unsupported" if unsupported else "pending",
+                "attempts": 0,
+                "last_error": plan.reason,
+                "remote_id": plan.remote_id,
+                "created_at": now,
+                "updated_at": now,
+            },
+            ["idempotency_key"],
+        )
+        new += 1
+    return new
+
+
+@dataclass(slots=True)
+class DrainReport:
+    """What one drain of a target's outbox did."""
+
+    target: str
+    done: int = 0
+    failed: int = 0
+    unsupported: int = 0
+    deferred: int = 0
+    superseded: int = 0
+    requests: int = 0
+    errors: list[str] = field(default_factory=list)
+
+
+def wire_payload(
+    conn: Connection, mapper: OutboundMapper, provider: Provider, target: str, entity: StoredEntity
+) -> tuple[dict[str, Any], CanonicalRecord]:
+    """Map an entity for `target`: its references become the target's ids, related records come inline.
+
+    Raises:
+        MappingError: the mapping cannot write the record (or a reference the target does not hold).
+    """
+    record = entity.record
+    related: dict[str, dict[str, Any]] = {}
+    if isinstance(record, CanonicalInvoice) and entity.ref_id is not None:
+        client_link = links.held_by_connection(conn, target, "client", [entity.ref_id]).get(entity.ref_id)
+        record = replace(record, client_remote_id=client_link.remote_id if client_link else None)
+        if "client" in mapper.entities:
+            client = load_entities(conn, "client", [entity.ref_id])[entity.ref_id]
+            related["client"] = mapper.outbound("client", client.record)
+    if isinstance(record, CanonicalPayment):
+        invoice_link = links.held_by_connection(conn, target, "invoice", [entity.ref_id or 0]).get(entity.ref_id or 0)
+        if invoice_link is None or invoice_link.deleted:
+            raise MappingError("payment", "invoice_remote_id", f"the invoice is not (yet) at {target}")
+        record = replace(record, invoice_remote_id=invoice_link.remote_id)
+    payload = provider.embed(entity.kind, mapper.outbound(entity.kind, record), related)
+    return payload, record
+
+
+def drain(
+    engine: Engine,
+    target: str,
+    provider: Provider,
+    mapper: OutboundMapper,
+    clock: Clock,
+    *,
+    max_attempts: int = 8,
+    limit: int | None = None,
+    on_row: Callable[[str, str], None] | None = None,
+) -> DrainReport:
+    """Send the target's due pending rows; stop early on a transient failure or bad credentials.
+
+    Raises:
+        AuthFailed: the target refused the credentials (rows stay pending).
+    """
+    report = DrainReport(target)
+    before = provider.requests_made
+    try:
+        for row in _due_rows(engine, target, clock.now(), limit):
+            outcome = _push_one(engine, target, provider, mapper, clock, row, max_attempts, report)
+            if on_row is not None:
+                on_row(row["entity_kind"], outcome)
+            if outcome == "deferred-stop":
+                break
+    finally:
+        report.requests = provider.requests_made - before
+    return report
+
+
+def _due_rows(engine: Engine, target: str, now: datetime, limit: int | None) -> list[Mapping[str, Any]]:
+    order = {kind: i for i, kind in enumerate(KIND_ORDER)}
+    with engine.connect() as conn:
+        rows = (
+            conn.execute(
+                select(_outbox).where(
+                    _outbox.c.connection == target,
+                    _outbox.c.status == "pending",
+                    (_outbox.c.next_attempt_at.is_(None)) | (_outbox.c.next_attempt_at <= now),
+                )
+            )
+            .mappings()
+            .all()
+        )
+    ordered: list[Mapping[str, Any]] = sorted(
+        (dict(r) for r in rows), key=lambda r: (order.get(r["entity_kind"], 9), r["id"])
+    )
+    return ordered[:limit] if limit is not None else ordered
+
+
+def _push_one(
+    engine: Engine,
+    target: str,
+    provider: Provider,
+    mapper: OutboundMapper,
+    clock: Clock,
+    row: Mapping[str, Any],
+    max_attempts: int,
+    report: DrainReport,
+) -> str:
+    kind, version = row["entity_kind"], int((row["payload"] or {}).get("version", 0))
+    problem: str | None = None
+    with engine.connect() as conn:  # read only; closed before any write (SQLite takes the write lock on BEGIN)
+        entity = load_entities(conn, kind, [row["entity_id"]]).get(row["entity_id"])
+        if entity is not None and entity.version == version:
+            try:
+                payload, record = wire_payload(conn, mapper, provider, target, entity)
+            except MappingError as exc:
+                problem = str(exc)
+    if entity is None or entity.version != version:
+        _finish(engine, row["id"], clock.now(), status="superseded")
+        report.superseded += 1
+        return "superseded"
+    if problem is not None:
+        return _fail(engine, row, clock.now(), problem, report)
+    try:
+        remote_id = provider.write(
+            kind, row["operation"], payload, row["remote_id"], idempotency_key=row["idempotency_key"]
+        )
+    except Unsupported as exc:
+        _finish(engine, row["id"], clock.now(), status="unsupported", last_error=exc.reason)
+        report.unsupported += 1
+        return "unsupported"
+    except AuthFailed as exc:
+        _finish(engine, row["id"], clock.now(), status="pending", last_error=str(exc))
+        raise
+    except Transient as exc:
+        return _defer(engine, row, clock.now(), str(exc), max_attempts, report)
+    except (Permanent, ProviderError) as exc:
+        return _fail(engine, row, clock.now(), str(exc), report)
+    remote_id = remote_id or row["remote_id"]
+    if not remote_id:
+        return _fail(engine, row, clock.now(), f"{target} answered without an id", report)
+    now = clock.now()
+    projection = projection_hash(record, ref=entity.ref_id)
+    with engine.begin() as conn:
+        links.record_push(
+            conn, target, kind, entity.id, str(remote_id), projection, digest(dump_payload(payload)), version, now
+        )
+        _finish(conn, row["id"], now, status="done", remote_id=str(remote_id), attempts=row["attempts"] + 1)
+    report.done += 1
+    log.info("pushed target=%s kind=%s operation=%s entity=%s", target, kind, row["operation"], entity.id)
+    return "done"
+
+
+def _fail(engine: Engine, row: Mapping[str, Any], now: datetime, error: str, report: DrainReport) -> str:
+    _finish(engine, row["id"], now, status="failed", last_error=error[:2000], attempts=row["attempts"] + 1)
+    report.failed += 1
+    report.errors.append(error)
+    log.warning("push failed target=%s kind=%s error=%s", row["connection"], row["entity_kind"], error[:300])
+    return "failed"
+
+
+def _defer(
+    engine: Engine, row: Mapping[str, Any], now: datetime, error: str, max_attempts: int, report: DrainReport
+) -> str:
+    attempts = row["attempts"] + 1
+    if attempts >= max_attempts:
+        return _fail(engine, row, now, f"gave up after {attempts} attempts: {error}", report)
+    delay = timedelta(seconds=min(2**attempts, 3600))
+    _finish(engine, row["id"], now, status="pending", attempts=attempts, next_attempt_at=now + delay, last_error=error)
+    report.deferred += 1
+    return "deferred-stop"  # the target is struggling: leave the rest for the next drain
+
+
+def _finish(target: Engine | Connection, row_id: int, now: datetime, **values: Any) -> None:
+    statement = update(_outbox).where(_outbox.c.id == row_id).values(updated_at=now, **values)
+    if isinstance(target, Engine):
+        with target.begin() as conn:
+            conn.execute(statement)
+    else:
+        target.execute(statement)
+
+
+def retry_row(engine: Engine, row_id: int, now: datetime) -> bool:
+    """Put a failed (or unsupported) row back to pending for the next drain; False if there is no such row."""
+    with engine.begin() as conn:
+        result = conn.execute(
+            update(_outbox)
+            .where(_outbox.c.id == row_id, _outbox.c.status.in_(("failed", "unsupported", "pending")))
+            .values(status="pending", attempts=0, next_attempt_at=None, updated_at=now)
+        )
+    return bool(result.rowcount)

@@ -1,0 +1,108 @@
+"""One push cycle for one target: plan the desired state, queue it, drain it; or only describe it (dry run)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Engine, select
+
+from connector.clock import Clock
+from connector.errors import MappingError
+from connector.providers.base import Provider
+from connector.store import links
+from connector.store.canonical import load_entities
+from connector.store.tables import Link, RawRecord
+from connector.sync.push import DrainReport, OutboundMapper, PlannedPush, drain, enqueue, plan_target, wire_payload
+
+__all__ = ["PlanLine", "TargetPush", "describe_plan", "push_target"]
+
+_link = Link.__table__  # type: ignore[attr-defined]
+_raw = RawRecord.__table__  # type: ignore[attr-defined]
+
+
+@dataclass(slots=True)
+class PlanLine:
+    """One planned push with what would change at the target (wire field -> (now there, to be sent))."""
+
+    plan: PlannedPush
+    diff: dict[str, tuple[Any, Any]] = field(default_factory=dict)
+    note: str | None = None
+
+
+@dataclass(slots=True)
+class TargetPush:
+    """The outcome of one push cycle for a target."""
+
+    target: str
+    planned: int = 0
+    queued: int = 0
+    drain: DrainReport | None = None
+
+
+def push_target(
+    engine: Engine,
+    clock: Clock,
+    target: str,
+    receives: list[str],
+    provider: Provider,
+    mapper: OutboundMapper,
+    *,
+    max_attempts: int,
+) -> TargetPush:
+    """Plan, queue and drain the pushes for `target`."""
+    result = TargetPush(target)
+    with engine.begin() as conn:
+        plans = plan_target(conn, target, receives, provider.capabilities)
+        result.planned = len(plans)
+        result.queued = enqueue(conn, plans, clock.now())
+    result.drain = drain(engine, target, provider, mapper, clock, max_attempts=max_attempts)
+    return result
+
+
+def describe_plan(
+    engine: Engine, target: str, receives: list[str], provider: Provider, mapper: OutboundMapper | None
+) -> list[PlanLine]:
+    """The plan with field diffs, computed from the store alone: no request reaches any service."""
+    with engine.connect() as conn:
+        plans = plan_target(conn, target, receives, provider.capabilities)
+        lines = []
+        for plan in plans:
+            line = PlanLine(plan)
+            if plan.operation == "unsupported":
+                line.note = plan.reason
+            elif mapper is None:
+                line.note = "field diff unavailable: the target's reference lists were never fetched (run a sync)"
+            else:
+                entity = load_entities(conn, plan.kind, [plan.entity_id])[plan.entity_id]
+                try:
+                    desired, _ = wire_payload(conn, mapper, provider, target, entity)
+                except MappingError as exc:
+                    line.note = f"would fail: {exc}"
+                else:
+                    line.diff = _diff(_last_seen(conn, target, plan), desired)
+            lines.append(line)
+    return lines
+
+
+def _last_seen(conn: Any, target: str, plan: PlannedPush) -> dict[str, Any]:
+    if plan.remote_id is None:
+        return {}
+    held = links.held_by_connection(conn, target, plan.kind, [plan.entity_id]).get(plan.entity_id)
+    if held is None:
+        return {}
+    text = conn.execute(select(_raw.c.payload).where(_raw.c.link_id == held.link_id)).scalar_one_or_none()
+    return dict(json.loads(text)) if text else {}
+
+
+def _diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, tuple[Any, Any]]:
+    return {
+        key: (before.get(key), value)
+        for key, value in after.items()
+        if _plain(before.get(key)) != _plain(value)
+    }
+
+
+def _plain(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, default=str)
