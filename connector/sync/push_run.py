@@ -97,11 +97,23 @@ def _last_seen(conn: Any, target: str, plan: PlannedPush) -> dict[str, Any]:
 
 
 def _diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, tuple[Any, Any]]:
-    return {
-        key: (before.get(key), value)
-        for key, value in after.items()
-        if _plain(before.get(key)) != _plain(value)
-    }
+    """Field by field (dotted paths, list items by 1-based position) what the push would change."""
+    old, new = _flat(before), _flat(after)
+    return {key: (old.get(key), value) for key, value in new.items() if _plain(old.get(key)) != _plain(value)}
+
+
+def _flat(value: Any, prefix: str = "") -> dict[str, Any]:
+    if isinstance(value, dict):
+        out: dict[str, Any] = {}
+        for key, item in value.items():
+            out.update(_flat(item, f"{prefix}.{key}" if prefix else str(key)))
+        return out
+    if isinstance(value, list) and value and all(isinstance(item, dict) for item in value):
+        out = {}
+        for position, item in enumerate(value, 1):
+            out.update(_flat(item, f"{prefix}[{position}]"))
+        return out
+    return {prefix: value}
 
 
 def _plain(value: Any) -> str:
