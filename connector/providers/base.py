@@ -198,6 +198,12 @@ class Provider(ABC):
 
         raise Unsupported(f"{operation} {kind}", f"{self.id} has no write support yet")
 
+    def find_marked(self, kind: str, idempotency_key: str) -> str | None:
+        """After an ambiguous create (timeout, dropped connection): the remote id of the record carrying
+        this key's marker if the service made it, else None. Services with idempotency keys need not look.
+        """
+        return None
+
     def embed(self, kind: str, payload: dict[str, Any], related: Mapping[str, dict[str, Any]]) -> dict[str, Any]:
         """Complete a write payload with related records the service takes inline.
 

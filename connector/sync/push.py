@@ -30,6 +30,7 @@ from connector.errors import (
     MappingError,
     Permanent,
     ProviderError,
+    RateLimited,
     Transient,
     Unsupported,
 )
@@ -282,10 +283,15 @@ def _push_one(
         return "superseded"
     if problem is not None:
         return _fail(engine, row, clock.now(), problem, report)
+    ambiguous = bool((row["payload"] or {}).get("ambiguous"))
     try:
-        remote_id = provider.write(
-            kind, row["operation"], payload, row["remote_id"], idempotency_key=row["idempotency_key"]
-        )
+        remote_id = None
+        if ambiguous and row["operation"] == "create" and not provider.capabilities.idempotency_keys:
+            remote_id = provider.find_marked(kind, row["idempotency_key"])  # made after all? then do not repeat
+        if remote_id is None:
+            remote_id = provider.write(
+                kind, row["operation"], payload, row["remote_id"], idempotency_key=row["idempotency_key"]
+            )
     except Unsupported as exc:
         _finish(engine, row["id"], clock.now(), status="unsupported", last_error=exc.reason)
         report.unsupported += 1
@@ -294,7 +300,9 @@ def _push_one(
         _finish(engine, row["id"], clock.now(), status="pending", last_error=str(exc))
         raise
     except Transient as exc:
-        return _defer(engine, row, clock.now(), str(exc), max_attempts, report)
+        # A create that timed out or lost its connection may have been made: look for its marker next time.
+        maybe_made = row["operation"] == "create" and not isinstance(exc, RateLimited)
+        return _defer(engine, row, clock.now(), str(exc), max_attempts, report, ambiguous=ambiguous or maybe_made)
     except (Permanent, ProviderError) as exc:
         return _fail(engine, row, clock.now(), str(exc), report)
     remote_id = remote_id or row["remote_id"]
@@ -321,13 +329,30 @@ def _fail(engine: Engine, row: Mapping[str, Any], now: datetime, error: str, rep
 
 
 def _defer(
-    engine: Engine, row: Mapping[str, Any], now: datetime, error: str, max_attempts: int, report: DrainReport
+    engine: Engine,
+    row: Mapping[str, Any],
+    now: datetime,
+    error: str,
+    max_attempts: int,
+    report: DrainReport,
+    *,
+    ambiguous: bool,
 ) -> str:
     attempts = row["attempts"] + 1
     if attempts >= max_attempts:
         return _fail(engine, row, now, f"gave up after {attempts} attempts: {error}", report)
-    delay = timedelta(seconds=min(2**attempts, 3600))
-    _finish(engine, row["id"], now, status="pending", attempts=attempts, next_attempt_at=now + delay, last_error=error)
+    delay = timedelta(seconds=min(2 ** (attempts - 1), 3600))
+    payload = {**(row["payload"] or {}), "ambiguous": ambiguous}
+    _finish(
+        engine,
+        row["id"],
+        now,
+        status="pending",
+        attempts=attempts,
+        next_attempt_at=now + delay,
+        last_error=error,
+        payload=payload,
+    )
     report.deferred += 1
     return "deferred-stop"  # the target is struggling: leave the rest for the next drain
 

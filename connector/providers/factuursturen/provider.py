@@ -10,14 +10,15 @@ carry no change filter: the list is read whole and the engine's hash comparison 
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, ClassVar
+from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
-from connector.errors import NotFound, ProviderError
+from connector.errors import NotFound, ProtocolError, ProviderError, Rejected, Unsupported
 from connector.http import HttpSession, Override, StartCountPaginator, forbidden_with_zero_remaining_is_rate_limit
 from connector.providers.base import Capabilities, ChangeStamps, Page, Provider, RawRecord, StreamSpec, Window
-from connector.providers.factuursturen.wire import derive_payments, expect_list, unwrap
+from connector.providers.factuursturen.wire import derive_payments, expect_list, marker, unwrap
 
 __all__ = ["FactuurSturenProvider"]
 
@@ -111,9 +112,92 @@ class FactuurSturenProvider(Provider):
         for items, _ in self._paged(path, {}, 0, key):
             yield [str(item.get(key, "")) for item, _text in items]
 
+    def write(
+        self,
+        kind: str,
+        operation: str,
+        payload: dict[str, Any],
+        remote_id: str | None,
+        *,
+        idempotency_key: str | None = None,
+    ) -> str | None:
+        """Create clients, invoices (sent at once) and payments; update clients.
+
+        Creates are never retried by the HTTP layer (the service has no idempotency key): each carries
+        the connector's marker (a client's notes, an invoice's third reference line) so that after an
+        ambiguous failure `find_marked` can tell whether it was made. An invoice cannot change once sent.
+        """
+        if kind == "client" and operation == "create":
+            body = {**payload, "notes": marker(idempotency_key)} if idempotency_key else dict(payload)
+            return self._post_for_id("clients", body)
+        if kind == "client" and operation == "update" and remote_id:
+            self.session.request("PUT", f"clients/{quote(remote_id, safe='')}", json=payload)
+            return remote_id
+        if kind == "invoice" and operation == "create":
+            return self._create_invoice(payload, idempotency_key)
+        if kind == "payment" and operation == "create":
+            return self._create_payment(payload)
+        reasons = {
+            "invoice": "FactuurSturen cannot change or delete an invoice through the sync once it is sent",
+            "payment": "FactuurSturen payments can only be registered, not changed",
+        }
+        raise Unsupported(f"{operation} {kind}", reasons.get(kind, f"not offered for {kind}"), provider=self.id)
+
+    def find_marked(self, kind: str, idempotency_key: str) -> str | None:
+        """After an ambiguous create: the id of what carries this key's marker, if the service made it."""
+        mark = marker(idempotency_key)
+        if kind == "client":
+            found = expect_list(self.session.get_json(f"search/clients/notes/{quote(mark, safe='')}"), "search")
+            return next((str(c.get("clientnr")) for c in found if c.get("notes") == mark), None)
+        if kind == "invoice":
+            since = (self.session.server_now() or datetime.now(_ZONE)).astimezone(_ZONE).date() - timedelta(days=1)
+            for items, _ in self._paged("invoices", {"since": since.isoformat()}, 0, "id"):
+                for invoice, _text in items:
+                    reference = invoice.get("reference")
+                    if isinstance(reference, dict) and reference.get("line3") == mark:
+                        return str(invoice.get("id", ""))
+        return None
+
     def close(self) -> None:
         """Close the HTTP session."""
         self.session.close()
+
+    def _post_for_id(self, path: str, body: dict[str, Any]) -> str:
+        """POST a create; the service answers 201 with the new id as plain text."""
+        text = self.session.request("POST", path, json=body, retry=False).text.strip()
+        if not text or len(text) > 64 or any(ch.isspace() for ch in text):
+            raise ProtocolError(f"POST {path}: expected the new id as plain text, got {text[:60]!r}", provider=self.id)
+        return text
+
+    def _create_invoice(self, payload: dict[str, Any], idempotency_key: str | None) -> str:
+        body = {
+            **payload,
+            "action": self.options.get("invoice_action", "send"),
+            "sendmethod": self.options.get("send_method", "mail"),
+        }
+        if idempotency_key:
+            reference = dict(body.get("reference") or {})
+            reference["line3"] = marker(idempotency_key)
+            body["reference"] = reference
+        number = self._post_for_id("invoices", body)
+        # The answer is the invoice number (F20250001); links use the numeric id the lists carry.
+        return str(unwrap(self.session.get_json(f"invoices/{quote(number, safe='')}"), "invoice").get("id", number))
+
+    def _create_payment(self, payload: dict[str, Any]) -> str:
+        body = dict(payload)
+        invoice_id = str(body.pop("invoice_id", "") or "")
+        if not invoice_id:
+            raise Rejected("a payment needs its invoice id", status=0, code="invalid_payload", provider=self.id)
+        before = {p["id"] for p in derive_payments(self._invoice(invoice_id))}
+        self.session.request("POST", f"invoices_payment/{quote(invoice_id, safe='')}", json=body, retry=False)
+        after = derive_payments(self._invoice(invoice_id))
+        new = [p["id"] for p in after if p["id"] not in before]
+        if not new:
+            raise ProtocolError(f"payment on invoice {invoice_id} accepted but not in its history", provider=self.id)
+        return str(new[-1])
+
+    def _invoice(self, invoice_id: str) -> dict[str, Any]:
+        return unwrap(self.session.get_json(f"invoices/{quote(invoice_id, safe='')}"), "invoice")
 
     # -- internals ---------------------------------------------------------------------------------
 
