@@ -80,6 +80,20 @@ def test_unknown_paths_methods_and_bodies_answer_the_error_envelope(api: httpx.C
     assert set(invalid.json()["error"]["fields"]) == {"name", "email", "phone", "locale", "tags"}
 
 
+def test_the_business_profile_reads_and_updates(api: httpx.Client) -> None:
+    business = api.get("/business").json()
+    assert set(business) == {"id", "name", "email", "phone", "address", "country", "currency", "locale",
+                             "vat_number"}
+
+    updated = api.put("/business", json={"name": "Nordlys Holding AS", "currency": "EUR", "country": "se"})
+
+    assert updated.status_code == 200
+    assert updated.json() == {**business, "name": "Nordlys Holding AS", "currency": "EUR", "country": "SE"}
+    assert api.get("/business").json() == updated.json()
+    refused = api.put("/business", json={"currency": "BTC", "locale": "de"})
+    assert refused.status_code == 422 and set(refused.json()["error"]["fields"]) == {"currency", "locale"}
+
+
 # -- clients -----------------------------------------------------------------------------------------
 
 

@@ -7,20 +7,21 @@ stamped with a hash of its canonical JSON; the store is asked which stamps it al
 detail (lines + events) is fetched only for the rest. The skipped ids go to `Page.unchanged`, so a
 no-change run costs list pages only. Payments are derived from the ``paid`` events of fetched details.
 
-Paging reads up to `list_pages_per_batch` list pages (option, default 4) at a time (never past the
-``meta.last_page`` hint), asks for the stamps of the whole batch at once and fetches its changed details
-together, then yields one `Page` per list page whose checkpoint is the next list page number; a
-resumed run starts one page earlier, because
-the lists are newest first and records created meanwhile push older ones to later pages (duplicates
-are harmless: the engine dedupes by hash). Invoices never leave the list (there is no delete).
-Archiving a client while its listing is read moves the later clients up a place, so one may be
-skipped: when the listing's stated ``meta.total`` went down during the pass, the listing is read
-again (at most twice more). A listing ends on an empty page or on one shorter than the page size
-(``meta.per_page``, else the largest page seen); ``meta.total`` never decides where a list ends.
+Paging reads up to `list_pages_per_batch` list pages (option, default 4) at a time, never past the
+``meta.last_page`` hint, asks for the stamps of the whole batch at once, fetches its changed details
+together, then yields one `Page` per list page; its checkpoint is the next list page number. A resumed
+run starts one page earlier: the lists are newest first, so records created meanwhile push older ones
+to later pages (the duplicates this makes are harmless: the engine dedupes by hash). Invoices never
+leave the list (there is no delete). Archiving a client while its listing is read moves the later
+clients up a place, so one may be skipped: when the listing's stated ``meta.total`` went down during
+the pass, the listing is read again (at most twice more). An archival hidden by a creation in the same
+pass (the total unchanged) is not noticed; the skipped client is read by the next run. A listing ends
+on an empty page or on one shorter than the page size (``meta.per_page``, else the largest page seen);
+``meta.total`` never decides where a list ends.
 
-The list pages and the details of one batch are fetched concurrently by a small thread pool
-(`detail_workers`, default 4) over the connection's one `HttpSession` (httpx clients and the `Pacer`
-are thread-safe; the pacer keeps the shared budget).
+The list pages and the details of one batch can be fetched concurrently by a small thread pool
+(option `detail_workers`, default 4) over the connection's one `HttpSession` (its httpx client, request
+counter and `Pacer` are thread-safe, and the pacer keeps the shared budget).
 """
 
 from __future__ import annotations
