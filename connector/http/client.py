@@ -24,6 +24,7 @@ from connector.http.config import HttpConfig
 from connector.http.pacing import Pacer
 from connector.http.redact import excerpt, redact
 from connector.http.retry import retry_policy
+from connector.observability.metrics import observe_request
 
 __all__ = ["HttpSession", "encode_json", "split_json_array"]
 
@@ -332,6 +333,9 @@ class HttpSession:
         if log.isEnabledFor(logging.DEBUG):
             line = f"{self.config.connection} {request.method} {request.url.path} -> {status or 'no answer'}"
             log.debug("%s in %.3fs", redact(line, self.secrets), seconds)
+        # observability hook: a no-op unless the daemon installed its metrics; never raises
+        observe_request(self.config.provider, self.config.connection, request.method, status, seconds,
+                        self.pacer.remaining)
         if self.on_response is not None:
             try:
                 self.on_response(self.config.provider, request.method, status, seconds)

@@ -11,6 +11,7 @@ from sqlalchemy import Engine
 
 from connector.clock import Clock
 from connector.errors import ConfigError
+from connector.observability import metrics
 from connector.providers.base import Provider
 from connector.store import runs
 from connector.sync.listing import ListedIds
@@ -131,6 +132,7 @@ class SyncEngine:
                 run_id,
                 {"status": "failed", "finished_at": now, "error": f"{type(exc).__name__}: {exc}"[:2000]},
             )
+            metrics.observe_run(connection, name, "failed", 0.0, now)  # observability hook (no-op if not installed)
 
     def sweep(self, connection: str, provider: Provider) -> StreamReport:
         """List every id at the service (cheaply, where it allows) and soft-delete what vanished."""
@@ -152,12 +154,13 @@ class SyncEngine:
         finally:
             report.requests = provider.requests_made - before
             report.seconds = self.clock.monotonic() - started
+            finished_at = self.clock.now()
             runs.finish_run(
                 self.engine,
                 run_id,
                 {
                     "status": report.status,
-                    "finished_at": self.clock.now(),
+                    "finished_at": finished_at,
                     "records_read": report.counts.read,
                     "deleted": report.counts.deleted,
                     "requests": report.requests,
@@ -165,4 +168,6 @@ class SyncEngine:
                     "duration_seconds": round(report.seconds, 3),
                 },
             )
+            # observability hook: a no-op unless the daemon installed its metrics; never raises
+            metrics.observe_run(connection, SWEEP_STREAM, report.status, report.seconds, finished_at, report.counts)
         return report

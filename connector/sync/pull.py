@@ -17,6 +17,7 @@ from sqlalchemy import Connection, Engine, select
 
 from connector.clock import Clock
 from connector.errors import ConnectorError
+from connector.observability import metrics
 from connector.providers.base import Provider, StreamSpec, Window
 from connector.store import entities, links, runs
 from connector.store.tables import Quarantine
@@ -173,7 +174,10 @@ def run_stream(
     finally:
         report.requests = provider.requests_made - requests_before
         report.seconds = clock.monotonic() - started
-        runs.finish_run(engine, run_id, _run_values(report, clock))
+        values = _run_values(report, clock)
+        runs.finish_run(engine, run_id, values)
+        # observability hook: a no-op unless the daemon installed its metrics; never raises
+        metrics.observe_run(connection, spec.name, report.status, report.seconds, values["finished_at"], report.counts)
         log.info(
             "stream run connection=%s stream=%s mode=%s status=%s pages=%d read=%d created=%d updated=%d "
             "unchanged=%d deleted=%d quarantined=%d requests=%d seconds=%.2f",

@@ -9,7 +9,10 @@ from pathlib import Path
 import connector.http as http
 
 PACKAGE = Path(http.__file__).parent
-ALLOWED_CONNECTOR = ("connector.errors", "connector.clock", "connector.money", "connector.http")
+# connector.observability.metrics: the request hook (prometheus-client only, a no-op until the daemon installs it)
+ALLOWED_CONNECTOR = (
+    "connector.errors", "connector.clock", "connector.money", "connector.http", "connector.observability.metrics"
+)
 ALLOWED_THIRD_PARTY = ("httpx", "tenacity")
 
 

@@ -1,0 +1,1 @@
+"""Tests of metrics, health and readiness, and of the container files."""
