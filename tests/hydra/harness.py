@@ -159,17 +159,23 @@ class HydraHarness:
         self.control.delete("/requests").raise_for_status()
 
     def connections_toml(self, path: Path, name: str = "hy", **overrides: Any) -> Path:
-        """Write a connections file for subprocess runs (`python -m connector ...`)."""
+        """Write a connections file for subprocess runs (`python -m connector ...`); defaults are left out."""
         conn = self.connection(name, **overrides)
         lines = [f"[connections.{name}]"]
-        for key, value in conn.model_dump(exclude={"name", "options"}, exclude_none=True).items():
-            if isinstance(value, bool):
-                lines.append(f"{key} = {'true' if value else 'false'}")
-            elif isinstance(value, (int, float)):
-                lines.append(f"{key} = {value}")
-            elif isinstance(value, list):
-                lines.append(f"{key} = [{', '.join(json.dumps(v) for v in value)}]")
-            else:
-                lines.append(f"{key} = {json.dumps(str(value))}")
+        for key, value in conn.model_dump(mode="json", exclude={"name"}, exclude_defaults=True).items():
+            lines.append(f"{key} = {_toml(value)}")
         path.write_text("\n".join(lines) + "\n", encoding="utf-8")
         return path
+
+
+def _toml(value: Any) -> str:
+    """A TOML value (inline tables for dicts); JSON strings are valid TOML basic strings."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return str(value)
+    if isinstance(value, list):
+        return "[" + ", ".join(_toml(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return "{ " + ", ".join(f"{json.dumps(str(k))} = {_toml(v)}" for k, v in value.items()) + " }"
+    return json.dumps(str(value))

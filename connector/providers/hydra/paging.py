@@ -6,7 +6,8 @@ record of the next page slides onto a page already read and would be missed. ``h
 shows it: when it drops between two pages, the walk goes back to the previous page (or the first, for
 a larger drop) and reads on from there; the repeated records are harmless (the store's hash check
 absorbs them). Records joining the set only repeat records, never hide them. Without totals (partial
-pagination) nothing can be checked.
+pagination) nothing can be checked. A plain-JSON answer (a bare array, no links) is paged by ``page``
+number until a short or empty page.
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urljoin
+
+import httpx
 
 from connector.errors import ProtocolError
 from connector.http import HttpSession, NextLinkPaginator
@@ -63,6 +66,7 @@ def walk(
     query: Mapping[str, Any] | None = None if start_url else params
     pager = NextLinkPaginator(next_link, base_url=base)
     seen_total, seen_len, rewinds = start_total, 0, 0
+    plain_pages: dict[str, str] = {}
     while True:
         response = session.request("GET", url, params=query)
         doc = session.decode_json(response)
@@ -81,6 +85,13 @@ def walk(
                 pager = NextLinkPaginator(next_link, base_url=base)  # the re-read page is not a loop
                 continue
         seen_total, seen_len = total if total is not None else seen_total, len(items)
+        if isinstance(doc, list):  # plain JSON: no links, so page by number and stop on a short page
+            following = _next_page(response.url, items, plain_pages)
+            yield HydraPage(items, following, None)
+            if following is None:
+                return
+            url, query = following, None
+            continue
         pager.update_state(items, response, document=doc)
         if not pager.has_next:
             yield HydraPage(items, None, total)
@@ -88,3 +99,25 @@ def walk(
         pager.update_request({})
         url, query = str(pager.token), None
         yield HydraPage(items, url, total)
+
+
+def _next_page(url: httpx.URL, items: list[dict[str, Any]], seen: dict[str, str]) -> str | None:
+    """The next page of a plain-JSON collection (bare arrays carry no links), or None after a short page.
+
+    Raises:
+        ProtocolError: a page repeats the previous one (the service ignores ``page``).
+    """
+    per_page = _positive_int(url.params.get("itemsPerPage"), 30)
+    if not items or len(items) < per_page:
+        return None
+    first = repr(items[0].get("@id", items[0].get("id")))
+    page = _positive_int(url.params.get("page"), 1)
+    if seen.get("first") == first:
+        raise ProtocolError(f"page {page} repeats the previous page; the service ignores `page`", provider=PROVIDER)
+    seen["first"] = first
+    return str(url.copy_set_param("page", str(page + 1)))
+
+
+def _positive_int(value: str | None, default: int) -> int:
+    """A query value as a positive integer, else `default`."""
+    return int(value) if value is not None and value.isdigit() and int(value) > 0 else default

@@ -8,8 +8,9 @@ as strings or numbers. Every action returns the record it touched.
     edit_invoice {"id", "changes"}        send_invoice {"id"}     cancel_invoice {"id"}   delete_invoice {"id"}
     add_row {"invoice", "row": {fields}}  edit_row {"id", "changes"}
     add_transaction {"invoice", "amount", "date"?}   edit_transaction {"id", "changes"}   delete_transaction {"id"}
-    corrupt_invoice {"id", "field", "value", "row"?}  make one stored value unreadable on the wire: a field of
-                                          the invoice, or (with "row": a row id, or "first") of one of its rows
+    corrupt_invoice {"id", "field", "value", "row"? | "transaction"?}  make one stored value unreadable on the
+                                          wire: a field of the invoice, or (with "row"/"transaction": an id, or
+                                          "first") of one of its rows or transactions; saving it again cleans it
 """
 
 from __future__ import annotations
@@ -69,8 +70,8 @@ class PersonActs:
             if rule.kind == "relation" and rule.target and isinstance(value, (int, str)) and \
                     str(value).isdigit():
                 out[rule.wire] = f"{RESOURCES[rule.target].iri_prefix}{value}"
-            elif rule.wire in _NUMBERS and isinstance(value, str):
-                out[rule.wire] = Decimal(value)
+            elif rule.wire in _NUMBERS and isinstance(value, (str, float)):
+                out[rule.wire] = Decimal(str(value))
         return out
 
     def _create(self, resource: str, body: dict[str, Any]) -> Record:
@@ -117,5 +118,9 @@ class PersonActs:
             if body.get("row") is not None:
                 key = invoice.row_ids[0] if body["row"] == "first" else body["row"]
                 record = self.state.get("invoice-rows", key)
+            elif body.get("transaction") is not None:
+                live = self.state.transactions_of(invoice)
+                record = live[0] if body["transaction"] == "first" else self.state.get("invoice-transactions",
+                                                                                       body["transaction"])
             self.state.corrupt(record, str(body["field"]), body["value"])
             return record

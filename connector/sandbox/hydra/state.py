@@ -212,6 +212,7 @@ class HydraState:
                 self._rehome(record, changed["invoice_id"])
             for name, value in changed.items():
                 setattr(record, name, value)
+            record.overrides = None  # saved again through the app: every stored value is clean
             record.touch(self.now())
             self._after_change(record)
             if moved_from is not None:

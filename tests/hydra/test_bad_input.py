@@ -1,0 +1,92 @@
+"""Bad input: unreadable records go to quarantine, bad tokens and garbage answers fail clearly."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine, func, select
+
+from connector.errors import AuthFailed, ProtocolError
+from connector.store.tables import Client, Invoice, Payment, Quarantine
+from tests.hydra.harness import WRONG_TOKEN, HydraHarness
+from tests.support import make_app, run_cli
+
+
+def _count(engine: Engine, table: Any) -> int:
+    with engine.connect() as conn:
+        return int(conn.execute(select(func.count()).select_from(table)).scalar_one())
+
+
+def _quarantine(engine: Engine) -> list[Any]:
+    with engine.connect() as conn:
+        return list(conn.execute(select(Quarantine.entity_kind, Quarantine.remote_id, Quarantine.error,  # type: ignore[call-overload]
+                                        Quarantine.resolved_at)).all())
+
+
+@pytest.mark.parametrize(("where", "field", "value", "kind", "names"), [
+    ({"row": "first"}, "netPrice", "12,3a", "invoice", "invoice.lines[1].unit_price"),
+    ({}, "grossAmount", "1.234,00", "invoice", "invoice.total_minor"),
+    ({"transaction": "first"}, "amount", "twelve", "payment", "payment.amount_minor"),
+])
+def test_an_unreadable_record_is_quarantined_and_the_rest_stored(
+    database_url: str, hy: HydraHarness, where: dict[str, Any], field: str, value: str, kind: str, names: str
+) -> None:
+    hy.seed(clients=10, invoices=60)
+    # An invoice in quarantine takes its payments along, so corrupt invoices without payments.
+    victim = next(i for i in hy.state()["invoices"] if bool(i["transactions"]) == (kind == "payment"))
+    touched = hy.act("corrupt_invoice", id=victim["id"], field=field, value=value, **where)
+    remote = str(victim["id"]) if kind == "invoice" else str(touched["id"])
+    app = make_app(database_url, hy.connection("hy"))
+
+    report = app.sync("hy")
+
+    assert report.totals.quarantined == 1
+    [(q_kind, q_remote, error, resolved)] = _quarantine(app.engine)
+    assert (q_kind, q_remote, resolved) == (kind, remote, None)
+    assert names in error and value in error
+    payments = sum(len(i["transactions"]) for i in hy.state()["invoices"])
+    assert _count(app.engine, Invoice) == 60 - (kind == "invoice")
+    assert _count(app.engine, Payment) == payments - (kind == "payment")
+
+    app.sync("hy")  # a rerun does not quarantine it again
+    assert len(_quarantine(app.engine)) == 1
+
+    if kind == "payment":  # saved again in the app: clean values, a new stamp, the quarantine resolves
+        hy.act("edit_transaction", id=touched["id"], changes={"amount": "3.00"})
+    else:
+        hy.act("edit_invoice", id=victim["id"], changes={"reference": "gecorrigeerd"})
+        if where:
+            hy.act("edit_row", id=touched["id"], changes={"productName": "Gecorrigeerd"})
+    app.sync("hy")
+    assert [q[3] is not None for q in _quarantine(app.engine)] == [True]
+    assert _count(app.engine, Invoice) == 60
+
+
+@pytest.mark.parametrize("kind", ["html", "truncated_json"])
+@pytest.mark.parametrize("path", ["/api/invoices", "/api/invoice-rows", "/api/invoice-transactions"])
+def test_garbage_answers_are_protocol_errors(sqlite_url: str, hy: HydraHarness, kind: str, path: str) -> None:
+    hy.seed(clients=3, invoices=12)
+    hy.faults([{"kind": kind, "times": None, "path_prefix": path}])
+    app = make_app(sqlite_url, hy.connection("hy"))
+    with pytest.raises(ProtocolError):
+        app.sync("hy")
+    assert _count(app.engine, Invoice) == 0
+
+
+def test_a_wrong_token_fails_clearly_and_writes_nothing(sqlite_url: str, hy: HydraHarness, tmp_path: Path) -> None:
+    hy.seed(clients=5, invoices=10)
+    app = make_app(sqlite_url, hy.connection("hy", wrong_key=True))
+    with pytest.raises(AuthFailed) as caught:
+        app.sync("hy")
+    assert "[hy]" in str(caught.value) and WRONG_TOKEN not in str(caught.value)
+    assert _count(app.engine, Client) == _count(app.engine, Invoice) == 0
+
+    conf = hy.connections_toml(tmp_path / "c.toml", wrong_key=True)
+    result = run_cli("sync", "--connection", "hy",
+                     env={"CONNECTOR_DATABASE_URL": sqlite_url, "CONNECTOR_CONNECTIONS_FILE": str(conf)})
+    assert result.returncode == 1
+    assert "[hy]" in result.stderr and "401" in result.stderr
+    assert WRONG_TOKEN not in result.stderr + result.stdout
+    assert _count(app.engine, Client) == _count(app.engine, Invoice) == 0
