@@ -242,22 +242,35 @@ class FastFakturaProvider(Provider):
                     if invoice_id in same:
                         unchanged.append(invoice_id)
                         continue
-                    detail = details[invoice_id]
-                    if detail is None:
+                    fetched = details[invoice_id]
+                    if fetched is None:
                         vanished.append(invoice_id)
                         continue
-                    records.append(RawRecord("invoice", invoice_id, detail, stamped[invoice_id]))
+                    detail, text = fetched
+                    records.append(RawRecord("invoice", invoice_id, detail, stamped[invoice_id], text))
                     records.extend(RawRecord("payment", p["id"], p) for p in derive_payments(detail))
                 yield Page(records, {"page": number + 1}, {"invoice": vanished} if vanished else {},
                            {"invoice": unchanged} if unchanged else {})
 
-    def _detail(self, invoice_id: str) -> dict[str, Any] | None:
-        """GET one invoice detail (lines + events); None when the service no longer knows it (404)."""
+    def _detail(self, invoice_id: str) -> tuple[dict[str, Any], str | None] | None:
+        """GET one invoice detail (lines + events) and its source text; None when the service lost it (404).
+
+        The text goes with the record (`RawRecord.text`) so the engine hashes and keeps the service's
+        own bytes instead of encoding the payload again; a wrapped detail (``{"data": {...}}``) has none.
+        """
         path = f"invoices/{quote(invoice_id, safe='')}"
         try:
-            return expect_object(self.session.get_json(path), f"GET {path}")
+            response = self.session.request("GET", path)
         except NotFound:
             return None
+        body = self.session.decode_json(response)
+        detail = expect_object(body, f"GET {path}")
+        if detail is not body:
+            return detail, None
+        try:
+            return detail, response.content.decode("utf-8")
+        except UnicodeDecodeError:  # JSON in UTF-16/32: decodable, but not text we can keep byte for byte
+            return detail, None
 
     def _batches(
         self, path: str, params: dict[str, str], first: int, totals: list[int] | None = None
