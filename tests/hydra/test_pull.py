@@ -118,11 +118,11 @@ def test_incremental_requests_grow_with_the_changes_not_with_the_total(sqlite_ur
     assert_store_matches(app.engine, "hy", hy.state())
 
     def bound(n: int) -> int:
-        # the clock (1) + customers' empty window (1) + per page of changed invoices: the page, its rows
-        # (3-4 per invoice) and its transactions, 100 per request; one page more for records of the
-        # boundary second.
+        # the clock per stream (2) + customers' empty window (1) + per page of changed invoices: the page,
+        # its rows (3-4 per invoice) and its transactions, 100 per request; one page more for records of
+        # the boundary second.
         pages = _pages(n) + 1
-        return 2 + 3 * pages + _pages(4 * n) + _pages(3 * n)
+        return 3 + 3 * pages + _pages(4 * n) + _pages(3 * n)
 
     assert small <= bound(n_small), (small, bound(n_small))
     assert large <= bound(n_large), (large, bound(n_large))

@@ -84,12 +84,15 @@ class HydraProvider(Provider):
         return self.session.requests_made
 
     def server_now(self) -> datetime | None:
-        """The service's clock from its Date header; one cheap request (the entrypoint) if none was seen."""
-        now = self.session.server_now()
-        if now is None:
-            self.session.request("GET", "")
-            now = self.session.server_now()
-        return now
+        """The service's clock, read fresh from the ``Date`` of one cheap request (the entrypoint).
+
+        ``Date`` has whole seconds, and so has ``updatedAt``: a fresh reading truncates the same way, so
+        a window ending "now" includes everything changed up to that request. An estimate carried on
+        from an older answer could be up to a second behind and leave out the latest changes until the
+        next run (the safety lag usually hides this; a lag of zero would not).
+        """
+        self.session.request("GET", "")
+        return self.session.server_now()
 
     def reference_data(self, names: set[str]) -> dict[str, list[dict[str, Any]]]:
         """The mapping needs no reference lists from this service.
