@@ -181,7 +181,7 @@ class Metrics:
         connection: str,
         stream: str,
         status: str,
-        seconds: float,
+        seconds: float | None,
         finished_at: datetime,
         counts: RunCounts | None = None,
     ) -> None:
@@ -191,7 +191,7 @@ class Metrics:
             connection: connection name.
             stream: stream name (``sweep`` for the deletion sweep).
             status: ``ok``, ``failed`` or ``interrupted``.
-            seconds: run duration.
+            seconds: run duration; None when the run never started (the connection failed before it).
             finished_at: when it finished (the time written to its run row).
             counts: what it did to the store; None when it failed before reading anything.
         """
@@ -201,7 +201,8 @@ class Metrics:
             for outcome in PULL_OUTCOMES:
                 self.records_pulled.labels(connection, stream, outcome).inc(max(0, getattr(counts, outcome)))
         self.runs.labels(connection, stream, status).inc()
-        self.run_duration.labels(connection, stream).observe(max(0.0, seconds))
+        if seconds is not None:
+            self.run_duration.labels(connection, stream).observe(max(0.0, seconds))
         if status == "ok":
             self.last_success.labels(connection, stream).set(finished_at.timestamp())
 
@@ -266,7 +267,7 @@ def observe_run(
     connection: str,
     stream: str,
     status: str,
-    seconds: float,
+    seconds: float | None,
     finished_at: datetime,
     counts: RunCounts | None = None,
 ) -> None:

@@ -132,7 +132,7 @@ class SyncEngine:
                 run_id,
                 {"status": "failed", "finished_at": now, "error": f"{type(exc).__name__}: {exc}"[:2000]},
             )
-            metrics.observe_run(connection, name, "failed", 0.0, now)  # observability hook (no-op if not installed)
+            metrics.observe_run(connection, name, "failed", None, now)  # observability hook (no-op if not installed)
 
     def sweep(self, connection: str, provider: Provider) -> StreamReport:
         """List every id at the service (cheaply, where it allows) and soft-delete what vanished."""

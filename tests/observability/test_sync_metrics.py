@@ -167,6 +167,7 @@ def test_a_failing_connection_counts_failed_runs_and_4xx_but_no_success(
     assert failed == {"clients", "invoices", "open_invoices"}
     assert scrape.value("connector_stream_runs_total", status="failed") == 3
     assert not scrape.has("connector_stream_last_success_timestamp_seconds")
+    assert scrape.value("connector_stream_run_duration_seconds_count") == 0  # no run started: no duration
     assert "wrong-key-abcdef-987" not in scrape.text
 
 
