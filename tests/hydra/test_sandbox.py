@@ -394,6 +394,16 @@ def test_page_shift_moves_records_onto_a_page_already_read(api: httpx.Client, hy
     assert second["hydra:member"][0]["id"] == 12  # so invoice 11 slid onto page 1: a client must notice
 
 
+def test_page_shift_can_insert_a_record_before_the_page(api: httpx.Client, hy: HydraHarness) -> None:
+    hy.seed(clients=30, invoices=1)
+    params = {"itemsPerPage": 10, "order[id]": "desc"}
+    first = _doc(api.get("/customers", params=params))
+    hy.faults([{"kind": "page_shift", "body": "insert", "times": 1}])
+    second = _doc(_follow(api, hy, first["hydra:view"]["hydra:next"]))
+    assert second["hydra:totalItems"] == 31  # a new customer came first in this order
+    assert second["hydra:member"][0]["id"] == first["hydra:member"][-1]["id"]  # read twice, not missed
+
+
 def test_drop_after_commit_commits_then_hangs_up(api: httpx.Client, hy: HydraHarness) -> None:
     hy.seed(clients=2, invoices=1)
     hy.faults([{"kind": "drop_after_commit", "method": "POST", "times": 1}])

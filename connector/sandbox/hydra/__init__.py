@@ -98,7 +98,9 @@ Decisions where the sources are silent
     * Faults are evaluated after authentication; ``drop_after_commit`` and ``timeout`` answers are
       logged with status 0; ``page_shift`` fires on a collection GET (customers, invoices,
       transactions, payment methods) with ``page`` > 1 and soft-deletes the record just before that
-      page, so every later record moves one place forward.
+      page, so every later record moves one place forward; with ``"body": "insert"`` it adds a record
+      of that resource instead (it lands before the page when the query orders new records first,
+      e.g. ``order[id]=desc``, and moves every later record one place back).
     * Every API answer carries ``Date`` (sandbox clock, UTC), ``Vary: Accept``, ``Link`` to
       ``/api/docs.jsonld`` (apiDocumentation), ``X-Content-Type-Options`` and ``X-Frame-Options``.
     * Payment methods: string ids (``pm_...``); ``?deleted=true`` lists the soft-deleted ones with

@@ -18,6 +18,7 @@ from connector.sandbox.hydra.errors import (
 )
 from connector.sandbox.hydra.listing import read_query
 from connector.sandbox.hydra.phpquery import parse_str
+from connector.sandbox.hydra.records import Customer, Invoice, Transaction
 from connector.sandbox.hydra.routes import ApiRoutes, Call, Ctx
 from connector.sandbox.hydra.state import HydraState
 from connector.sandbox.hydra.wire import API_PREFIX
@@ -168,7 +169,7 @@ class HydraSandbox:
             ctx = Ctx(fmt, flavour, self.clock.time())
             rule = self.controls.faults.take(request.method, request.raw_path, lambda r: self._applies(r, request))
             if rule is not None and rule.kind == "page_shift":
-                self._shift(request, ctx)
+                self._shift(request, ctx, insert=rule.body == "insert")
             response = apply_fault(rule, lambda: self._perform(call, request, ctx),
                                    lambda status, message: error_response(ServerError(status, message), fmt or "json",
                                                                          flavour), self.controls.sleep)
@@ -209,8 +210,9 @@ class HydraSandbox:
             return True
         return self._collection(request) is not None and (parse_str(request.raw_query).get("page") or "1") != "1"
 
-    def _shift(self, request: Request, ctx: Ctx) -> None:
-        """Soft-delete the record just before the requested page, so every later one moves a place forward."""
+    def _shift(self, request: Request, ctx: Ctx, insert: bool) -> None:
+        """Soft-delete the record just before the requested page, so every later one moves a place forward;
+        or (`insert`) add a record, which lands before the page when the query orders new records first."""
         found = self._collection(request)
         if found is None:
             return
@@ -218,11 +220,24 @@ class HydraSandbox:
             query = read_query(found[0], parse_str(request.raw_query), ctx.now, found[1])
         except HydraError:
             return
-        with self.state.lock:
-            listing = self.state.listing(query)
+        state = self.state
+        with state.lock:
+            listing = state.listing(query)
             index = (query.page - 1) * query.per_page - 1
-            if 0 <= index < len(listing):
-                self.state.delete(listing[index])
+            if not 0 <= index < len(listing):
+                return
+            neighbour = listing[index]
+            if not insert:
+                state.delete(neighbour)
+            elif isinstance(neighbour, Customer):
+                state.create_customer({"name": f"{neighbour.name} (kopie)"})
+            elif isinstance(neighbour, Invoice):
+                state.create_invoice({"customer_id": neighbour.customer_id})
+            elif isinstance(neighbour, Transaction):
+                state.create_transaction(state.invoices[neighbour.invoice_id], {"date": state.now(),
+                                                                                 "amount": neighbour.amount})
+            else:
+                state.create_payment_method("card")
 
 
 def _bearer(header: str | None) -> str | None:
