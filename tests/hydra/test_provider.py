@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +17,7 @@ from connector.providers.base import NoStamps, Page, RawRecord
 from connector.providers.hydra import HydraProvider
 from connector.providers.hydra.wire import compose_invoice, members, next_link, total_items
 from tests.hydra.harness import TOKEN, HydraHarness
-from tests.hydra.truth import assert_store_matches
+from tests.hydra.truth import assert_store_matches, store_snapshot
 from tests.support import make_app
 
 MAPPINGS = Path(__file__).resolve().parents[2] / "mappings"
@@ -143,3 +145,33 @@ def test_invoice_records_carry_change_stamps_and_payments_follow_their_invoice(h
             assert record.data["invoice"] == owner.data["@id"]
         else:
             assert all(isinstance(row, dict) for row in record.data["invoiceRows"])
+
+
+def test_an_invoice_changed_while_it_is_read_waits_for_the_next_run(sqlite_url: str, hy: HydraHarness) -> None:
+    hy.seed(clients=4, invoices=20)
+    app = make_app(sqlite_url, hy.connection("hy"))
+    app.sync("hy")
+    victim = next(i for i in hy.state()["invoices"] if i["transactions"])
+
+    # The rows answer is held back a second; meanwhile a person edits a row of the victim, so the rows
+    # come back newer than the invoice read just before them.
+    hy.faults([{"kind": "slow", "seconds": 1.0, "times": 1, "path_prefix": "/api/invoice-rows"}])
+    hy.clear_requests()
+
+    def edit_when_invoices_were_read() -> None:
+        while not any(r["path"] == "/api/invoices" for r in hy.requests()):
+            time.sleep(0.02)
+        hy.act("edit_row", id=victim["rows"][0]["id"], changes={"quantity": 99})
+
+    editor = threading.Thread(target=edit_when_invoices_were_read)
+    editor.start()
+    report = app.sync("hy", full=True)
+    editor.join()
+
+    assert report.totals.deleted == 0  # a complete listing that skipped it does not delete it (or its payments)
+    assert report.totals.quarantined == 0
+    stale = store_snapshot(app.engine, "hy")["invoices"][str(victim["id"])]
+    assert stale["lines"][0][0] != 99
+    app.sync("hy")
+    assert_store_matches(app.engine, "hy", hy.state())
+    assert store_snapshot(app.engine, "hy")["invoices"][str(victim["id"])]["lines"][0][0] == 99

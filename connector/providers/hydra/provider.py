@@ -123,10 +123,9 @@ class HydraProvider(Provider):
         for page in pages:
             checkpoint = {"next": page.next_url, "total": page.total}
             if stream == "customers":
-                records = [RawRecord("client", record_id(c), c, c.get("updatedAt")) for c in page.items]
+                yield Page([RawRecord("client", record_id(c), c, c.get("updatedAt")) for c in page.items], checkpoint)
             else:
-                records = self._invoice_records(page)
-            yield Page(records, checkpoint)
+                yield self._invoice_page(page, checkpoint)
 
     def list_ids(self, kind: str) -> Iterator[list[str]]:
         """Yield every live customer, invoice or transaction id, 100 per request."""
@@ -164,20 +163,29 @@ class HydraProvider(Provider):
                     grouped[owner].append(item)
         return grouped
 
-    def _invoice_records(self, page: HydraPage) -> list[RawRecord]:
+    def _invoice_page(self, page: HydraPage, checkpoint: dict[str, Any]) -> Page:
+        """One page of invoices composed with their rows, plus their transactions as payments.
+
+        An invoice whose parts were read at different moments is left for the next run (its ``updatedAt``
+        moved past this window); it and its payments are named in `Page.unchanged`, so a complete
+        listing does not take them for deleted.
+        """
         ids = [record_id(invoice) for invoice in page.items]
         rows = self._children("invoice-rows", ids)
         transactions = self._children("invoice-transactions", ids)
         records: list[RawRecord] = []
+        skipped: dict[str, list[str]] = {"invoice": [], "payment": []}
         for invoice_id, invoice in zip(ids, page.items, strict=True):
-            composed = compose_invoice(invoice, {record_id(r): r for r in rows[invoice_id]},
-                                       transactions[invoice_id])
+            paid = transactions[invoice_id]
+            composed = compose_invoice(invoice, {record_id(r): r for r in rows[invoice_id]}, paid)
             if composed is None:
                 log.info("invoice %s changed while it was read; the next run reads it again", invoice_id)
+                skipped["invoice"].append(invoice_id)
+                skipped["payment"].extend(record_id(t) for t in paid)
                 continue
             records.append(RawRecord("invoice", invoice_id, composed, invoice.get("updatedAt")))
-            records.extend(RawRecord("payment", record_id(t), t, t.get("updatedAt")) for t in transactions[invoice_id])
-        return records
+            records.extend(RawRecord("payment", record_id(t), t, t.get("updatedAt")) for t in paid)
+        return Page(records, checkpoint, unchanged={k: v for k, v in skipped.items() if v})
 
     # -- writing --------------------------------------------------------------------------------------
 
