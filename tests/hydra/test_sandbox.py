@@ -433,6 +433,19 @@ def test_rate_limit_is_off_by_default_and_429_with_retry_after_when_on(api: http
     assert statuses[2].json()["hydra:description"] == "Too Many Requests"
 
 
+def test_entrypoint_and_api_documentation(api: httpx.Client, hy: HydraHarness) -> None:
+    entry = _doc(api.get(""))
+    assert entry["@type"] == "Entrypoint" and entry["invoice"] == "/api/invoices"
+    link = api.get("/invoices").headers["Link"]
+    assert link == '</api/docs.jsonld>; rel="http://www.w3.org/ns/hydra/core#apiDocumentation"'
+    docs = httpx.get(hy.origin + "/api/docs.jsonld").json()  # public: no token
+    assert docs["@type"] == "hydra:ApiDocumentation" and docs["hydra:entrypoint"] == "/api"
+    rows = next(c for c in docs["hydra:supportedClass"] if c["hydra:title"] == "InvoiceRow")
+    assert {o["hydra:method"] for o in rows["hydra:supportedOperation"]} == {"GET", "POST", "PATCH"}
+    net = next(p for p in rows["hydra:supportedProperty"] if p["hydra:title"] == "netAmount")
+    assert (net["hydra:readable"], net["hydra:writeable"]) == (True, False)
+
+
 def test_seed_is_deterministic_and_state_marks_deletions(hy: HydraHarness) -> None:
     hy.seed(clients=20, invoices=100, seed=3)
     one = hy.state()

@@ -7,8 +7,9 @@ Scope
     ``/invoices/send``, POST ``/e-invoices/send``), invoice-rows (GET list/one, POST, PATCH; no DELETE:
     405), invoice-transactions (the payments: GET list/one, POST, PATCH, DELETE), payment-methods (GET
     list/one, PATCH, DELETE, POST ``/payment-methods/create-setup-intent``), customers (GET list/one,
-    POST, PATCH, DELETE), the entrypoint ``GET /api`` and minimal ``/api/contexts/{Type}`` documents.
-    Not simulated: XML/CSV formats, the OpenAPI/Hydra docs, projects, bank transactions,
+    POST, PATCH, DELETE), the entrypoint ``GET /api``, minimal ``/api/contexts/{Type}`` documents and a
+    compact Hydra ``ApiDocumentation`` at ``/api/docs.jsonld`` (no token needed, as the firewall of
+    such apps lets the docs through). Not simulated: XML/CSV formats, OpenAPI, projects, bank transactions,
     organizations, PDFs, real e-invoicing or Stripe. A control surface under ``/_sandbox`` (no auth,
     JSON) resets, seeds, shows the truth, switches the flavour, acts as a person in the web app,
     injects faults, moves the clock and (optionally) rate-limits; see `control` and

@@ -19,7 +19,7 @@ from connector.sandbox.hydra.errors import (
 from connector.sandbox.hydra.listing import read_query
 from connector.sandbox.hydra.phpquery import parse_str
 from connector.sandbox.hydra.records import Customer, Invoice, Transaction
-from connector.sandbox.hydra.routes import ApiRoutes, Call, Ctx
+from connector.sandbox.hydra.routes import PUBLIC_PATHS, ApiRoutes, Call, Ctx
 from connector.sandbox.hydra.state import HydraState
 from connector.sandbox.hydra.wire import API_PREFIX
 
@@ -162,10 +162,11 @@ class HydraSandbox:
             if fmt is None:
                 raise NotAcceptable(f'Requested format "{request.header("Accept")}" is not supported. Supported '
                                     'MIME types are "application/ld+json", "application/json".')
-            if token is None:
-                raise Unauthorized("JWT Token not found")
-            if token != self.token:
-                raise Unauthorized("Invalid JWT Token")
+            if request.raw_path not in PUBLIC_PATHS:
+                if token is None:
+                    raise Unauthorized("JWT Token not found")
+                if token != self.token:
+                    raise Unauthorized("Invalid JWT Token")
             ctx = Ctx(fmt, flavour, self.clock.time())
             rule = self.controls.faults.take(request.method, request.raw_path, lambda r: self._applies(r, request))
             if rule is not None and rule.kind == "page_shift":

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from connector.sandbox._server import Request, Response
 from connector.sandbox.hydra import writes
 from connector.sandbox.hydra.collection import render_collection, render_plain
+from connector.sandbox.hydra.docs import DOCS_PATH, api_documentation
 from connector.sandbox.hydra.errors import BadRequest, MethodNotAllowed, NotFound
 from connector.sandbox.hydra.inputs import decode
 from connector.sandbox.hydra.listing import read_query
@@ -17,10 +18,11 @@ from connector.sandbox.hydra.records import Invoice, Record
 from connector.sandbox.hydra.state import HydraState
 from connector.sandbox.hydra.wire import API_PREFIX, RESOURCES, dumps, iri_of, item_json, member_json, plain_json
 
-__all__ = ["CONTENT_TYPES", "ApiRoutes", "Ctx"]
+__all__ = ["CONTENT_TYPES", "PUBLIC_PATHS", "ApiRoutes", "Ctx"]
 
 CONTENT_TYPES = {"jsonld": "application/ld+json; charset=utf-8", "json": "application/json; charset=utf-8"}
 _PATCH = "application/merge-patch+json"
+PUBLIC_PATHS = frozenset({DOCS_PATH})  # the firewall lets the documentation through without a token
 _MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])(-\d{2})?$")
 
 
@@ -49,6 +51,7 @@ class ApiRoutes:
         self._routes: list[tuple[str, tuple[str, ...], Call]] = []
         p = API_PREFIX
         self._add("GET", p, self._entrypoint)
+        self._add("GET", DOCS_PATH, lambda r, c: Response(200, api_documentation().encode(), CONTENT_TYPES["jsonld"]))
         self._add("GET", f"{p}/contexts/{{name}}", self._context)
         self._add("GET", f"{p}/invoices/draft", lambda r, c: self._list(r, c, "invoices", "draft"))
         self._add("GET", f"{p}/invoices/name/{{date}}", self._by_name)
