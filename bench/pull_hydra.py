@@ -5,7 +5,13 @@ SQLite file (no rate limit: the app has none); then a no-change rerun. Prints re
     python bench/pull_hydra.py --invoices 10000 --flavour 4
 
 The sandbox runs in a separate process so the numbers measure the connector, not the simulator. Every
-page of 100 invoices costs three requests or more (the invoices, their rows, their transactions).
+page of 100 invoices costs three requests or more (the invoices, their rows, their transactions): the
+app pages at most 100 records, so 50,000 invoices with 150,000 rows take about 2,550 requests.
+
+Measured (2 cores, shared with other jobs): 50,000 invoices + 5,000 customers in 21-28 s = 1,800-2,400
+invoices/s (3,300-4,300 records/s), 2,552 requests, peak RSS 90 MB; no-change rerun 0.1-0.2 s with 8
+requests. bench/pull_factuursturen.py --invoices 50000 on the same machine at the same time: 2,800-3,100
+invoices/s.
 """
 
 from __future__ import annotations
