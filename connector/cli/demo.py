@@ -1,8 +1,10 @@
-"""`connector demo`: seeded sandboxes on loopback, a full sync into a fresh SQLite file, a person's edits,
-an incremental sync, and a summary that checks the store against the sandbox's own truth."""
+"""`connector demo`: the four sandboxes seeded on loopback, full syncs of the three readable ones into a
+fresh SQLite file, a person's edits at FactuurSturen, an incremental sync, and summaries that check the
+store against each sandbox's own truth. (Facturalia only receives: pushes come with two-way sync.)"""
 
 from __future__ import annotations
 
+import logging
 import os
 from decimal import Decimal
 from pathlib import Path
@@ -15,11 +17,21 @@ from connector.app import App
 from connector.cli.sandboxes import start_sandbox
 from connector.settings import Connection, Settings
 from connector.store.db import upgrade
-from connector.store.tables import Client, Invoice, InvoiceLine, Payment, Quarantine
+from connector.store.tables import Client, Invoice, InvoiceLine, Link, Payment, Quarantine
 
 __all__ = ["run_demo"]
 
 _KEY_ENV = "CONNECTOR_DEMO_FACTUURSTUREN_KEY"
+_READ_ONLY_HERE = ("fastfaktura", "hydra")  # pulled by the demo besides FactuurSturen
+_KINDS = (("client", "clients"), ("invoice", "invoices"), ("payment", "payments"))
+# Each sandbox names its own records in its counts (hydra: customers and invoice-transactions).
+_REFUSALS = (  # why Facturalia (Belgian, EUR, no line discounts) refuses some invoices of the other services
+    ("vat_rate", "with a VAT rate Belgium does not have"),
+    ("discount_percent", "with a line discount"),
+    ("currency", "not in EUR"),
+    ("-> 422", "refused by the service"),
+)
+_COUNT_NAMES = {"hydra": {"clients": "customers", "payments": "transactions"}}
 
 
 def _counts(app: App) -> dict[str, int]:
@@ -49,11 +61,15 @@ def _truth(control: httpx.Client) -> dict[str, Any]:
 
 def run_demo(database: str, *, clients: int, invoices: int) -> int:
     """Run the demo; return 0 when the store matches the sandbox after both syncs."""
+    logging.getLogger("connector").setLevel(logging.ERROR)  # the demo prints its own summary of every step
     path = Path(database)
     for suffix in ("", "-wal", "-shm"):
         Path(f"{path}{suffix}").unlink(missing_ok=True)
     sandbox = start_sandbox("factuursturen", 0, clients, invoices, 42)
+    others: dict[str, Any] = {}
     try:
+        for service in (*_READ_ONLY_HERE, "facturalia"):
+            others[service] = start_sandbox(service, 0, max(clients // 3, 1), max(invoices // 4, 1), 42)
         os.environ[_KEY_ENV] = str(sandbox.credentials["api_key"])
         conn = Connection(
             name="factuursturen_demo",
@@ -97,10 +113,91 @@ def run_demo(database: str, *, clients: int, invoices: int) -> int:
         third = app.sync(conn.name)
         print(f"no-change sync: {third.totals.created + third.totals.updated} written, {third.requests} requests")
         ok = _report(app, _truth(control)) and ok and third.totals.created + third.totals.updated == 0
-        print("demo: store matches the sandbox" if ok else "demo: MISMATCH between store and sandbox")
+        for service in _READ_ONLY_HERE:
+            ok = _pull_other(path, service, others[service]) and ok
+        ok = _push_to_facturalia(path, others["facturalia"]) and ok
+        print("demo: store matches the sandboxes" if ok else "demo: MISMATCH between store and sandboxes")
         return 0 if ok else 1
     finally:
         sandbox.stop()
+        for other in others.values():
+            other.stop()
+
+
+def _push_to_facturalia(path: Path, sandbox: Any) -> bool:
+    """Push every canonical invoice to Facturalia (invoices only); a second push must send nothing."""
+    os.environ["CONNECTOR_DEMO_FACTURALIA_KEY"] = str(sandbox.credentials["api_key"])
+    conn = Connection(
+        name="facturalia_demo",
+        provider="facturalia",
+        base_url=sandbox.base_url,
+        api_key_env="CONNECTOR_DEMO_FACTURALIA_KEY",
+        ca_bundle=sandbox.ca_bundle,
+        receives=["invoice"],
+        rate_limit=1_000_000,
+        options={"default_product_code": "CONSULT"},
+    )
+    control = httpx.Client(base_url=sandbox.control_url, verify=sandbox.ca_bundle, timeout=60)
+    control.post("/ratelimit", json={"limit": 1_000_000, "window_seconds": 60}).raise_for_status()
+    before = int(control.get("/state/counts").raise_for_status().json()["invoices"])
+    app = App(Settings(database_url=f"sqlite:///{path}"), connections=[conn])
+    print(f"sandbox facturalia at {sandbox.base_url} (push only)")
+    [first] = app.push(conn.name)
+    [again] = app.push(conn.name)
+    d, d2 = first.drain, again.drain
+    assert d is not None and d2 is not None
+    reasons: dict[str, int] = {}
+    for error in d.errors:
+        reason = next((label for key, label in _REFUSALS if key in error), "other")
+        reasons[reason] = reasons.get(reason, 0) + 1
+    refused = ", ".join(f"{n} {reason}" for reason, n in sorted(reasons.items(), key=lambda kv: -kv[1]))
+    print(f"  push: {d.done} invoices created, {d.failed} refused ({refused or 'none'}); see `connector outbox`")
+    print(f"  second push: {d2.done} sent, {d2.requests} requests")
+    after = int(control.get("/state/counts").raise_for_status().json()["invoices"])
+    print(f"  sandbox: {after - before} invoices received")
+    return after - before == d.done and d2.done == 0 and d2.requests == 0
+
+
+def _pull_other(path: Path, service: str, sandbox: Any) -> bool:
+    """Full sync of one more service into the same store, a no-change rerun, and a check against its truth."""
+    env = f"CONNECTOR_DEMO_{service.upper()}_KEY"
+    os.environ[env] = str(sandbox.credentials["api_key"])
+    control = httpx.Client(base_url=sandbox.control_url, timeout=60)
+    # A limit far above what the demo needs (a sandbox with its limit off still advertises a nominal one,
+    # which the pacer would honour): the demo should take seconds.
+    control.post("/ratelimit", json={"limit": 1_000_000, "window_seconds": 60}).raise_for_status()
+    conn = Connection(
+        name=f"{service}_demo",
+        provider=service,
+        base_url=sandbox.base_url,
+        api_key_env=env,
+        sandbox=True,
+        safety_lag_seconds=0,
+        rate_limit=1_000_000,
+    )
+    app = App(Settings(database_url=f"sqlite:///{path}"), connections=[conn])
+    print(f"sandbox {service} at {sandbox.base_url}")
+    first = app.sync(conn.name)
+    rerun = app.sync(conn.name)
+    truth = control.get("/state/counts").raise_for_status().json()
+    link = Link.__table__.c  # type: ignore[attr-defined]
+    with app.engine.connect() as db:
+        rows = db.execute(
+            select(link.entity_kind, func.count())
+            .where(link.connection == conn.name, link.remote_deleted_at.is_(None))
+            .group_by(link.entity_kind)
+        ).all()
+    stored: dict[str, int] = {str(kind): int(n) for kind, n in rows}
+    t = first.totals
+    print(f"  full sync: {t.created} created, {t.quarantined} quarantined, {first.requests} requests; "
+          f"no-change sync: {rerun.totals.created + rerun.totals.updated} written, {rerun.requests} requests")
+    print("  store:   " + ", ".join(f"{stored.get(kind, 0)} {name}" for kind, name in _KINDS))
+    names = _COUNT_NAMES.get(service, {})
+    expected = {kind: int(truth.get(names.get(name, name), 0)) for kind, name in _KINDS}
+    print("  sandbox: " + ", ".join(f"{expected[kind]} {name}" for kind, name in _KINDS))
+    return all(stored.get(kind, 0) == expected[kind] for kind, _ in _KINDS) and (
+        rerun.totals.created + rerun.totals.updated == 0
+    )
 
 
 def _report(app: App, truth: dict[str, Any]) -> bool:

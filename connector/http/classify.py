@@ -165,7 +165,7 @@ def _details(value: Any) -> dict[str, str]:
 def rejection_fields(response: httpx.Response) -> tuple[str, str, dict[str, str]]:
     """Read (code, message, field details) from a 4xx body in any common shape, else its excerpt.
 
-    Understands ``{"error": {code, message, details}}``, ``{code, message}``, problem+json
+    Understands ``{"error": {code, message, details | fields}}``, ``{code, message}``, problem+json
     (``title``/``detail``/``violations``), legacy Hydra (``hydra:description``) and ``{"errors": ...}``;
     anything else (FactuurSturen's opaque text) becomes the message.
 
@@ -189,7 +189,9 @@ def rejection_fields(response: httpx.Response) -> tuple[str, str, dict[str, str]
         inner.get("message") or inner.get("detail") or inner.get("hydra:description")
         or inner.get("description") or inner.get("title") or inner.get("hydra:title")
     )
-    details = _details(inner.get("details") or inner.get("violations") or inner.get("errors") or {})
+    details = _details(
+        inner.get("details") or inner.get("fields") or inner.get("violations") or inner.get("errors") or {}
+    )
     return (excerpt(code, secrets, 80), excerpt(message or response.text, secrets),
             {excerpt(k, secrets, 80): excerpt(v, secrets) for k, v in details.items()})
 

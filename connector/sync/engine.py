@@ -14,6 +14,7 @@ from connector.errors import ConfigError
 from connector.observability import metrics
 from connector.providers.base import Provider
 from connector.store import runs
+from connector.sync.dangling import resolve_dangling_clients
 from connector.sync.listing import ListedIds
 from connector.sync.page import InboundMapper, PageCounts
 from connector.sync.pull import PullOptions, StreamReport, run_stream, soft_delete_unlisted
@@ -43,6 +44,7 @@ class ConnectionReport:
     connection: str
     streams: list[StreamReport] = field(default_factory=list)
     setup_requests: int = 0  # requests outside any stream (reference lists for the mapping)
+    resolved_refs: int = 0  # invoices stored before their client, linked to it after the run
 
     @property
     def totals(self) -> PageCounts:
@@ -120,6 +122,9 @@ class SyncEngine:
                     sweep_kinds=sweep_kinds,
                 )
             )
+        if [n for n in wanted if n != SWEEP_STREAM]:  # the mapping was bound: re-map client-less invoices
+            with self.engine.begin() as conn:
+                report.resolved_refs = resolve_dangling_clients(conn, connection, bound)
         return report
 
     def _record_failure(self, connection: str, streams: Sequence[str], exc: Exception) -> None:
@@ -170,4 +175,14 @@ class SyncEngine:
             )
             # observability hook: a no-op unless the daemon installed its metrics; never raises
             metrics.observe_run(connection, SWEEP_STREAM, report.status, report.seconds, finished_at, report.counts)
+            log.info(
+                "stream run connection=%s stream=%s mode=sweep status=%s read=%d deleted=%d requests=%d seconds=%.2f",
+                connection,
+                SWEEP_STREAM,
+                report.status,
+                report.counts.read,
+                report.counts.deleted,
+                report.requests,
+                report.seconds,
+            )
         return report

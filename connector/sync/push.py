@@ -304,7 +304,9 @@ def _push_one(
         maybe_made = row["operation"] == "create" and not isinstance(exc, RateLimited)
         return _defer(engine, row, clock.now(), str(exc), max_attempts, report, ambiguous=ambiguous or maybe_made)
     except (Permanent, ProviderError) as exc:
-        return _fail(engine, row, clock.now(), str(exc), report)
+        details = getattr(exc, "details", None) or {}
+        fields = "; ".join(f"{path}: {problem}" for path, problem in sorted(details.items()))
+        return _fail(engine, row, clock.now(), f"{exc} ({fields})" if fields else str(exc), report)
     remote_id = remote_id or row["remote_id"]
     if not remote_id:
         return _fail(engine, row, clock.now(), f"{target} answered without an id", report)

@@ -10,6 +10,7 @@ from sqlalchemy import Engine, select
 
 from connector.clock import Clock
 from connector.errors import MappingError
+from connector.observability import metrics
 from connector.providers.base import Provider
 from connector.store import links
 from connector.store.canonical import load_entities
@@ -57,7 +58,15 @@ def push_target(
         plans = plan_target(conn, target, receives, provider.capabilities)
         result.planned = len(plans)
         result.queued = enqueue(conn, plans, clock.now())
-    result.drain = drain(engine, target, provider, mapper, clock, max_attempts=max_attempts)
+    result.drain = drain(
+        engine,
+        target,
+        provider,
+        mapper,
+        clock,
+        max_attempts=max_attempts,
+        on_row=lambda kind, outcome: metrics.observe_push(target, kind, outcome.removesuffix("-stop")),
+    )
     return result
 
 

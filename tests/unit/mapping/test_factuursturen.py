@@ -273,7 +273,8 @@ PAYMENT = {
 def test_payment_both_ways(fs: BoundMapper) -> None:
     payment = fs.inbound("payment", PAYMENT)
     assert payment == CanonicalPayment("20250001:1", "20250001", 1234, "EUR", date(2025, 1, 2), method=None)
-    assert fs.outbound("payment", payment) == {"date": "2025-01-02", "amount": "12.34"}
+    # invoice_id goes out too: the provider takes it into the URL (POST invoices_payment/{id}).
+    assert fs.outbound("payment", payment) == {"invoice_id": "20250001", "date": "2025-01-02", "amount": "12.34"}
 
 
 @pytest.mark.parametrize(
