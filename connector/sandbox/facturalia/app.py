@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import Any, Self
 
 from connector.sandbox._control import Controls, FaultRule, RateLimiter, SandboxClock, apply_fault
-from connector.sandbox._server import Request, Response, Router, SandboxServer
+from connector.sandbox._lifecycle import CONTROL_PREFIX, SandboxApp
+from connector.sandbox._server import Request, Response
 from connector.sandbox.facturalia.control import ApiKeys, ServiceControls, product_from
 from connector.sandbox.facturalia.errors import ApiError, error_response
 from connector.sandbox.facturalia.pdf import invoice_pdf
@@ -19,15 +20,19 @@ from connector.sandbox.facturalia.wire import JSON_TYPE, MalformedJson, decode
 __all__ = ["API_PREFIX", "CONTROL_PREFIX", "PDF_PREFIX", "SCOPE", "FacturaliaSandbox"]
 
 API_PREFIX = "/api/v1"
-CONTROL_PREFIX = "/_sandbox"
 PDF_PREFIX = "/facturen/"
 SCOPE = "invoices:create"
 INVOICES = API_PREFIX + "/invoices"
 _AUTHENTICATE = ("WWW-Authenticate", 'Bearer realm="Facturalia", error="invalid_token"')
 
 
-class FacturaliaSandbox:
-    """A Facturalia API v1 simulator on https://127.0.0.1 (see the package docstring for its fidelity)."""
+class FacturaliaSandbox(SandboxApp):
+    """A Facturalia API v1 simulator on https://127.0.0.1 (see the package docstring for its fidelity).
+
+    Its `reset` also restores the initial API keys; `base_url` and `control_url` are ``https://``.
+    """
+
+    api_prefix = API_PREFIX
 
     def __init__(self, port: int = 0, seed: int = 42, clients: int = 0, invoices: int = 0,
                  api_key: str = "fac_live_test", scoped_key: str | None = "fac_live_scoped",
@@ -57,57 +62,25 @@ class FacturaliaSandbox:
         self.keys: ApiKeys = {api_key: None}
         if scoped_key:
             self.keys[scoped_key] = frozenset()
-        self.service_controls = ServiceControls(self.state, self.controls, self.keys)
-        self.control_router = Router()
-        self.service_controls.register(self.control_router, CONTROL_PREFIX)
         self.certificates = RunCertificates()
-        self._server = SandboxServer(self.dispatch, port, ssl_context=self.certificates.server_context())
+        self._mount(ServiceControls(self.state, self.controls, self.keys), port, self.certificates.server_context())
         self._seed: dict[str, Any] | None = (
             {"seed": seed, "customers": clients, "invoices": invoices} if clients or invoices else None)
 
-    # -- public surface ------------------------------------------------------------------------------
+    # -- public surface (stop/with/port/base_url/control_url/seed/reset: `SandboxApp`) ---------------
 
-    def start(self) -> FacturaliaSandbox:
+    def start(self) -> Self:
         """Serve in a background thread (seeding first if asked to); returns self."""
-        self.controls.stopping.clear()
-        self._server.start()
+        super().start()
         self.state.origin = self._server.origin
         if self._seed is not None:
             self.service_controls.seed(**self._seed)
             self._seed = None
         return self
 
-    def stop(self) -> None:
-        """Stop serving (interrupting injected waits); the CA bundle stays until exit."""
-        self.controls.stopping.set()
-        self._server.stop()
-
-    def __enter__(self) -> FacturaliaSandbox:
-        """Start on entering a ``with`` block."""
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        """Stop on leaving it."""
-        self.stop()
-
-    @property
-    def port(self) -> int:
-        """The bound port."""
-        return self._server.port
-
-    @property
-    def base_url(self) -> str:
-        """The API root, e.g. ``https://127.0.0.1:54321/api/v1``."""
-        return self._server.origin + API_PREFIX
-
-    @property
-    def control_url(self) -> str:
-        """The control surface root on the same HTTPS port, e.g. ``https://127.0.0.1:54321/_sandbox``."""
-        return self._server.origin + CONTROL_PREFIX
-
     @property
     def ca_bundle(self) -> str:
-        """Path of a PEM file with the CA certificate of this run (verify both URLs against it)."""
+        """Path of a PEM file with the CA certificate of this run (verify both URLs against it; kept after `stop`)."""
         return self.certificates.ca_bundle
 
     @property
@@ -115,23 +88,13 @@ class FacturaliaSandbox:
         """``{"api_key": ...}`` (the key without scopes)."""
         return {"api_key": self.api_key}
 
-    def seed(self, **values: Any) -> dict[str, int]:
-        """Replace all data deterministically (same keys as POST /_sandbox/seed); returns counts."""
-        return self.service_controls.seed(**{k: v for k, v in values.items() if v is not None})
-
-    def reset(self) -> None:
-        """Empty account, initial keys, no faults, empty log, fresh rate counters, real time."""
-        self.service_controls.reset()
-
     # -- pipeline ------------------------------------------------------------------------------------
 
     def dispatch(self, request: Request) -> Response:
         """Answer one request: control routes and PDF links directly, API requests through the pipeline."""
         path = request.raw_path
         if path == CONTROL_PREFIX or path.startswith(CONTROL_PREFIX + "/"):
-            handler, allowed = self.control_router.resolve(request)
-            response = handler(request) if handler is not None else Response(
-                405 if allowed else 404, b'{"error":"no such control route"}')
+            response = self._control(request)
         elif path.startswith(PDF_PREFIX) and request.method == "GET":
             response = self._pdf(path[len(PDF_PREFIX):])
         else:

@@ -5,10 +5,10 @@ from __future__ import annotations
 import base64
 import binascii
 from datetime import date
-from typing import Any
 
 from connector.sandbox._control import Controls, FaultRule, RateLimiter, SandboxClock, apply_fault
-from connector.sandbox._server import Request, Response, Router, SandboxServer
+from connector.sandbox._lifecycle import CONTROL_PREFIX, SandboxApp
+from connector.sandbox._server import Request, Response
 from connector.sandbox.factuursturen.control import ServiceControls
 from connector.sandbox.factuursturen.errors import FsError, error_response
 from connector.sandbox.factuursturen.routes import API_PREFIX, ApiRoutes, paging
@@ -16,12 +16,13 @@ from connector.sandbox.factuursturen.state import FactuurSturenState
 
 __all__ = ["CONTROL_PREFIX", "FactuurSturenSandbox"]
 
-CONTROL_PREFIX = "/_sandbox"
 NOMINAL_LIMIT = 250
 
 
-class FactuurSturenSandbox:
+class FactuurSturenSandbox(SandboxApp):
     """A FactuurSturen.nl API v1 simulator on 127.0.0.1 (see the package docstring for its fidelity)."""
+
+    api_prefix = API_PREFIX
 
     def __init__(self, port: int = 0, username: str = "demo", api_key: str = "fs_test_key", seed: int = 42,
                  clients: int = 0, invoices: int = 0, lines_per_invoice: int = 3, rate_limit: int | None = 250,
@@ -49,71 +50,24 @@ class FactuurSturenSandbox:
         self.limiter = RateLimiter(rate_limit, rate_window_seconds, nominal=rate_limit or NOMINAL_LIMIT)
         self.controls = Controls(self.clock, self.limiter)
         self.api = ApiRoutes(self.state)
-        self.service_controls = ServiceControls(self.state, self.controls)
-        self.control_router = Router()
-        self.service_controls.register(self.control_router, CONTROL_PREFIX)
-        self._server = SandboxServer(self.dispatch, port)
+        self._mount(ServiceControls(self.state, self.controls), port)
         if clients or invoices:
             self.seed(seed=seed, clients=clients or None, invoices=invoices, lines_per_invoice=lines_per_invoice,
                       start_date=str(start_date) if start_date else None, end_date=str(end_date) if end_date else None)
 
-    # -- public surface ------------------------------------------------------------------------------
-
-    def start(self) -> FactuurSturenSandbox:
-        """Serve in a background thread; returns self."""
-        self.controls.stopping.clear()
-        self._server.start()
-        return self
-
-    def stop(self) -> None:
-        """Stop serving (interrupting injected waits)."""
-        self.controls.stopping.set()
-        self._server.stop()
-
-    def __enter__(self) -> FactuurSturenSandbox:
-        """Start on entering a ``with`` block."""
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        """Stop on leaving it."""
-        self.stop()
-
-    @property
-    def port(self) -> int:
-        """The bound port."""
-        return self._server.port
-
-    @property
-    def base_url(self) -> str:
-        """The API root, e.g. ``http://127.0.0.1:54321/api/v1``."""
-        return self._server.origin + API_PREFIX
-
-    @property
-    def control_url(self) -> str:
-        """The control surface root, e.g. ``http://127.0.0.1:54321/_sandbox``."""
-        return self._server.origin + CONTROL_PREFIX
+    # -- public surface (start/stop/with/port/base_url/control_url/seed/reset: `SandboxApp`) ---------
 
     @property
     def credentials(self) -> dict[str, str]:
         """``{"username": ..., "api_key": ...}``."""
         return {"username": self.username, "api_key": self.api_key}
 
-    def seed(self, **values: Any) -> dict[str, int]:
-        """Replace all data deterministically (same keys as POST /_sandbox/seed); returns counts."""
-        return self.service_controls.seed(**{k: v for k, v in values.items() if v is not None})
-
-    def reset(self) -> None:
-        """Empty state, no faults, empty log, fresh rate counters, real time."""
-        self.service_controls.reset()
-
     # -- pipeline ------------------------------------------------------------------------------------
 
     def dispatch(self, request: Request) -> Response:
         """Answer one request: control routes directly, API requests through the service pipeline."""
         if request.raw_path.startswith(CONTROL_PREFIX):
-            handler, allowed = self.control_router.resolve(request)
-            response = handler(request) if handler is not None else Response(
-                405 if allowed else 404, b'{"error":"no such control route"}')
+            response = self._control(request)
             response.headers.append(("Date", self.clock.http_date()))
             return response
         user, key = _basic(request.header("Authorization"))

@@ -5,10 +5,10 @@ from __future__ import annotations
 import contextlib
 import math
 from datetime import date
-from typing import Any
 
 from connector.sandbox._control import Controls, FaultRule, RateLimiter, SandboxClock, apply_fault
-from connector.sandbox._server import Request, Response, Router, SandboxServer
+from connector.sandbox._lifecycle import CONTROL_PREFIX, SandboxApp
+from connector.sandbox._server import Request, Response
 from connector.sandbox.fastfaktura.control import ServiceControls
 from connector.sandbox.fastfaktura.errors import ApiError, NotFound, Unprocessable, error_body, error_response
 from connector.sandbox.fastfaktura.inputs import new_invoice
@@ -17,13 +17,14 @@ from connector.sandbox.fastfaktura.state import FastFakturaState
 
 __all__ = ["CONTROL_PREFIX", "VIEWER_PREFIX", "FastFakturaSandbox"]
 
-CONTROL_PREFIX = "/_sandbox"
 VIEWER_PREFIX = "/i/"
 NOMINAL_LIMIT = 120
 
 
-class FastFakturaSandbox:
+class FastFakturaSandbox(SandboxApp):
     """A FastFaktura API v1 simulator on 127.0.0.1 (see the package docstring for its fidelity)."""
+
+    api_prefix = API_PREFIX
 
     def __init__(self, port: int = 0, seed: int = 42, clients: int = 0, invoices: int = 0, lines_per_invoice: int = 3,
                  api_key: str = "ffk_test_key", rate_limit: int | None = 120, rate_window_seconds: float = 60,
@@ -48,39 +49,12 @@ class FastFakturaSandbox:
         self.limiter = RateLimiter(rate_limit, rate_window_seconds, nominal=rate_limit or NOMINAL_LIMIT)
         self.controls = Controls(self.clock, self.limiter)
         self.api = ApiRoutes(self.state)
-        self.service_controls = ServiceControls(self.state, self.controls)
-        self.control_router = Router()
-        self.service_controls.register(self.control_router, CONTROL_PREFIX)
-        self._server = SandboxServer(self.dispatch, port)
+        self._mount(ServiceControls(self.state, self.controls), port)
         if clients or invoices:
             self.seed(seed=seed, clients=clients or None, invoices=invoices, lines_per_invoice=lines_per_invoice,
                       start_date=str(start_date) if start_date else None, end_date=str(end_date) if end_date else None)
 
-    # -- public surface ------------------------------------------------------------------------------
-
-    def start(self) -> FastFakturaSandbox:
-        """Serve in a background thread; returns self."""
-        self.controls.stopping.clear()
-        self._server.start()
-        return self
-
-    def stop(self) -> None:
-        """Stop serving (interrupting injected waits)."""
-        self.controls.stopping.set()
-        self._server.stop()
-
-    def __enter__(self) -> FastFakturaSandbox:
-        """Start on entering a ``with`` block."""
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        """Stop on leaving it."""
-        self.stop()
-
-    @property
-    def port(self) -> int:
-        """The bound port."""
-        return self._server.port
+    # -- public surface (start/stop/with/port/base_url/control_url/seed/reset: `SandboxApp`) ---------
 
     @property
     def origin(self) -> str:
@@ -88,36 +62,16 @@ class FastFakturaSandbox:
         return self._server.origin
 
     @property
-    def base_url(self) -> str:
-        """The API root, e.g. ``http://127.0.0.1:54321/api/v1``."""
-        return self._server.origin + API_PREFIX
-
-    @property
-    def control_url(self) -> str:
-        """The control surface root, e.g. ``http://127.0.0.1:54321/_sandbox``."""
-        return self._server.origin + CONTROL_PREFIX
-
-    @property
     def credentials(self) -> dict[str, str]:
         """``{"api_key": ...}``."""
         return {"api_key": self.api_key}
-
-    def seed(self, **values: Any) -> dict[str, int]:
-        """Replace all data deterministically (same keys as POST /_sandbox/seed); returns counts."""
-        return self.service_controls.seed(**{k: v for k, v in values.items() if v is not None})
-
-    def reset(self) -> None:
-        """Empty state, no faults, empty log, fresh rate counters, real time."""
-        self.service_controls.reset()
 
     # -- pipeline ------------------------------------------------------------------------------------
 
     def dispatch(self, request: Request) -> Response:
         """Answer one request: control routes and the invoice viewer directly, the API through the pipeline."""
         if request.raw_path.startswith(CONTROL_PREFIX):
-            handler, allowed = self.control_router.resolve(request)
-            response = handler(request) if handler is not None else Response(
-                405 if allowed else 404, b'{"error":"no such control route"}')
+            response = self._control(request)
         elif request.raw_path.startswith(VIEWER_PREFIX) and request.method == "GET":
             response = self._view(request.raw_path[len(VIEWER_PREFIX):].strip("/"))
         else:

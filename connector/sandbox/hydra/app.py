@@ -6,7 +6,8 @@ import math
 from typing import Any
 
 from connector.sandbox._control import Controls, FaultRule, RateLimiter, SandboxClock, apply_fault
-from connector.sandbox._server import Request, Response, Router, SandboxServer
+from connector.sandbox._lifecycle import CONTROL_PREFIX, SandboxApp
+from connector.sandbox._server import Request, Response
 from connector.sandbox.hydra.control import ServiceControls
 from connector.sandbox.hydra.errors import (
     HydraError,
@@ -25,7 +26,6 @@ from connector.sandbox.hydra.wire import API_PREFIX
 
 __all__ = ["CONTROL_PREFIX", "FLAVOURS", "HydraSandbox", "negotiate"]
 
-CONTROL_PREFIX = "/_sandbox"
 FLAVOURS = ("3", "4")
 _FORMATS = {"application/ld+json": "jsonld", "*/*": "jsonld", "application/*": "jsonld", "application/json": "json"}
 _SHIFTABLE = ("customers", "invoices", "invoice-transactions", "payment-methods")
@@ -54,8 +54,13 @@ def negotiate(accept: str | None) -> str | None:
     return None
 
 
-class HydraSandbox:
-    """An API Platform app ("Facturering & betalingen") on 127.0.0.1; see the package docstring."""
+class HydraSandbox(SandboxApp):
+    """An API Platform app ("Facturering & betalingen") on 127.0.0.1; see the package docstring.
+
+    Its `reset` also restores the constructor's flavour; its `seed` passes every key on, None included.
+    """
+
+    api_prefix = API_PREFIX
 
     def __init__(self, port: int = 0, seed: int = 42, clients: int = 0, invoices: int = 0,
                  lines_per_invoice: int = 3, token: str = "hydra_test_token", flavour: str = "3",
@@ -82,58 +87,17 @@ class HydraSandbox:
         self.limiter = RateLimiter(rate_limit, rate_window_seconds, nominal=rate_limit or 0)
         self.controls = Controls(self.clock, self.limiter)
         self.api = ApiRoutes(self.state)
-        self.service_controls = ServiceControls(self, self.controls)
-        self.control_router = Router()
-        self.service_controls.register(self.control_router, CONTROL_PREFIX)
-        self._server = SandboxServer(self.dispatch, port)
+        self._mount(ServiceControls(self, self.controls), port)
         if clients or invoices:
             self.service_controls.seed(seed=seed, customers=clients or None, invoices=invoices,
                                        lines_per_invoice=lines_per_invoice)
 
-    # -- public surface ------------------------------------------------------------------------------
-
-    def start(self) -> HydraSandbox:
-        """Serve in a background thread; returns self."""
-        self.controls.stopping.clear()
-        self._server.start()
-        return self
-
-    def stop(self) -> None:
-        """Stop serving (interrupting injected waits)."""
-        self.controls.stopping.set()
-        self._server.stop()
-
-    def __enter__(self) -> HydraSandbox:
-        """Start on entering a ``with`` block."""
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        """Stop on leaving it."""
-        self.stop()
-
-    @property
-    def port(self) -> int:
-        """The bound port."""
-        return self._server.port
-
-    @property
-    def base_url(self) -> str:
-        """The API root, e.g. ``http://127.0.0.1:54321/api``."""
-        return self._server.origin + API_PREFIX
-
-    @property
-    def control_url(self) -> str:
-        """The control surface, e.g. ``http://127.0.0.1:54321/_sandbox``."""
-        return self._server.origin + CONTROL_PREFIX
+    # -- public surface (start/stop/with/port/base_url/control_url/reset: `SandboxApp`) -------------
 
     @property
     def credentials(self) -> dict[str, Any]:
         """What a client needs to authenticate: ``{"api_key": <bearer token>}``."""
         return {"api_key": self.token}
-
-    def reset(self) -> None:
-        """Empty state, no faults, empty log, the clock back to real time, the constructor's flavour."""
-        self.service_controls.reset()
 
     def seed(self, **spec: Any) -> dict[str, int]:
         """Replace all data with a generated account (see `control.default_spec`); returns the counts."""
@@ -144,9 +108,7 @@ class HydraSandbox:
     def dispatch(self, request: Request) -> Response:
         """Answer one request: control routes directly, API requests through the service pipeline."""
         if request.raw_path.startswith(CONTROL_PREFIX):
-            handler, allowed = self.control_router.resolve(request)
-            response = handler(request) if handler is not None else Response(
-                405 if allowed else 404, b'{"error":"no such control route"}')
+            response = self._control(request)
             response.headers.append(("Date", self.clock.http_date()))
             return response
         flavour = self.flavour
