@@ -6,15 +6,16 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, delete, update
+from sqlalchemy import Connection, bindparam, delete, select, update
 
 from connector.domain import CanonicalClient, CanonicalInvoice, CanonicalPayment
-from connector.store.sql import bulk_insert, insert_with_ids
+from connector.store.sql import bulk_insert, chunks, insert_with_ids
 from connector.store.tables import Client, Invoice, InvoiceLine, Link, Payment
 
 __all__ = [
     "ENTITY_TABLES",
     "client_row",
+    "current_versions",
     "insert_entities",
     "invoice_row",
     "payment_row",
@@ -90,6 +91,16 @@ def payment_row(rec: CanonicalPayment, invoice_id: int | None, now: datetime) ->
         "updated_at": now,
         "remote_deleted_at": None,
     }
+
+
+def current_versions(conn: Connection, kind: str, ids: Sequence[int]) -> dict[int, int]:
+    """Return {id: version} of canonical entities of `kind`."""
+    table = ENTITY_TABLES[kind]
+    found: dict[int, int] = {}
+    for batch in chunks(list(ids), 900):
+        rows = conn.execute(select(table.c.id, table.c.version).where(table.c.id.in_(batch)))
+        found.update((int(i), int(v)) for i, v in rows)
+    return found
 
 
 def insert_entities(conn: Connection, kind: str, rows: Sequence[dict[str, Any]], now: datetime) -> list[int]:

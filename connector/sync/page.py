@@ -16,7 +16,7 @@ from sqlalchemy import Connection
 from connector.domain import CanonicalClient, CanonicalInvoice, CanonicalPayment, CanonicalRecord
 from connector.errors import MappingError
 from connector.providers.base import RawRecord
-from connector.store import entities, links, runs
+from connector.store import entities, identity, links, runs
 from connector.sync.payload import digest, dump_payload, projection_hash
 from connector.sync.validate import check_record
 
@@ -44,11 +44,14 @@ class PageCounts:
     deleted: int = 0
     quarantined: int = 0
     unresolved_refs: int = 0
+    matched: int = 0  # new remote records linked to a canonical entity another service already gave
     by_kind: dict[str, int] = field(default_factory=dict)
 
     def add(self, other: PageCounts) -> None:
         """Accumulate `other` into this one."""
-        for name in ("read", "created", "updated", "unchanged", "deleted", "quarantined", "unresolved_refs"):
+        for name in (
+            "read", "created", "updated", "unchanged", "deleted", "quarantined", "unresolved_refs", "matched"
+        ):
             setattr(self, name, getattr(self, name) + getattr(other, name))
         for kind, n in other.by_kind.items():
             self.by_kind[kind] = self.by_kind.get(kind, 0) + n
@@ -177,6 +180,8 @@ def _write(
     conn: Connection, connection: str, kind: str, changes: list[_Change], now: datetime, counts: PageCounts
 ) -> None:
     new = [c for c in changes if c.link is None]
+    if kind == "client" and new:
+        new = _link_known_clients(conn, connection, new, now, counts)
     ids = entities.insert_entities(conn, kind, [_row(kind, c, connection, now) for c in new], now)
     links.insert_links(
         conn,
@@ -203,6 +208,36 @@ def _write(
     if kind == "invoice":
         entities.replace_lines(conn, [(i, c.record) for i, c in zip(ids, new, strict=True)], fresh=True)
         entities.replace_lines(conn, [(_entity_id(c), c.record) for c in moved], fresh=False)
+
+
+def _link_known_clients(
+    conn: Connection, connection: str, new: list[_Change], now: datetime, counts: PageCounts
+) -> list[_Change]:
+    """Link new remote clients that are a known canonical client (identity rules); return the rest."""
+    matched = identity.match_clients(conn, connection, [c.record for c in new])
+    if not matched:
+        return new
+    versions = entities.current_versions(conn, "client", list(matched.values()))
+    links.insert_links(
+        conn,
+        connection,
+        "client",
+        [
+            links.NewLink(
+                entity_id,
+                new[i].raw.remote_id,
+                new[i].payload_hash,
+                new[i].projection,
+                new[i].raw.change_stamp,
+                new[i].text,
+                entity_version=versions[entity_id],
+            )
+            for i, entity_id in matched.items()
+        ],
+        now,
+    )
+    counts.matched += len(matched)
+    return [c for i, c in enumerate(new) if i not in matched]
 
 
 def _entity_id(change: _Change) -> int:
