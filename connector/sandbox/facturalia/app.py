@@ -8,10 +8,10 @@ from typing import Any, Self
 
 from connector.sandbox._control import Controls, FaultRule, RateLimiter, SandboxClock, apply_fault
 from connector.sandbox._lifecycle import CONTROL_PREFIX, SandboxApp
+from connector.sandbox._pdf import one_page_pdf
 from connector.sandbox._server import Request, Response
 from connector.sandbox.facturalia.control import ApiKeys, ServiceControls, product_from
 from connector.sandbox.facturalia.errors import ApiError, error_response
-from connector.sandbox.facturalia.pdf import invoice_pdf
 from connector.sandbox.facturalia.records import Product
 from connector.sandbox.facturalia.state import DEFAULT_PRODUCTS, DEFAULT_RETENTION_SECONDS, FacturaliaState
 from connector.sandbox.facturalia.tls import RunCertificates
@@ -171,7 +171,7 @@ class FacturaliaSandbox(SandboxApp):
             invoice = self.state.invoices.get(invoice_id) if invoice_id is not None else None
             if invoice is None:
                 return error_response(404)
-            body = invoice_pdf(f"Factuur {invoice.number}", invoice.pdf_rows)
+            body = one_page_pdf(f"Factuur {invoice.number}", invoice.pdf_rows)
         return Response(200, body, "application/pdf",
                         [("Content-Disposition", f'inline; filename="factuur-{invoice.number}.pdf"')])
 

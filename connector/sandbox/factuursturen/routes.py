@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from connector.sandbox._pdf import one_page_pdf
 from connector.sandbox._server import Request, Response, Router
 from connector.sandbox.factuursturen import xml
 from connector.sandbox.factuursturen.commands import client_changes, new_invoice, payment, product_fields
@@ -12,7 +13,6 @@ from connector.sandbox.factuursturen.countries import country_list
 from connector.sandbox.factuursturen.errors import BadRequest, MethodNotAllowed, NotFound
 from connector.sandbox.factuursturen.fastjson import record_json
 from connector.sandbox.factuursturen.inputs import decode_body, to_date
-from connector.sandbox.factuursturen.pdf import invoice_pdf
 from connector.sandbox.factuursturen.records import Client, Draft, Invoice, Product
 from connector.sandbox.factuursturen.state import FactuurSturenState
 from connector.sandbox.factuursturen.wire import (
@@ -218,7 +218,7 @@ class ApiRoutes:
                      if line.amount is not None else line.description for line in inv.lines]
             rows += ["", f"BTW: {money(inv.tax)}", f"Totaal: EUR {money(inv.totalintax)}",
                      f"Openstaand: EUR {money(inv.open)}"]
-            body = invoice_pdf(f"Factuur {inv.invoicenr}", rows)
+            body = one_page_pdf(f"Factuur {inv.invoicenr}", rows)
         return Response(200, body, "application/pdf",
                         [("Content-Disposition", f'inline; filename="{inv.invoicenr}.pdf"')])
 

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any, TypeVar
 
+from connector.sandbox._pdf import one_page_pdf
 from connector.sandbox._server import Request, Response, Router
 from connector.sandbox.fastfaktura.errors import MethodNotAllowed, NotFound, Unprocessable
 from connector.sandbox.fastfaktura.inputs import (
@@ -20,7 +21,6 @@ from connector.sandbox.fastfaktura.inputs import (
     new_invoice,
     send_command,
 )
-from connector.sandbox.fastfaktura.pdf import render_pdf
 from connector.sandbox.fastfaktura.records import STATUSES, Invoice
 from connector.sandbox.fastfaktura.state import FastFakturaState
 from connector.sandbox.fastfaktura.wire import (
@@ -205,6 +205,6 @@ class ApiRoutes:
                      f"({line.tax_rate}% tax)" for line in inv.lines]
             rows += ["", f"Subtotal: {_amount(inv.subtotal_cents)}", f"Tax: {_amount(inv.tax_cents)}",
                      f"Total: {_amount(inv.total_cents)} {inv.currency}", "", f"Pay online: {inv.public_url}"]
-            body = render_pdf(f"Invoice {inv.number}", rows)
+            body = one_page_pdf(f"Invoice {inv.number}", rows, "cp1252")
             number = inv.number
         return Response(200, body, "application/pdf", [("Content-Disposition", f'inline; filename="{number}.pdf"')])

@@ -1,21 +1,31 @@
-"""A small but valid one-page PDF (Helvetica text, correct xref offsets) behind an invoice's PDF link."""
+"""A small but valid one-page PDF 1.4 (Helvetica, WinAnsi font, correct xref offsets) for invoice links."""
 
 from __future__ import annotations
 
-__all__ = ["invoice_pdf"]
+__all__ = ["one_page_pdf"]
 
 
-def _text(value: str) -> str:
-    safe = value.encode("latin-1", "replace").decode("latin-1")
+def _escape(value: str, encoding: str) -> str:
+    safe = value.encode(encoding, "replace").decode(encoding)
     return safe.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)")
 
 
-def invoice_pdf(title: str, rows: list[str]) -> bytes:
-    """A PDF 1.4 document showing `title` large and `rows` below it."""
-    commands = [f"BT /F1 18 Tf 56 780 Td ({_text(title)}) Tj ET"]
+def one_page_pdf(title: str, rows: list[str], encoding: str = "latin-1") -> bytes:
+    """A PDF 1.4 document showing `title` large and up to 60 `rows` below it.
+
+    Args:
+        title: e.g. ``Factuur F20250001``.
+        rows: further lines of text (client, dates, lines, totals).
+        encoding: how the text is written into the content stream ("latin-1" or "cp1252"); characters
+            outside it become ``?``.
+
+    Returns:
+        The document's bytes.
+    """
+    commands = [f"BT /F1 18 Tf 56 780 Td ({_escape(title, encoding)}) Tj ET"]
     for n, row in enumerate(rows[:60]):
-        commands.append(f"BT /F1 10 Tf 56 {750 - 14 * n} Td ({_text(row)}) Tj ET")
-    stream = "\n".join(commands).encode("latin-1")
+        commands.append(f"BT /F1 10 Tf 56 {750 - 14 * n} Td ({_escape(row, encoding)}) Tj ET")
+    stream = "\n".join(commands).encode(encoding, "replace")
     objects = [
         b"<< /Type /Catalog /Pages 2 0 R >>",
         b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
