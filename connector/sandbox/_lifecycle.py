@@ -93,6 +93,11 @@ class SandboxApp:
         """The control surface root on the same port, e.g. ``http://127.0.0.1:54321/_sandbox``."""
         return self._server.origin + CONTROL_PREFIX
 
+    @property
+    def credentials(self) -> dict[str, Any]:
+        """What a client needs to authenticate (the service defines it)."""
+        raise NotImplementedError
+
     def seed(self, **values: Any) -> dict[str, int]:
         """Replace all data deterministically (same keys as POST /_sandbox/seed; None: that key's default).
 

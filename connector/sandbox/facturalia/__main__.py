@@ -2,21 +2,13 @@
 
 from __future__ import annotations
 
-import argparse
-import json
-import signal
-import threading
-from types import FrameType
-
+from connector.sandbox._main import argument_parser, serve
 from connector.sandbox.facturalia.app import FacturaliaSandbox
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Parse arguments, serve until SIGINT/SIGTERM; prints one JSON line first."""
-    parser = argparse.ArgumentParser(prog="python -m connector.sandbox.facturalia",
-                                     description="Facturalia API v1 sandbox on https://127.0.0.1")
-    parser.add_argument("--port", type=int, default=0, help="TCP port (0: any free port)")
-    parser.add_argument("--seed", type=int, default=42, help="seed of the generated data")
+    """Parse arguments, serve until SIGINT/SIGTERM; prints one JSON line first (with the CA bundle's path)."""
+    parser = argument_parser("facturalia", "Facturalia API v1 sandbox on https://127.0.0.1")
     parser.add_argument("--clients", type=int, default=0, help="generated customers (0: invoices / 10)")
     parser.add_argument("--invoices", type=int, default=0, help="invoices created at start")
     parser.add_argument("--api-key", default="fac_live_test", help="API key with scopes off")
@@ -27,21 +19,7 @@ def main(argv: list[str] | None = None) -> int:
     sandbox = FacturaliaSandbox(port=args.port, seed=args.seed, clients=args.clients, invoices=args.invoices,
                                 api_key=args.api_key, scoped_key=args.scoped_key or None,
                                 rate_limit=args.rate_limit or None, rate_window_seconds=args.rate_window)
-    sandbox.start()
-    done = threading.Event()
-
-    def _stop(signum: int, frame: FrameType | None) -> None:
-        done.set()
-
-    signal.signal(signal.SIGTERM, _stop)
-    signal.signal(signal.SIGINT, _stop)
-    print(json.dumps({"service": "facturalia", "base_url": sandbox.base_url, "control_url": sandbox.control_url,
-                      "credentials": sandbox.credentials, "ca_bundle": sandbox.ca_bundle}), flush=True)
-    try:
-        done.wait()
-    finally:
-        sandbox.stop()
-    return 0
+    return serve(sandbox, "facturalia", lambda s: {"credentials": s.credentials, "ca_bundle": s.ca_bundle})
 
 
 if __name__ == "__main__":

@@ -2,24 +2,16 @@
 
 from __future__ import annotations
 
-import argparse
-import json
-import signal
-import threading
-from types import FrameType
-
+from connector.sandbox._main import argument_parser, serve
 from connector.sandbox.factuursturen.app import FactuurSturenSandbox
 
 
 def main(argv: list[str] | None = None) -> int:
     """Parse arguments, seed, serve until SIGINT/SIGTERM; prints one JSON line first."""
-    parser = argparse.ArgumentParser(prog="python -m connector.sandbox.factuursturen",
-                                     description="FactuurSturen.nl API v1 sandbox on 127.0.0.1")
-    parser.add_argument("--port", type=int, default=0, help="TCP port (0: any free port)")
+    parser = argument_parser("factuursturen", "FactuurSturen.nl API v1 sandbox on 127.0.0.1")
     parser.add_argument("--clients", type=int, default=0, help="generated clients (0: invoices / 10)")
     parser.add_argument("--invoices", type=int, default=0, help="generated sent invoices")
     parser.add_argument("--lines-per-invoice", type=int, default=3, help="lines on each generated invoice")
-    parser.add_argument("--seed", type=int, default=42, help="seed of the generated data")
     parser.add_argument("--start-date", help="first sent date (YYYY-MM-DD)")
     parser.add_argument("--end-date", help="last sent date (YYYY-MM-DD; default yesterday)")
     parser.add_argument("--username", default="demo", help="account user name")
@@ -28,26 +20,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rate-window", type=float, default=3600, help="rate window in seconds")
     parser.add_argument("--no-rate-limit", action="store_true", help="same as --rate-limit 0")
     args = parser.parse_args(argv)
-    sandbox = FactuurSturenSandbox(
+    return serve(FactuurSturenSandbox(
         port=args.port, username=args.username, api_key=args.api_key, seed=args.seed, clients=args.clients,
         invoices=args.invoices, lines_per_invoice=args.lines_per_invoice,
         rate_limit=None if args.no_rate_limit or not args.rate_limit else args.rate_limit,
-        rate_window_seconds=args.rate_window, start_date=args.start_date, end_date=args.end_date)
-    sandbox.start()
-    done = threading.Event()
-
-    def _stop(signum: int, frame: FrameType | None) -> None:
-        done.set()
-
-    signal.signal(signal.SIGTERM, _stop)
-    signal.signal(signal.SIGINT, _stop)
-    print(json.dumps({"service": "factuursturen", "base_url": sandbox.base_url, "control_url": sandbox.control_url,
-                      **sandbox.credentials}), flush=True)
-    try:
-        done.wait()
-    finally:
-        sandbox.stop()
-    return 0
+        rate_window_seconds=args.rate_window, start_date=args.start_date, end_date=args.end_date), "factuursturen")
 
 
 if __name__ == "__main__":

@@ -2,48 +2,25 @@
 
 from __future__ import annotations
 
-import argparse
-import json
-import signal
-import threading
-from types import FrameType
-
+from connector.sandbox._main import argument_parser, serve
 from connector.sandbox.hydra.app import FLAVOURS, HydraSandbox
 
 
 def main(argv: list[str] | None = None) -> int:
     """Parse arguments, seed, serve until SIGINT/SIGTERM; prints one JSON line first."""
-    parser = argparse.ArgumentParser(prog="python -m connector.sandbox.hydra",
-                                     description="API Platform 'Facturering & betalingen' sandbox on 127.0.0.1")
-    parser.add_argument("--port", type=int, default=0, help="TCP port (0: any free port)")
+    parser = argument_parser("hydra", "API Platform 'Facturering & betalingen' sandbox on 127.0.0.1")
     parser.add_argument("--clients", "--customers", dest="clients", type=int, default=0,
                         help="generated customers (0: invoices / 10)")
     parser.add_argument("--invoices", type=int, default=0, help="generated invoices")
     parser.add_argument("--lines-per-invoice", type=int, default=3, help="rows on each generated invoice")
-    parser.add_argument("--seed", type=int, default=42, help="seed of the generated data")
     parser.add_argument("--token", default="hydra_test_token", help="the bearer token the API accepts")
     parser.add_argument("--flavour", choices=FLAVOURS, default="3", help="API Platform major version to mimic")
     parser.add_argument("--rate-limit", type=int, default=0, help="requests per window (0: none, like the app)")
     parser.add_argument("--rate-window", type=float, default=60, help="rate window in seconds")
     args = parser.parse_args(argv)
-    sandbox = HydraSandbox(port=args.port, seed=args.seed, clients=args.clients, invoices=args.invoices,
-                           lines_per_invoice=args.lines_per_invoice, token=args.token, flavour=args.flavour,
-                           rate_limit=args.rate_limit or None, rate_window_seconds=args.rate_window)
-    sandbox.start()
-    done = threading.Event()
-
-    def _stop(signum: int, frame: FrameType | None) -> None:
-        done.set()
-
-    signal.signal(signal.SIGTERM, _stop)
-    signal.signal(signal.SIGINT, _stop)
-    print(json.dumps({"service": "hydra", "base_url": sandbox.base_url, "control_url": sandbox.control_url,
-                      **sandbox.credentials}), flush=True)
-    try:
-        done.wait()
-    finally:
-        sandbox.stop()
-    return 0
+    return serve(HydraSandbox(port=args.port, seed=args.seed, clients=args.clients, invoices=args.invoices,
+                              lines_per_invoice=args.lines_per_invoice, token=args.token, flavour=args.flavour,
+                              rate_limit=args.rate_limit or None, rate_window_seconds=args.rate_window), "hydra")
 
 
 if __name__ == "__main__":
