@@ -11,55 +11,20 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import resource
-import subprocess
-import sys
-import tempfile
-import time
-from pathlib import Path
+from typing import Any
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
+from _common import measured_pull, run_child
 
 
-def _start_sandbox(invoices: int, clients: int) -> tuple[subprocess.Popen[str], dict[str, str]]:
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "connector.sandbox.factuursturen",
-            "--port",
-            "0",
-            "--clients",
-            str(clients),
-            "--invoices",
-            str(invoices),
-            "--seed",
-            "1",
-            "--rate-limit",
-            "1000000000",  # never binds; the connector still paces by the headers it sees
-        ],
-        stdout=subprocess.PIPE,
-        text=True,
-        cwd=REPO,
-    )
-    assert proc.stdout is not None
-    info = json.loads(proc.stdout.readline())
-    return proc, info
-
-
-def child(invoices: int) -> dict[str, float]:
+def child(invoices: int) -> dict[str, Any]:
     """One measured run in this process: full sync, then a no-change rerun."""
-    from connector.app import App
-    from connector.settings import Connection, Settings
-    from connector.store.db import upgrade
+    from connector.settings import Connection
 
-    clients = max(invoices // 10, 1)
-    proc, info = _start_sandbox(invoices, clients)
-    try:
-        os.environ["BENCH_FS_KEY"] = info["api_key"]
-        conn = Connection(
+    return measured_pull(
+        "factuursturen", invoices,
+        ["--rate-limit", "1000000000"],  # never binds; the connector still paces by the headers it sees
+        "BENCH_FS_KEY",
+        lambda info: Connection(
             name="bench",
             provider="factuursturen",
             base_url=info["base_url"],
@@ -68,34 +33,8 @@ def child(invoices: int) -> dict[str, float]:
             sandbox=True,
             safety_lag_seconds=0,
             rate_limit=1_000_000_000,  # the sandbox allows this many; otherwise the pacer keeps 250/hour
-        )
-        with tempfile.TemporaryDirectory() as tmp:
-            app = App(Settings(database_url=f"sqlite:///{tmp}/bench.db"), connections=[conn])
-            upgrade(app.engine)
-            started, cpu_started = time.perf_counter(), time.process_time()
-            first = app.sync("bench")
-            full_seconds = time.perf_counter() - started
-            full_cpu = time.process_time() - cpu_started
-            started = time.perf_counter()
-            second = app.sync("bench")
-            rerun_seconds = time.perf_counter() - started
-    finally:
-        proc.terminate()
-        proc.wait()
-    rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    return {
-        "invoices": invoices,
-        "clients": clients,
-        "full_seconds": full_seconds,
-        "full_cpu_seconds": full_cpu,
-        "invoices_per_second": invoices / full_seconds,
-        "records_written": first.totals.created,
-        "full_requests": first.requests,
-        "rerun_seconds": rerun_seconds,
-        "rerun_written": second.totals.created + second.totals.updated,
-        "rerun_requests": second.requests,
-        "peak_rss_mb": rss_mb,
-    }
+        ),
+    )
 
 
 def main() -> None:
@@ -107,16 +46,7 @@ def main() -> None:
     if args.only:
         print(json.dumps(child(args.invoices[0])))
         return
-    results = []
-    for n in args.invoices or [10_000, 100_000]:
-        out = subprocess.run(
-            [sys.executable, __file__, "--only", "--invoices", str(n)],
-            capture_output=True,
-            text=True,
-            check=True,
-            cwd=REPO,
-        )
-        results.append(json.loads(out.stdout.strip().splitlines()[-1]))
+    results = [run_child(__file__, "--invoices", str(n)) for n in args.invoices or [10_000, 100_000]]
     for r in results:
         print(
             f"{r['invoices']:>7} invoices + {r['clients']:>6} clients: full {r['full_seconds']:.1f}s "

@@ -24,41 +24,18 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import resource
-import subprocess
-import sys
-import tempfile
-import time
-from pathlib import Path
+from typing import Any
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
+from _common import measured_pull, run_child
 
 
-def _start_sandbox(invoices: int, clients: int) -> tuple[subprocess.Popen[str], dict[str, str]]:
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "connector.sandbox.fastfaktura", "--port", "0", "--clients", str(clients),
-         "--invoices", str(invoices), "--seed", "1", "--no-rate-limit"],
-        stdout=subprocess.PIPE,
-        text=True,
-        cwd=REPO,
-    )
-    assert proc.stdout is not None
-    return proc, json.loads(proc.stdout.readline())
-
-
-def child(invoices: int, workers: int, pages_per_batch: int) -> dict[str, float]:
+def child(invoices: int, workers: int, pages_per_batch: int) -> dict[str, Any]:
     """One measured run in this process: full sync, then a no-change rerun."""
-    from connector.app import App
-    from connector.settings import Connection, Settings
-    from connector.store.db import upgrade
+    from connector.settings import Connection
 
-    clients = max(invoices // 10, 1)
-    proc, info = _start_sandbox(invoices, clients)
-    try:
-        os.environ["BENCH_FF_KEY"] = info["api_key"]
-        conn = Connection(
+    numbers = measured_pull(
+        "fastfaktura", invoices, ["--no-rate-limit"], "BENCH_FF_KEY",
+        lambda info: Connection(
             name="bench",
             provider="fastfaktura",
             base_url=info["base_url"],
@@ -67,36 +44,9 @@ def child(invoices: int, workers: int, pages_per_batch: int) -> dict[str, float]
             safety_lag_seconds=0,
             rate_limit=1_000_000_000,  # "off": otherwise the pacer keeps the service's 120/minute
             options={"detail_workers": workers, "list_pages_per_batch": pages_per_batch},
-        )
-        with tempfile.TemporaryDirectory() as tmp:
-            app = App(Settings(database_url=f"sqlite:///{tmp}/bench.db"), connections=[conn])
-            upgrade(app.engine)
-            started, cpu_started = time.perf_counter(), time.process_time()
-            first = app.sync("bench")
-            full_seconds = time.perf_counter() - started
-            full_cpu = time.process_time() - cpu_started
-            started = time.perf_counter()
-            second = app.sync("bench")
-            rerun_seconds = time.perf_counter() - started
-    finally:
-        proc.terminate()
-        proc.wait()
-    rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    return {
-        "invoices": invoices,
-        "clients": clients,
-        "workers": workers,
-        "full_seconds": full_seconds,
-        "full_cpu_seconds": full_cpu,
-        "invoices_per_second": invoices / full_seconds,
-        "records_per_second": first.totals.created / full_seconds,
-        "records_written": first.totals.created,
-        "full_requests": first.requests,
-        "rerun_seconds": rerun_seconds,
-        "rerun_written": second.totals.created + second.totals.updated,
-        "rerun_requests": second.requests,
-        "peak_rss_mb": rss_mb,
-    }
+        ),
+    )
+    return {**numbers, "workers": workers}
 
 
 def main() -> None:
@@ -111,12 +61,8 @@ def main() -> None:
         print(json.dumps(child(args.invoices, (args.workers or [4])[0], args.pages_per_batch)))
         return
     for workers in args.workers or [1, 4]:
-        out = subprocess.run(
-            [sys.executable, __file__, "--only", "--invoices", str(args.invoices), "--workers", str(workers),
-             "--pages-per-batch", str(args.pages_per_batch)],
-            capture_output=True, text=True, check=True, cwd=REPO,
-        )
-        r = json.loads(out.stdout.strip().splitlines()[-1])
+        r = run_child(__file__, "--invoices", str(args.invoices), "--workers", str(workers),
+                      "--pages-per-batch", str(args.pages_per_batch))
         print(
             f"{r['invoices']:>7,} invoices + {r['clients']:>6,} clients, {r['workers']} detail workers: "
             f"full {r['full_seconds']:.1f}s = {r['invoices_per_second']:,.0f} invoices/s "

@@ -18,72 +18,20 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import resource
-import subprocess
-import sys
-import tempfile
-import time
-from pathlib import Path
+from typing import Any
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
+from _common import measured_pull, run_child
 
 
-def _start_sandbox(invoices: int, clients: int, flavour: str) -> tuple[subprocess.Popen[str], dict[str, str]]:
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "connector.sandbox.hydra", "--port", "0", "--clients", str(clients),
-         "--invoices", str(invoices), "--seed", "1", "--flavour", flavour],
-        stdout=subprocess.PIPE,
-        text=True,
-        cwd=REPO,
-    )
-    assert proc.stdout is not None
-    info = json.loads(proc.stdout.readline())
-    return proc, info
-
-
-def child(invoices: int, flavour: str) -> dict[str, float]:
+def child(invoices: int, flavour: str) -> dict[str, Any]:
     """One measured run in this process: full sync, then a no-change rerun."""
-    from connector.app import App
-    from connector.settings import Connection, Settings
-    from connector.store.db import upgrade
+    from connector.settings import Connection
 
-    clients = max(invoices // 10, 1)
-    proc, info = _start_sandbox(invoices, clients, flavour)
-    try:
-        os.environ["BENCH_HY_KEY"] = info["api_key"]
-        conn = Connection(name="bench", provider="hydra", base_url=info["base_url"], api_key_env="BENCH_HY_KEY",
-                          sandbox=True, safety_lag_seconds=0, page_size=100)
-        with tempfile.TemporaryDirectory() as tmp:
-            app = App(Settings(database_url=f"sqlite:///{tmp}/bench.db"), connections=[conn])
-            upgrade(app.engine)
-            started, cpu_started = time.perf_counter(), time.process_time()
-            first = app.sync("bench")
-            full_seconds = time.perf_counter() - started
-            full_cpu = time.process_time() - cpu_started
-            started = time.perf_counter()
-            second = app.sync("bench")
-            rerun_seconds = time.perf_counter() - started
-    finally:
-        proc.terminate()
-        proc.wait()
-    rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    return {
-        "invoices": invoices,
-        "clients": clients,
-        "full_seconds": full_seconds,
-        "full_cpu_seconds": full_cpu,
-        "invoices_per_second": invoices / full_seconds,
-        "records_per_second": first.totals.created / full_seconds,
-        "records_written": first.totals.created,
-        "full_requests": first.requests,
-        "rerun_seconds": rerun_seconds,
-        "rerun_read": second.totals.read,
-        "rerun_written": second.totals.created + second.totals.updated,
-        "rerun_requests": second.requests,
-        "peak_rss_mb": rss_mb,
-    }
+    return measured_pull(
+        "hydra", invoices, ["--flavour", flavour], "BENCH_HY_KEY",
+        lambda info: Connection(name="bench", provider="hydra", base_url=info["base_url"],
+                                api_key_env="BENCH_HY_KEY", sandbox=True, safety_lag_seconds=0, page_size=100),
+    )
 
 
 def main() -> None:
@@ -97,9 +45,7 @@ def main() -> None:
         print(json.dumps(child(args.invoices[0], args.flavour)))
         return
     for n in args.invoices or [50_000]:
-        out = subprocess.run([sys.executable, __file__, "--only", "--invoices", str(n), "--flavour", args.flavour],
-                             capture_output=True, text=True, check=True, cwd=REPO)
-        r = json.loads(out.stdout.strip().splitlines()[-1])
+        r = run_child(__file__, "--invoices", str(n), "--flavour", args.flavour)
         print(
             f"{r['invoices']:>7} invoices + {r['clients']:>6} customers: full {r['full_seconds']:.1f}s "
             f"= {r['invoices_per_second']:,.0f} invoices/s ({r['records_per_second']:,.0f} records/s: customers, "

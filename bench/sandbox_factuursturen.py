@@ -13,42 +13,17 @@ seconds, invoices/s and MB/s per pass.
 from __future__ import annotations
 
 import argparse
-import json
 import subprocess
-import sys
 import time
-from pathlib import Path
 from typing import Any
 
 import httpx
-
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
+from _common import start_sandbox
 
 
 def _subprocess_sandbox(invoices: int) -> tuple[subprocess.Popen[str], dict[str, Any], float]:
     started = time.perf_counter()
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "connector.sandbox.factuursturen",
-            "--port",
-            "0",
-            "--invoices",
-            str(invoices),
-            "--clients",
-            str(max(1, invoices // 10)),
-            "--seed",
-            "1",
-            "--no-rate-limit",
-        ],
-        stdout=subprocess.PIPE,
-        text=True,
-        cwd=REPO,
-    )
-    assert proc.stdout is not None
-    info = json.loads(proc.stdout.readline())
+    proc, info = start_sandbox("factuursturen", invoices, max(1, invoices // 10), "--no-rate-limit")
     return proc, info, time.perf_counter() - started
 
 
