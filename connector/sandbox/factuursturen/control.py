@@ -16,13 +16,13 @@
 
 from __future__ import annotations
 
-import gc
 import json
 from collections.abc import Callable
 from datetime import date, timedelta
 from typing import Any
 
 from connector.sandbox._control import Controls, read_json
+from connector.sandbox._gc import paused_gc
 from connector.sandbox._server import Request, Response, Router, json_response
 from connector.sandbox.factuursturen.commands import Payment, client_changes, new_invoice, payment
 from connector.sandbox.factuursturen.errors import BadRequest, FsError
@@ -118,16 +118,11 @@ class ServiceControls:
         large account is as fast as the later ones.
         """
         self.state.load(generate(default_spec(self.state.clock.today(), **values)))
-        enabled = gc.isenabled()
-        gc.disable()  # hundreds of thousands of short-lived lists; collections would only cost time
-        try:
-            with self.state.lock:
-                for records in (self.state.order, self.state.client_page(0, None)):
-                    for record in records:
-                        record_json(record)
-        finally:
-            if enabled:
-                gc.enable()
+        # hundreds of thousands of short-lived lists; collections would only cost time
+        with paused_gc(), self.state.lock:
+            for records in (self.state.order, self.state.client_page(0, None)):
+                for record in records:
+                    record_json(record)
         return counts(self.state)
 
     def truth(self) -> bytes:

@@ -12,7 +12,6 @@ seeded invoice.
 
 from __future__ import annotations
 
-import gc
 import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -20,6 +19,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import TypeVar
 
+from connector.sandbox._gc import paused_gc
 from connector.sandbox.factuursturen.invoicing import add_payment, build_draft, build_invoice, number_for, snapshot
 from connector.sandbox.factuursturen.records import (
     Client,
@@ -197,13 +197,8 @@ def _payments(rnd: Callable[[], float], invoice: Invoice, sent: date, due: date,
 
 def generate(spec: SeedSpec) -> SeedData:
     """Build the whole account for `spec` (cyclic GC paused meanwhile: millions of small objects)."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
+    with paused_gc():
         return _generate(spec)
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def _generate(spec: SeedSpec) -> SeedData:

@@ -24,13 +24,13 @@ error bodies when they refuse.
 
 from __future__ import annotations
 
-import gc
 import json
 from collections.abc import Callable
 from datetime import date, timedelta
 from typing import Any
 
 from connector.sandbox._control import Controls, read_json
+from connector.sandbox._gc import paused_gc
 from connector.sandbox._server import Request, Response, Router, json_response
 from connector.sandbox.fastfaktura.errors import ApiError, Unprocessable
 from connector.sandbox.fastfaktura.inputs import client_fields, new_invoice, send_command
@@ -125,18 +125,12 @@ class ServiceControls:
         """
         self.state.load(generate(default_spec(self.state.clock.today(), **values)))
         self.state.refresh_overdue()
-        enabled = gc.isenabled()
-        gc.disable()
-        try:
-            with self.state.lock:
-                for client in self.state.clients.values():
-                    client_json(client)
-                for invoice in self.state.order:
-                    entry_json(invoice)
-                    invoice_json(invoice)
-        finally:
-            if enabled:
-                gc.enable()
+        with paused_gc(), self.state.lock:
+            for client in self.state.clients.values():
+                client_json(client)
+            for invoice in self.state.order:
+                entry_json(invoice)
+                invoice_json(invoice)
         return counts(self.state)
 
     def truth(self) -> bytes:

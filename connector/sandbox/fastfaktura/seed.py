@@ -13,7 +13,6 @@ reminder a week later. No event falls after `end_date`; sent invoices still insi
 
 from __future__ import annotations
 
-import gc
 import random
 import uuid
 from collections.abc import Callable, Sequence
@@ -22,6 +21,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import TypeVar
 
+from connector.sandbox._gc import paused_gc
 from connector.sandbox.fastfaktura.records import Client, Event, Invoice, Line, make_line, totals
 from connector.sandbox.fastfaktura.state import SeedData, public_url
 
@@ -185,13 +185,8 @@ def _status(events: list[Event]) -> str:
 
 def generate(spec: SeedSpec) -> SeedData:
     """Build the whole account for `spec` (cyclic GC paused meanwhile: many small objects)."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
+    with paused_gc():
         return _generate(spec)
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def _generate(spec: SeedSpec) -> SeedData:

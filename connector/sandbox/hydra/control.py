@@ -13,12 +13,12 @@
 
 from __future__ import annotations
 
-import gc
 from collections.abc import Callable
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
 from connector.sandbox._control import Controls, read_json
+from connector.sandbox._gc import paused_gc
 from connector.sandbox._server import Request, Response, Router, json_response
 from connector.sandbox.hydra.acts import PersonActs
 from connector.sandbox.hydra.errors import HydraError
@@ -103,16 +103,10 @@ class ServiceControls:
         """Replace all data with a deterministic account and serialize every record once; returns the counts."""
         state = self.sandbox.state
         state.load(generate(default_spec(state.today(), **values)))
-        enabled = gc.isenabled()
-        gc.disable()
-        try:
-            with state.lock:
-                for table in state.tables.values():
-                    for record in table.values():
-                        body(record)
-        finally:
-            if enabled:
-                gc.enable()
+        with paused_gc(), state.lock:
+            for table in state.tables.values():
+                for record in table.values():
+                    body(record)
         return counts(self.sandbox)
 
     def truth(self) -> bytes:

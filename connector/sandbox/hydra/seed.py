@@ -12,7 +12,6 @@ API Platform's escaping.
 from __future__ import annotations
 
 import calendar
-import gc
 import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -20,6 +19,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import TypeVar
 
+from connector.sandbox._gc import paused_gc
 from connector.sandbox.hydra.records import (
     ZERO,
     Customer,
@@ -153,13 +153,8 @@ def _payments(rnd: Callable[[], float], invoice: Invoice, first_id: int, end: in
 
 def generate(spec: SeedSpec) -> SeedData:
     """Build the whole account for `spec` (cyclic GC paused meanwhile: many small objects)."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
+    with paused_gc():
         return _generate(spec)
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def _generate(spec: SeedSpec) -> SeedData:
