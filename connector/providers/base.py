@@ -198,9 +198,10 @@ class Provider(ABC):
 
         raise Unsupported(f"{operation} {kind}", f"{self.id} has no write support yet")
 
-    def find_marked(self, kind: str, idempotency_key: str) -> str | None:
+    def find_marked(self, kind: str, idempotency_key: str, payload: Mapping[str, Any]) -> str | None:
         """After an ambiguous create (timeout, dropped connection): the remote id of the record carrying
-        this key's marker if the service made it, else None. Services with idempotency keys need not look.
+        this key's marker if the service made it, else None. `payload` is what the create sent (minus
+        the marker). Services with idempotency keys need not look.
         """
         return None
 

@@ -287,7 +287,7 @@ def _push_one(
     try:
         remote_id = None
         if ambiguous and row["operation"] == "create" and not provider.capabilities.idempotency_keys:
-            remote_id = provider.find_marked(kind, row["idempotency_key"])  # made after all? then do not repeat
+            remote_id = provider.find_marked(kind, row["idempotency_key"], payload)  # made after all? then not again
         if remote_id is None:
             remote_id = provider.write(
                 kind, row["operation"], payload, row["remote_id"], idempotency_key=row["idempotency_key"]

@@ -143,7 +143,7 @@ class FactuurSturenProvider(Provider):
         }
         raise Unsupported(f"{operation} {kind}", reasons.get(kind, f"not offered for {kind}"), provider=self.id)
 
-    def find_marked(self, kind: str, idempotency_key: str) -> str | None:
+    def find_marked(self, kind: str, idempotency_key: str, payload: Mapping[str, Any]) -> str | None:
         """After an ambiguous create: the id of what carries this key's marker, if the service made it."""
         mark = marker(idempotency_key)
         if kind == "client":

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import hashlib
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from connector.errors import ProtocolError
+from connector.providers.markers import marker
 
 __all__ = ["derive_payments", "expect_list", "keyed_values", "marker", "unwrap"]
 
@@ -102,9 +102,3 @@ def _payment(pid: str, invoice_id: str, number: str, date: Any, time: Any, amoun
         "method": "",
         "currency": "EUR",
     }
-
-
-def marker(idempotency_key: str | None) -> str:
-    """The connector's mark on what it creates: short, stable per key, searchable as plain text."""
-    digest = hashlib.blake2b((idempotency_key or "").encode(), digest_size=8).hexdigest()
-    return f"sync:{digest}"

@@ -45,6 +45,7 @@ from connector.providers.fastfaktura.wire import (
     rejection,
     stamp,
 )
+from connector.providers.markers import marker
 
 __all__ = ["FastFakturaProvider"]
 
@@ -168,6 +169,8 @@ class FastFakturaProvider(Provider):
         """
         if kind == "client":
             if operation == "create":
+                if idempotency_key and not payload.get("external_id"):
+                    payload = {**payload, "external_id": marker(idempotency_key)}
                 created = self.session.request("POST", "clients", json=payload, retry=False)
                 return record_id(expect_object(self.session.decode_json(created), "POST clients"), "POST clients")
             target = f"clients/{quote(self._need(remote_id, kind, operation), safe='')}"
@@ -179,6 +182,9 @@ class FastFakturaProvider(Provider):
                 return remote_id
         elif kind == "invoice":
             if operation == "create":
+                if idempotency_key:
+                    notes = str(payload.get("notes") or "")
+                    payload = {**payload, "notes": f"{notes}\n{marker(idempotency_key)}".strip()}
                 created = self.session.request("POST", "invoices", json=payload, retry=False)
                 return record_id(expect_object(self.session.decode_json(created), "POST invoices"), "POST invoices")
             if operation == "send":
@@ -195,6 +201,32 @@ class FastFakturaProvider(Provider):
                               "(Stripe) on the invoice's public_url", provider=self.id)
         raise Unsupported(f"{operation} {kind}", f"{self.id} supports client create/update/delete and invoice "
                           "create/send", provider=self.id)
+
+    def find_marked(self, kind: str, idempotency_key: str, payload: Mapping[str, Any]) -> str | None:
+        """After an ambiguous create: find the client by its external id (the marker, or the one sent), or
+        the invoice by the marker line in its notes among the client's invoices (details of those only)."""
+        mark = marker(idempotency_key)
+        if kind == "client":
+            wanted = {str(payload.get("external_id") or ""), mark} - {""}
+            for _, params in _LISTINGS:
+                for batch in self._batches("clients", params, 1):
+                    for _, items in batch:
+                        for client in items:
+                            if client.get("external_id") in wanted:
+                                return record_id(client, "clients")
+            return None
+        if kind == "invoice":
+            client_id = payload.get("client_id")
+            for batch in self._batches("invoices", {}, 1):
+                for _, items in batch:
+                    for entry in items:
+                        if entry.get("client_id") != client_id:
+                            continue
+                        invoice_id = record_id(entry, "invoices")
+                        detail = expect_object(self.session.get_json(f"invoices/{quote(invoice_id, safe='')}"), "GET")
+                        if mark in str(detail.get("notes") or "").splitlines():
+                            return invoice_id
+        return None
 
     def _need(self, remote_id: str | None, kind: str, operation: str) -> str:
         if not remote_id:
