@@ -124,6 +124,7 @@ class Provider(ABC):
     id: ClassVar[str]
     capabilities: ClassVar[Capabilities]
     sweep_kinds: ClassVar[tuple[str, ...]] = ()  # kinds `list_ids` can list for the deletion sweep
+    inline_kinds: ClassVar[frozenset[str]] = frozenset()  # related kinds a write takes inline (see `embed`)
 
     @abstractmethod
     def streams(self) -> list[StreamSpec]:

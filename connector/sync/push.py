@@ -68,6 +68,18 @@ class OutboundMapper(Protocol):
         ...
 
 
+class ReferencePending(MappingError):
+    """The record refers to one the target does not hold yet (its client, its invoice): wait, do not fail."""
+
+    def __init__(self, reason: str) -> None:
+        """Args: reason: what is being waited for."""
+        super().__init__("reference", "pending", reason)
+
+    def __str__(self) -> str:
+        """The reason alone."""
+        return self.problem
+
+
 @dataclass(frozen=True, slots=True)
 class PlannedPush:
     """One push the desired state asks for."""
@@ -195,6 +207,8 @@ def wire_payload(
     related: dict[str, dict[str, Any]] = {}
     if isinstance(record, CanonicalInvoice) and entity.ref_id is not None:
         client_link = links.held_by_connection(conn, target, "client", [entity.ref_id]).get(entity.ref_id)
+        if (client_link is None or client_link.deleted) and "client" not in provider.inline_kinds:
+            raise ReferencePending(f"waiting for the invoice's client to be at {target}")
         record = replace(record, client_remote_id=client_link.remote_id if client_link else None)
         if "client" in mapper.entities:
             client = load_entities(conn, "client", [entity.ref_id])[entity.ref_id]
@@ -202,7 +216,7 @@ def wire_payload(
     if isinstance(record, CanonicalPayment):
         invoice_link = links.held_by_connection(conn, target, "invoice", [entity.ref_id or 0]).get(entity.ref_id or 0)
         if invoice_link is None or invoice_link.deleted:
-            raise MappingError("payment", "invoice_remote_id", f"the invoice is not (yet) at {target}")
+            raise ReferencePending(f"waiting for the payment's invoice to be at {target}")
         record = replace(record, invoice_remote_id=invoice_link.remote_id)
     payload = provider.embed(entity.kind, mapper.outbound(entity.kind, record), related)
     return payload, record
@@ -270,17 +284,23 @@ def _push_one(
 ) -> str:
     kind, version = row["entity_kind"], int((row["payload"] or {}).get("version", 0))
     problem: str | None = None
+    waiting: str | None = None
     with engine.connect() as conn:  # read only; closed before any write (SQLite takes the write lock on BEGIN)
         entity = load_entities(conn, kind, [row["entity_id"]]).get(row["entity_id"])
         if entity is not None and entity.version == version:
             try:
                 payload, record = wire_payload(conn, mapper, provider, target, entity)
+            except ReferencePending as exc:
+                waiting = str(exc)
             except MappingError as exc:
                 problem = str(exc)
     if entity is None or entity.version != version:
         _finish(engine, row["id"], clock.now(), status="superseded")
         report.superseded += 1
         return "superseded"
+    if waiting is not None:  # not this row's fault: try again later, go on with the others
+        _defer(engine, row, clock.now(), waiting, max_attempts, report, ambiguous=False)
+        return "deferred"
     if problem is not None:
         return _fail(engine, row, clock.now(), problem, report)
     ambiguous = bool((row["payload"] or {}).get("ambiguous"))

@@ -67,6 +67,7 @@ class FacturaliaProvider(Provider):
 
     id: ClassVar[str] = "facturalia"
     capabilities: ClassVar[Capabilities] = Capabilities(writable=frozenset({"invoice"}), idempotency_keys=True)
+    inline_kinds: ClassVar[frozenset[str]] = frozenset({"client"})  # the customer goes inside the invoice
     sweep_kinds: ClassVar[tuple[str, ...]] = ()
     auth_scheme: ClassVar[str] = "bearer"
     default_rate_limit: ClassVar[int | None] = 60  # decision 16 (invented): 60 per minute per key
