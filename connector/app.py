@@ -28,6 +28,7 @@ from connector.providers.base import Provider
 from connector.providers.registry import get_provider_class
 from connector.settings import Connection, Settings, load_connections, resolve_secret
 from connector.store.db import ensure_migrated, make_engine
+from connector.sync.conflicts import ConflictPolicy
 from connector.sync.engine import ConnectionReport, SyncEngine
 from connector.sync.pull import PullOptions
 from connector.sync.push_run import PlanLine, TargetPush, describe_plan, push_target
@@ -125,7 +126,11 @@ class App:
         mapping = self.mapping(conn.provider)
         provider = self.provider(conn)
         options = PullOptions(
-            lookback=timedelta(days=conn.lookback_days), safety_lag=timedelta(seconds=conn.safety_lag_seconds)
+            lookback=timedelta(days=conn.lookback_days),
+            safety_lag=timedelta(seconds=conn.safety_lag_seconds),
+            conflicts=ConflictPolicy(
+                {str(k): str(v) for k, v in conn.conflict_policy.items()}, frozenset(conn.source_of_truth)
+            ),
         )
         try:
             return SyncEngine(engine, self.clock).sync(

@@ -122,6 +122,15 @@ def build_parser() -> argparse.ArgumentParser:
     retry.add_argument("id", type=int, help="outbox row id")
     outbox.set_defaults(func=push_commands.outbox)
 
+    conflicts = sub.add_parser(
+        "conflicts",
+        help="records changed at two places between syncs, both versions and the policy's decision",
+        description="List conflict rows, newest first: the differing fields as the canonical side and the "
+        "service had them, the policy applied (source_of_truth or newest_wins) and who won.",
+    )
+    conflicts.add_argument("--limit", type=int, default=200, help="rows to show (default 200)")
+    conflicts.set_defaults(func=push_commands.conflicts)
+
     status = sub.add_parser(
         "status",
         help="connections, cursors, last runs, counts and quarantine; non-zero when failing",

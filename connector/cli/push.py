@@ -11,7 +11,7 @@ from connector.app import App
 from connector.store.tables import Outbox
 from connector.sync.push import retry_row
 
-__all__ = ["outbox", "push"]
+__all__ = ["conflicts", "outbox", "push"]
 
 _outbox = Outbox.__table__  # type: ignore[attr-defined]
 _SHOWN = ("pending", "failed", "unsupported")
@@ -80,4 +80,20 @@ def outbox(app: App, args: argparse.Namespace) -> int:
             f"{r['id']:>6} {r['status']:<11} {r['connection']} {r['operation']} {r['entity_kind']} "
             f"{r['entity_id']} attempts={r['attempts']}{error}"
         )
+    return 0
+
+
+def conflicts(app: App, args: argparse.Namespace) -> int:
+    """List conflict rows, newest first: what both sides had and what the policy decided."""
+    from connector.sync.conflicts import conflicts as latest
+
+    with app.migrated_engine().connect() as conn:
+        rows = latest(conn, args.limit)
+    print(f"{len(rows)} conflict(s)" + (" (newest first)" if rows else ""))
+    for r in rows:
+        print(f"{r['id']:>6} {r['entity_kind']} {r['entity_id']} fields={r['field']} policy={r['policy']} "
+              f"decision={r['decision']} at {r['created_at']}")
+        for side, values in (r["versions"] or {}).items():
+            shown = ", ".join(f"{k}={_short(v, 40)}" for k, v in sorted(values.items()))
+            print(f"         {side}: {shown}")
     return 0

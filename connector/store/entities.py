@@ -15,6 +15,7 @@ from connector.store.tables import Client, Invoice, InvoiceLine, Link, Payment
 __all__ = [
     "ENTITY_TABLES",
     "client_row",
+    "current_rows",
     "current_versions",
     "insert_entities",
     "invoice_row",
@@ -100,6 +101,16 @@ def current_versions(conn: Connection, kind: str, ids: Sequence[int]) -> dict[in
     for batch in chunks(list(ids), 900):
         rows = conn.execute(select(table.c.id, table.c.version).where(table.c.id.in_(batch)))
         found.update((int(i), int(v)) for i, v in rows)
+    return found
+
+
+def current_rows(conn: Connection, kind: str, ids: Sequence[int]) -> dict[int, dict[str, Any]]:
+    """Return {id: column values} of canonical entities of `kind`."""
+    table = ENTITY_TABLES[kind]
+    found: dict[int, dict[str, Any]] = {}
+    for batch in chunks(list(ids), 900):
+        for row in conn.execute(select(table).where(table.c.id.in_(batch))).mappings():
+            found[int(row["id"])] = dict(row)
     return found
 
 

@@ -39,6 +39,7 @@ class KnownLink:
     payload_hash: str | None
     projection_hash: str | None
     deleted: bool
+    entity_version: int | None = None
 
 
 @dataclass(slots=True)
@@ -61,14 +62,15 @@ def existing_links(conn: Connection, connection: str, kind: str, remote_ids: Seq
     for batch in chunks(list(remote_ids), 900):
         # Driver-level SQL: this runs once per page and kind on the hot path, and needs no type processing.
         sql = (
-            "SELECT remote_id, id, entity_id, payload_hash, projection_hash, remote_deleted_at IS NOT NULL "
+            "SELECT remote_id, id, entity_id, payload_hash, projection_hash, remote_deleted_at IS NOT NULL, "
+            "entity_version "
             f"FROM link WHERE connection = {marker} AND entity_kind = {marker} "
             f"AND remote_id IN ({', '.join([marker] * len(batch))})"
         )
-        for remote_id, link_id, entity_id, p_hash, proj_hash, deleted in conn.exec_driver_sql(
+        for remote_id, link_id, entity_id, p_hash, proj_hash, deleted, version in conn.exec_driver_sql(
             sql, (connection, kind, *batch)
         ):
-            found[remote_id] = KnownLink(link_id, entity_id, p_hash, proj_hash, bool(deleted))
+            found[remote_id] = KnownLink(link_id, entity_id, p_hash, proj_hash, bool(deleted), version)
     return found
 
 

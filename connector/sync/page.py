@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from sqlalchemy import Connection
@@ -17,6 +17,7 @@ from connector.domain import CanonicalClient, CanonicalInvoice, CanonicalPayment
 from connector.errors import MappingError
 from connector.providers.base import RawRecord
 from connector.store import entities, identity, links, runs
+from connector.sync.conflicts import CANONICAL, ConflictPolicy, changed_fields, record_conflict
 from connector.sync.payload import digest, dump_payload, projection_hash
 from connector.sync.validate import check_record
 
@@ -45,12 +46,14 @@ class PageCounts:
     quarantined: int = 0
     unresolved_refs: int = 0
     matched: int = 0  # new remote records linked to a canonical entity another service already gave
+    conflicts: int = 0  # changed here and elsewhere since this service last had the record
     by_kind: dict[str, int] = field(default_factory=dict)
 
     def add(self, other: PageCounts) -> None:
         """Accumulate `other` into this one."""
         for name in (
-            "read", "created", "updated", "unchanged", "deleted", "quarantined", "unresolved_refs", "matched"
+            "read", "created", "updated", "unchanged", "deleted", "quarantined", "unresolved_refs", "matched",
+            "conflicts",
         ):
             setattr(self, name, getattr(self, name) + getattr(other, name))
         for kind, n in other.by_kind.items():
@@ -76,6 +79,7 @@ def apply_records(
     records: Sequence[RawRecord],
     now: datetime,
     resolve_quarantine: bool,
+    policy: ConflictPolicy | None = None,
 ) -> PageCounts:
     """Store one page of raw records and return what happened."""
     counts = PageCounts(read=len(records))
@@ -85,7 +89,9 @@ def apply_records(
     for kind in KIND_ORDER:
         batch = grouped.pop(kind, None)
         if batch:
-            _apply_kind(conn, mapper, connection, stream, kind, list(batch.values()), now, counts, resolve_quarantine)
+            _apply_kind(
+                conn, mapper, connection, stream, kind, list(batch.values()), now, counts, resolve_quarantine, policy
+            )
     if grouped:
         raise ValueError(f"provider yielded unknown entity kinds: {sorted(grouped)}")
     return counts
@@ -101,6 +107,7 @@ def _apply_kind(
     now: datetime,
     counts: PageCounts,
     resolve_quarantine: bool,
+    policy: ConflictPolicy | None,
 ) -> None:
     known = links.existing_links(conn, connection, kind, [r.remote_id for r in batch])
     changes: list[_Change] = []
@@ -125,7 +132,7 @@ def _apply_kind(
         return
     for change in changes:
         change.projection = projection_hash(change.record, ref=change.ref_id)
-    _write(conn, connection, kind, changes, now, counts)
+    _write(conn, connection, kind, changes, now, counts, policy or ConflictPolicy())
     counts.by_kind[kind] = counts.by_kind.get(kind, 0) + len(changes)
     if resolve_quarantine:
         runs.resolve_quarantine(conn, connection, kind, [c.raw.remote_id for c in changes], now)
@@ -177,7 +184,13 @@ def _row(kind: str, change: _Change, connection: str, now: datetime) -> dict[str
 
 
 def _write(
-    conn: Connection, connection: str, kind: str, changes: list[_Change], now: datetime, counts: PageCounts
+    conn: Connection,
+    connection: str,
+    kind: str,
+    changes: list[_Change],
+    now: datetime,
+    counts: PageCounts,
+    policy: ConflictPolicy,
 ) -> None:
     new = [c for c in changes if c.link is None]
     if kind == "client" and new:
@@ -197,6 +210,7 @@ def _write(
     old = [c for c in changes if c.link is not None]
     # A new payload whose canonical projection is unchanged (a reformatting) only refreshes the link.
     moved = [c for c in old if c.link is not None and (c.link.projection_hash != c.projection or c.link.deleted)]
+    moved = _settle_conflicts(conn, connection, kind, moved, now, counts, policy)
     entities.update_entities(conn, kind, [(_entity_id(c), _row(kind, c, connection, now)) for c in moved])
     links.update_links(
         conn, [(c.link, c.payload_hash, c.projection, c.raw.change_stamp, c.text) for c in old if c.link], now
@@ -208,6 +222,43 @@ def _write(
     if kind == "invoice":
         entities.replace_lines(conn, [(i, c.record) for i, c in zip(ids, new, strict=True)], fresh=True)
         entities.replace_lines(conn, [(_entity_id(c), c.record) for c in moved], fresh=False)
+
+
+def _settle_conflicts(
+    conn: Connection,
+    connection: str,
+    kind: str,
+    moved: list[_Change],
+    now: datetime,
+    counts: PageCounts,
+    policy: ConflictPolicy,
+) -> list[_Change]:
+    """Decide records changed here and elsewhere since this service last had them; return those to apply."""
+    stale = [c for c in moved if c.link is not None and c.link.entity_version is not None and not c.link.deleted]
+    if not stale:
+        return moved
+    versions = entities.current_versions(conn, kind, [_entity_id(c) for c in stale])
+    contested = [c for c in stale if versions.get(_entity_id(c), 0) > (c.link.entity_version or 0)]  # type: ignore[union-attr]
+    if not contested:
+        return moved
+    stored = entities.current_rows(conn, kind, [_entity_id(c) for c in contested])
+    overruled: set[int] = set()
+    for change in contested:
+        current = stored[_entity_id(change)]
+        diff = changed_fields(current, _row(kind, change, connection, now))
+        if not diff:
+            continue
+        incoming_at = getattr(change.record, "remote_updated_at", None)
+        winner, applied = policy.decide(kind, connection, diff, incoming_at, _aware(current.get("remote_updated_at")))
+        record_conflict(conn, kind, _entity_id(change), connection, diff, applied, winner, now)
+        counts.conflicts += 1
+        if winner == CANONICAL:
+            overruled.add(id(change))
+    return [c for c in moved if id(c) not in overruled]
+
+
+def _aware(value: Any) -> Any:
+    return value.replace(tzinfo=UTC) if isinstance(value, datetime) and value.tzinfo is None else value
 
 
 def _link_known_clients(

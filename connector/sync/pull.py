@@ -21,6 +21,7 @@ from connector.observability import metrics
 from connector.providers.base import Provider, StreamSpec, Window
 from connector.store import entities, links, runs
 from connector.store.tables import Quarantine
+from connector.sync.conflicts import ConflictPolicy
 from connector.sync.listing import ListedIds
 from connector.sync.page import InboundMapper, PageCounts, apply_records, soft_delete_remote
 
@@ -35,6 +36,7 @@ class PullOptions:
 
     lookback: timedelta = timedelta(days=2)
     safety_lag: timedelta = timedelta(minutes=2)
+    conflicts: ConflictPolicy = field(default_factory=ConflictPolicy)
 
 
 @dataclass(slots=True)
@@ -127,7 +129,9 @@ def run_stream(
         for page in provider.pull(spec.name, window, resume, memo, stamps):
             with engine.begin() as conn:
                 now = clock.now()
-                counts = apply_records(conn, mapper, connection, spec.name, page.records, now, resolve)
+                counts = apply_records(
+                    conn, mapper, connection, spec.name, page.records, now, resolve, options.conflicts
+                )
                 skipped = sum(len(ids) for ids in page.unchanged.values())
                 counts.read += skipped
                 counts.unchanged += skipped

@@ -127,6 +127,8 @@ class FactuurSturenProvider(Provider):
         the connector's marker (a client's notes, an invoice's third reference line) so that after an
         ambiguous failure `find_marked` can tell whether it was made. An invoice cannot change once sent.
         """
+        # null means "no value": leave it out; so does an empty country (the service resolves names and ids only)
+        payload = {k: v for k, v in payload.items() if v is not None and not (k == "country" and v == "")}
         if kind == "client" and operation == "create":
             body = {**payload, "notes": marker(idempotency_key)} if idempotency_key else dict(payload)
             return self._post_for_id("clients", body)

@@ -1,0 +1,98 @@
+"""Conflicts: a service changed a record whose canonical entity changed elsewhere since the service last had it.
+
+The pull finds them (the link's `entity_version` is older than the entity's) and asks the connection's
+policy who wins: `source_of_truth` (the connection wins for the kinds, or all the changed fields, it is
+authoritative for; otherwise the canonical side) or `newest_wins` (the later of the two sides' own
+modification times; a side without one loses to a side with one, and the incoming side wins a tie of
+unknowns, being the newest seen). Every conflict leaves a `conflict` row with both versions and the decision;
+when the canonical side wins, the service keeps an older version and the push puts the decided value back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, select
+
+from connector.store.tables import Conflict
+
+__all__ = ["CANONICAL", "ConflictPolicy", "changed_fields", "conflicts", "record_conflict"]
+
+CANONICAL = "canonical"
+_conflict = Conflict.__table__  # type: ignore[attr-defined]
+_IGNORED = frozenset({"updated_at", "remote_updated_at", "remote_deleted_at", "origin_connection", "created_at"})
+
+
+@dataclass(frozen=True, slots=True)
+class ConflictPolicy:
+    """A connection's conflict rules (from its `conflict_policy` and `source_of_truth` settings)."""
+
+    policies: Mapping[str, str] = field(default_factory=dict)
+    source_of_truth: frozenset[str] = frozenset()
+
+    def decide(
+        self,
+        kind: str,
+        connection: str,
+        fields: Iterable[str],
+        incoming_at: datetime | None,
+        canonical_at: datetime | None,
+    ) -> tuple[str, str]:
+        """Return (winner: the connection's name or CANONICAL, the policy applied)."""
+        policy = self.policies.get(kind, "newest_wins")
+        if policy == "source_of_truth":
+            owned = kind in self.source_of_truth or all(f"{kind}.{name}" in self.source_of_truth for name in fields)
+            return (connection if owned else CANONICAL), policy
+        if incoming_at is not None and canonical_at is not None:
+            return (connection if incoming_at >= canonical_at else CANONICAL), policy
+        return (CANONICAL if incoming_at is None and canonical_at is not None else connection), policy
+
+
+def changed_fields(current: Mapping[str, Any], incoming: Mapping[str, Any]) -> dict[str, tuple[Any, Any]]:
+    """Columns whose incoming value differs from the stored one: {column: (stored, incoming)}."""
+    return {
+        name: (current.get(name), value)
+        for name, value in incoming.items()
+        if name not in _IGNORED and _plain(current.get(name)) != _plain(value)
+    }
+
+
+def _plain(value: Any) -> str:
+    return value.isoformat() if hasattr(value, "isoformat") else str(value)
+
+
+def record_conflict(
+    conn: Connection,
+    kind: str,
+    entity_id: int,
+    connection: str,
+    diff: Mapping[str, tuple[Any, Any]],
+    policy: str,
+    winner: str,
+    now: datetime,
+) -> None:
+    """Keep both versions of the differing fields and the decision."""
+    names = ",".join(sorted(diff)) or "*"
+    conn.execute(
+        _conflict.insert().values(
+            entity_kind=kind,
+            entity_id=entity_id,
+            field=names[:100],
+            policy=policy,
+            versions={
+                CANONICAL: {k: _plain(old) for k, (old, _) in diff.items()},
+                connection: {k: _plain(new) for k, (_, new) in diff.items()},
+            },
+            decision=winner[:100],
+            created_at=now,
+        )
+    )
+
+
+def conflicts(conn: Connection, limit: int = 200) -> list[dict[str, Any]]:
+    """The latest conflict rows, newest first."""
+    rows = conn.execute(select(_conflict).order_by(_conflict.c.id.desc()).limit(limit)).mappings()
+    return [dict(r) for r in rows]
