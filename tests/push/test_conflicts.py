@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 from sqlalchemy import select
 
@@ -11,15 +9,6 @@ from connector.app import App
 from connector.store.tables import Conflict
 from tests.fastfaktura.harness import FastFakturaHarness
 from tests.support import FsSandbox, make_app, run_cli
-
-
-@pytest.fixture
-def ff() -> Iterator[FastFakturaHarness]:
-    """A FastFaktura account, empty."""
-    harness = FastFakturaHarness.start()
-    harness.reset()
-    yield harness
-    harness.stop()
 
 
 def _cycle(app: App) -> None:

@@ -2,53 +2,31 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from datetime import datetime, timedelta
+from datetime import timedelta
 
-import pytest
 from sqlalchemy import func, select
 
 from connector.app import App
-from connector.clock import SystemClock
 from connector.settings import Settings
 from connector.store.db import make_engine, upgrade
 from connector.store.tables import Link, Outbox
+from tests.push.conftest import SteppedClock
 from tests.support import FsSandbox, seed_until_yesterday
 
 TRIALS = 20
 
 
-class SteppedClock(SystemClock):
-    """Real time plus an offset the test moves, so retry backoffs pass without waiting."""
-
-    def __init__(self) -> None:
-        self.offset = timedelta(0)
-
-    def now(self) -> datetime:
-        """Real now plus the offset."""
-        return super().now() + self.offset
-
-
-@pytest.fixture
-def source() -> Iterator[FsSandbox]:
-    """A second FactuurSturen account that invoices originate at."""
-    sandbox = FsSandbox.start()
-    sandbox.reset()
-    yield sandbox
-    sandbox.stop()
-
-
 def test_dropped_connections_after_committed_creates_leave_no_duplicates(
-    database_url: str, fs: FsSandbox, source: FsSandbox
+    database_url: str, fs: FsSandbox, fs_source: FsSandbox
 ) -> None:
-    seed_until_yesterday(source, days=30, seed=21, clients=5, invoices=TRIALS)
+    seed_until_yesterday(fs_source, days=30, seed=21, clients=5, invoices=TRIALS)
     engine = make_engine(database_url)
     upgrade(engine)
     clock = SteppedClock()
     app = App(
         Settings(database_url=database_url),
         clock=clock,
-        connections=[source.connection("src"), fs.connection("dst", receives=["client", "invoice"], max_attempts=1)],
+        connections=[fs_source.connection("src"), fs.connection("dst", receives=["client", "invoice"], max_attempts=1)],
     )
     app.sync("src")
     # Every invoice create and the first clients' creates: committed at the service, then the connection drops.

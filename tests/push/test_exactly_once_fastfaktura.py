@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import timedelta
 
-import pytest
 from sqlalchemy import func, select
 
 from connector.app import App
@@ -13,33 +11,19 @@ from connector.settings import Settings
 from connector.store.db import make_engine, upgrade
 from connector.store.tables import Outbox
 from tests.fastfaktura.harness import FastFakturaHarness
-from tests.push.test_exactly_once import SteppedClock
+from tests.push.conftest import SteppedClock
 
 DROPS = 20
 
 
-@pytest.fixture
-def ff() -> Iterator[FastFakturaHarness]:
-    """A FastFaktura sandbox, empty: the target."""
-    harness = FastFakturaHarness.start()
-    harness.reset()
-    yield harness
-    harness.stop()
 
 
-@pytest.fixture
-def source() -> Iterator[FastFakturaHarness]:
-    """Another FastFaktura account the records come from (its data fits FastFaktura's validation)."""
-    harness = FastFakturaHarness.start()
-    harness.reset()
-    yield harness
-    harness.stop()
 
 
 def test_dropped_creates_at_fastfaktura_leave_no_duplicates(
-    database_url: str, source: FastFakturaHarness, ff: FastFakturaHarness
+    database_url: str, ff_source: FastFakturaHarness, ff: FastFakturaHarness
 ) -> None:
-    source.seed(clients=6, invoices=40)
+    ff_source.seed(clients=6, invoices=40)
     make_engine(database_url).dispose()
     engine = make_engine(database_url)
     upgrade(engine)
@@ -49,7 +33,7 @@ def test_dropped_creates_at_fastfaktura_leave_no_duplicates(
         Settings(database_url=database_url),
         clock=clock,
         connections=[
-            source.connection("src", rate_limit=1_000_000),
+            ff_source.connection("src", rate_limit=1_000_000),
             ff.connection("dst", receives=["client", "invoice"], max_attempts=1, rate_limit=1_000_000),
         ],
     )

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-import pytest
 from sqlalchemy import func, select
 
 from connector.store.tables import Client, Invoice, Link
@@ -12,19 +9,9 @@ from tests.fastfaktura.harness import FastFakturaHarness
 from tests.support import FsSandbox, make_app
 
 
-@pytest.fixture(scope="module")
-def ff_module() -> Iterator[FastFakturaHarness]:
-    """A FastFaktura sandbox for this module."""
-    harness = FastFakturaHarness.start()
-    yield harness
-    harness.stop()
-
-
 def test_a_client_known_at_two_services_is_one_canonical_client(
-    database_url: str, fs: FsSandbox, ff_module: FastFakturaHarness
+    database_url: str, fs: FsSandbox, ff: FastFakturaHarness
 ) -> None:
-    ff = ff_module
-    ff.reset()
     fs.act("create_client", company="Bakkerij De Korf", email="Info@DeKorf.nl ", taxnumber="NL8123.45.678.B01")
     fs.act("create_client", company="Elsewhere BV", email="hello@elsewhere.nl")
     shared = ff.act("create_client", name="De Korf", email="info@dekorf.nl")

@@ -4,21 +4,10 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterator
 from pathlib import Path
-
-import pytest
 
 from tests.facturalia.harness import FacturaliaHarness
 from tests.support import FsSandbox, run_cli, seed_until_yesterday
-
-
-@pytest.fixture(scope="module")
-def fac_module() -> Iterator[FacturaliaHarness]:
-    """A Facturalia sandbox for this module."""
-    harness = FacturaliaHarness.start()
-    yield harness
-    harness.stop()
 
 
 def _env(tmp_path: Path, fs: FsSandbox, fac: FacturaliaHarness, database_url: str) -> dict[str, str]:
@@ -34,10 +23,8 @@ def _env(tmp_path: Path, fs: FsSandbox, fac: FacturaliaHarness, database_url: st
 
 
 def test_dry_run_prints_the_plan_calls_nothing_then_push_and_outbox(
-    sqlite_url: str, fs: FsSandbox, fac_module: FacturaliaHarness, tmp_path: Path
+    sqlite_url: str, fs: FsSandbox, fac: FacturaliaHarness, tmp_path: Path
 ) -> None:
-    fac = fac_module
-    fac.reset()
     seed_until_yesterday(fs, days=40, seed=5, clients=4, invoices=9)
     env = _env(tmp_path, fs, fac, sqlite_url)
     assert run_cli("db", "upgrade", env=env).returncode == 0

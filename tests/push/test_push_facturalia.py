@@ -2,31 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from decimal import Decimal
 
-import pytest
 from sqlalchemy import select
 
 from connector.app import App
 from connector.store.tables import Invoice, Link, Outbox
 from tests.facturalia.harness import FacturaliaHarness
 from tests.support import FsSandbox, make_app, seed_until_yesterday
-
-
-@pytest.fixture(scope="module")
-def fac_module() -> Iterator[FacturaliaHarness]:
-    """A Facturalia sandbox for this module."""
-    harness = FacturaliaHarness.start()
-    yield harness
-    harness.stop()
-
-
-@pytest.fixture
-def fac(fac_module: FacturaliaHarness) -> FacturaliaHarness:
-    """Facturalia, reset."""
-    fac_module.reset()
-    return fac_module
 
 
 def _app(database_url: str, fs: FsSandbox, fac: FacturaliaHarness) -> App:

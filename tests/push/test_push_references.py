@@ -2,23 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-import pytest
 from sqlalchemy import select
 
 from connector.store.tables import Outbox
 from tests.fastfaktura.harness import FastFakturaHarness
 from tests.support import FsSandbox, make_app, seed_until_yesterday
-
-
-@pytest.fixture
-def ff() -> Iterator[FastFakturaHarness]:
-    """An empty FastFaktura account: the target."""
-    harness = FastFakturaHarness.start()
-    harness.reset()
-    yield harness
-    harness.stop()
 
 
 def test_invoices_of_a_client_the_target_refused_wait_for_it(
