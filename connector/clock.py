@@ -42,6 +42,11 @@ class SystemClock:
             time.sleep(seconds)
 
 
+def as_utc(value: datetime | None) -> datetime | None:
+    """A stored instant as an aware UTC datetime (SQLite hands back naive ones; the store keeps UTC)."""
+    return value.replace(tzinfo=UTC) if value is not None and value.tzinfo is None else value
+
+
 def utcnow() -> datetime:
     """Return the current UTC time (for record timestamps, not for pacing decisions)."""
     return datetime.now(UTC)

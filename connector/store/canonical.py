@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Connection, select
 
+from connector.clock import as_utc
 from connector.domain import CanonicalClient, CanonicalInvoice, CanonicalLine, CanonicalPayment, CanonicalRecord
 from connector.store.sql import chunks
 from connector.store.tables import Client, Invoice, InvoiceLine, Payment
@@ -36,10 +36,6 @@ class StoredEntity:
     record: CanonicalRecord
     ref_id: int | None  # an invoice's client, a payment's invoice
     origin: str | None = None  # the connection an invoice was issued at
-
-
-def _utc(value: datetime | None) -> datetime | None:
-    return value.replace(tzinfo=UTC) if value is not None and value.tzinfo is None else value
 
 
 _REFS = {"client": None, "invoice": "client_id", "payment": "invoice_id"}
@@ -108,7 +104,7 @@ def _entity(kind: str, r: Any, lines: list[CanonicalLine]) -> StoredEntity:
             external_id=r["external_id"],
             currency=r["currency"],
             archived=r["archived_at"] is not None,
-            remote_updated_at=_utc(r["remote_updated_at"]),
+            remote_updated_at=as_utc(r["remote_updated_at"]),
             extra=dict(r["extra"] or {}),
         )
         return StoredEntity(kind, r["id"], r["version"], record, None)
@@ -127,7 +123,7 @@ def _entity(kind: str, r: Any, lines: list[CanonicalLine]) -> StoredEntity:
             open_minor=r["open_minor"],
             paid_on=r["paid_on"],
             lines=lines,
-            remote_updated_at=_utc(r["remote_updated_at"]),
+            remote_updated_at=as_utc(r["remote_updated_at"]),
             extra=dict(r["extra"] or {}),
         )
         return StoredEntity(kind, r["id"], r["version"], record, r["client_id"], r["origin_connection"])
@@ -137,7 +133,7 @@ def _entity(kind: str, r: Any, lines: list[CanonicalLine]) -> StoredEntity:
         amount_minor=r["amount_minor"],
         currency=r["currency"],
         paid_on=r["paid_on"],
-        paid_at=_utc(r["paid_at"]),
+        paid_at=as_utc(r["paid_at"]),
         method=r["method"],
         extra=dict(r["extra"] or {}),
     )

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, Protocol
 
 from sqlalchemy import Connection
 
+from connector.clock import as_utc
 from connector.domain import CanonicalClient, CanonicalInvoice, CanonicalPayment, CanonicalRecord
 from connector.errors import MappingError
 from connector.providers.base import RawRecord
@@ -249,16 +250,12 @@ def _settle_conflicts(
         if not diff:
             continue
         incoming_at = getattr(change.record, "remote_updated_at", None)
-        winner, applied = policy.decide(kind, connection, diff, incoming_at, _aware(current.get("remote_updated_at")))
+        winner, applied = policy.decide(kind, connection, diff, incoming_at, as_utc(current.get("remote_updated_at")))
         record_conflict(conn, kind, _entity_id(change), connection, diff, applied, winner, now)
         counts.conflicts += 1
         if winner == CANONICAL:
             overruled.add(id(change))
     return [c for c in moved if id(c) not in overruled]
-
-
-def _aware(value: Any) -> Any:
-    return value.replace(tzinfo=UTC) if isinstance(value, datetime) and value.tzinfo is None else value
 
 
 def _link_known_clients(

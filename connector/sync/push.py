@@ -28,7 +28,6 @@ from connector.domain import CanonicalInvoice, CanonicalPayment, CanonicalRecord
 from connector.errors import (
     AuthFailed,
     MappingError,
-    Permanent,
     ProviderError,
     RateLimited,
     Transient,
@@ -323,7 +322,7 @@ def _push_one(
         # A create that timed out or lost its connection may have been made: look for its marker next time.
         maybe_made = row["operation"] == "create" and not isinstance(exc, RateLimited)
         return _defer(engine, row, clock.now(), str(exc), max_attempts, report, ambiguous=ambiguous or maybe_made)
-    except (Permanent, ProviderError) as exc:
+    except ProviderError as exc:
         details = getattr(exc, "details", None) or {}
         fields = "; ".join(f"{path}: {problem}" for path, problem in sorted(details.items()))
         return _fail(engine, row, clock.now(), f"{exc} ({fields})" if fields else str(exc), report)

@@ -15,6 +15,7 @@ from connector.providers.base import Provider
 from connector.store import links
 from connector.store.canonical import load_entities
 from connector.store.tables import Link, RawRecord
+from connector.sync.payload import load_payload
 from connector.sync.push import DrainReport, OutboundMapper, PlannedPush, drain, enqueue, plan_target, wire_payload
 
 __all__ = ["PlanLine", "TargetPush", "describe_plan", "push_target"]
@@ -102,7 +103,7 @@ def _last_seen(conn: Any, target: str, plan: PlannedPush) -> dict[str, Any]:
     if held is None:
         return {}
     text = conn.execute(select(_raw.c.payload).where(_raw.c.link_id == held.link_id)).scalar_one_or_none()
-    return dict(json.loads(text)) if text else {}
+    return dict(load_payload(text)) if text else {}
 
 
 def _diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, tuple[Any, Any]]:

@@ -183,7 +183,7 @@ class FactuurSturenProvider(Provider):
             body["reference"] = reference
         number = self._post_for_id("invoices", body)
         # The answer is the invoice number (F20250001); links use the numeric id the lists carry.
-        return str(unwrap(self.session.get_json(f"invoices/{quote(number, safe='')}"), "invoice").get("id", number))
+        return str(self._invoice(number).get("id", number))
 
     def _create_payment(self, payload: dict[str, Any]) -> str:
         body = dict(payload)
@@ -199,6 +199,7 @@ class FactuurSturenProvider(Provider):
         return str(new[-1])
 
     def _invoice(self, invoice_id: str) -> dict[str, Any]:
+        """One invoice by numeric id or full number (URL-quoted: numbers may contain '/')."""
         return unwrap(self.session.get_json(f"invoices/{quote(invoice_id, safe='')}"), "invoice")
 
     # -- internals ---------------------------------------------------------------------------------
@@ -252,7 +253,7 @@ class FactuurSturenProvider(Provider):
         gone: list[str] = []
         for invoice_id in sorted(previously_open - open_now):
             try:
-                left.append((unwrap(self.session.get_json(f"invoices/{invoice_id}"), "invoice"), None))
+                left.append((self._invoice(invoice_id), None))
             except NotFound:
                 gone.append(invoice_id)
         yield Page(self._invoice_records(left), {"memo": {"open_ids": sorted(open_now)}}, {"invoice": gone})
