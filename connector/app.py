@@ -27,6 +27,7 @@ from connector.mapping import Mapper, load_mapping
 from connector.providers.base import Provider
 from connector.providers.registry import get_provider_class
 from connector.settings import Connection, Settings, load_connections, resolve_secret
+from connector.stopping import StoppableClock, StopToken
 from connector.store.db import ensure_migrated, make_engine
 from connector.sync.conflicts import ConflictPolicy
 from connector.sync.engine import ConnectionReport, SyncEngine
@@ -41,12 +42,20 @@ class App:
     """Everything one process needs, built lazily from one `Settings`."""
 
     def __init__(
-        self, settings: Settings, *, clock: Clock | None = None, connections: list[Connection] | None = None
+        self,
+        settings: Settings,
+        *,
+        clock: Clock | None = None,
+        connections: list[Connection] | None = None,
+        stop: StopToken | None = None,
     ) -> None:
         """Args: settings: process settings. clock: time source (tests pass a fake). connections: given
-        directly instead of read from the connections file (the demo does this)."""
+        directly instead of read from the connections file (the demo does this). stop: the daemon's stop
+        flag: pulls and pushes end at their next safe point once it is set, and waits end at once."""
         self.settings = settings
-        self.clock: Clock = clock or SystemClock()
+        self.stop = stop
+        base: Clock = clock or SystemClock()
+        self.clock: Clock = StoppableClock(base, stop) if stop is not None else base
         self._connections = connections
         self._pacers: dict[str, Pacer] = {}
 
@@ -131,6 +140,7 @@ class App:
             conflicts=ConflictPolicy(
                 {str(k): str(v) for k, v in conn.conflict_policy.items()}, frozenset(conn.source_of_truth)
             ),
+            stop=self.stop,
         )
         try:
             return SyncEngine(engine, self.clock).sync(
@@ -185,6 +195,7 @@ class App:
                         provider,
                         mapper,
                         max_attempts=conn.push_max_attempts,
+                        stop=self.stop,
                     )
                 )
             finally:

@@ -33,6 +33,7 @@ __all__ = [
     "ConfigError",
     "ConnectorError",
     "IdempotencyConflict",
+    "Interrupted",
     "MappingError",
     "MappingSpecError",
     "NotFound",
@@ -53,6 +54,10 @@ __all__ = [
 
 class ConnectorError(Exception):
     """Root of every error the connector raises on purpose."""
+
+
+class Interrupted(ConnectorError):
+    """A stop was asked (SIGTERM): the work in hand was committed, the rest waits for the next start."""
 
 
 class ConfigError(ConnectorError):

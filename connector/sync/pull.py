@@ -16,9 +16,10 @@ from typing import Any
 from sqlalchemy import Connection, Engine, select
 
 from connector.clock import Clock
-from connector.errors import ConnectorError
+from connector.errors import ConnectorError, Interrupted
 from connector.observability import metrics
 from connector.providers.base import Provider, StreamSpec, Window
+from connector.stopping import StopToken, check_stop
 from connector.store import entities, links, runs
 from connector.store.tables import Quarantine
 from connector.sync.conflicts import ConflictPolicy
@@ -37,6 +38,7 @@ class PullOptions:
     lookback: timedelta = timedelta(days=2)
     safety_lag: timedelta = timedelta(minutes=2)
     conflicts: ConflictPolicy = field(default_factory=ConflictPolicy)
+    stop: StopToken | None = None  # checked after each committed page (the daemon's SIGTERM)
 
 
 @dataclass(slots=True)
@@ -154,6 +156,7 @@ def run_stream(
                     report.seen.setdefault(raw.kind, ListedIds()).add((raw.remote_id,))
                 for kind, ids in page.unchanged.items():
                     report.seen.setdefault(kind, ListedIds()).add(ids)
+            check_stop(options.stop, f"{connection}/{spec.name}")
         with engine.begin() as conn:
             if sweep_kinds and report.complete_listing:
                 for kind in sweep_kinds:
@@ -168,6 +171,9 @@ def run_stream(
             }
             runs.save_cursor(conn, connection, spec.name, final, clock.now())
         report.status = "ok"
+    except Interrupted as exc:  # the page in hand is committed with its checkpoint; the next start resumes
+        report.status, report.error = "interrupted", str(exc)
+        raise
     except ConnectorError as exc:
         report.status, report.error = "failed", str(exc)
         raise

@@ -34,6 +34,7 @@ from connector.errors import (
     Unsupported,
 )
 from connector.providers.base import Capabilities, Provider
+from connector.stopping import StopToken, check_stop
 from connector.store import links
 from connector.store.canonical import StoredEntity, live_entity_versions, load_entities
 from connector.store.sql import upsert
@@ -231,16 +232,19 @@ def drain(
     max_attempts: int = 8,
     limit: int | None = None,
     on_row: Callable[[str, str], None] | None = None,
+    stop: StopToken | None = None,
 ) -> DrainReport:
     """Send the target's due pending rows; stop early on a transient failure or bad credentials.
 
     Raises:
         AuthFailed: the target refused the credentials (rows stay pending).
+        Interrupted: `stop` was set; every row sent so far is recorded, the rest stay pending.
     """
     report = DrainReport(target)
     before = provider.requests_made
     try:
         for row in _due_rows(engine, target, clock.now(), limit):
+            check_stop(stop, f"push to {target}")
             outcome = _push_one(engine, target, provider, mapper, clock, row, max_attempts, report)
             if on_row is not None:
                 on_row(row["entity_kind"], outcome)

@@ -12,6 +12,7 @@ from connector.clock import Clock
 from connector.errors import MappingError
 from connector.observability import metrics
 from connector.providers.base import Provider
+from connector.stopping import StopToken
 from connector.store import links
 from connector.store.canonical import load_entities
 from connector.store.tables import Link, RawRecord
@@ -52,8 +53,9 @@ def push_target(
     mapper: OutboundMapper,
     *,
     max_attempts: int,
+    stop: StopToken | None = None,
 ) -> TargetPush:
-    """Plan, queue and drain the pushes for `target`."""
+    """Plan, queue and drain the pushes for `target` (a set `stop` ends the drain between rows)."""
     result = TargetPush(target)
     with engine.begin() as conn:
         plans = plan_target(conn, target, receives, provider.capabilities)
@@ -67,6 +69,7 @@ def push_target(
         clock,
         max_attempts=max_attempts,
         on_row=lambda kind, outcome: metrics.observe_push(target, kind, outcome.removesuffix("-stop")),
+        stop=stop,
     )
     return result
 
