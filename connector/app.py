@@ -134,7 +134,17 @@ class App:
         engine = self.migrated_engine()
         mapping = self.mapping(conn.provider)
         provider = self.provider(conn)
-        options = PullOptions(
+        options = self.pull_options(conn)
+        try:
+            return SyncEngine(engine, self.clock).sync(
+                conn.name, provider, mapping, streams=streams or conn.streams, full=full, options=options
+            )
+        finally:
+            provider.close()
+
+    def pull_options(self, conn: Connection) -> PullOptions:
+        """How pulls of `conn` cut windows and settle conflicts; they stop on this app's stop token."""
+        return PullOptions(
             lookback=timedelta(days=conn.lookback_days),
             safety_lag=timedelta(seconds=conn.safety_lag_seconds),
             conflicts=ConflictPolicy(
@@ -142,12 +152,10 @@ class App:
             ),
             stop=self.stop,
         )
-        try:
-            return SyncEngine(engine, self.clock).sync(
-                conn.name, provider, mapping, streams=streams or conn.streams, full=full, options=options
-            )
-        finally:
-            provider.close()
+
+    def pacer(self, name: str) -> Pacer | None:
+        """The rate budget of connection `name`, once `provider` built it (None before)."""
+        return self._pacers.get(name)
 
 
     def push_targets(self, name: str | None = None) -> list[Connection]:

@@ -107,23 +107,36 @@ def run_stream(
     clock: Clock,
     options: PullOptions,
     sweep_kinds: tuple[str, ...] = (),
+    window: Window | None = None,
+    key: str | None = None,
+    mode: str | None = None,
 ) -> StreamReport:
     """Pull one stream to the end, committing every page with its checkpoint; always leaves a run row.
+
+    Args:
+        window: an explicit window instead of one cut from the cursor (the backfill's); a checkpoint
+            stored for another window is not resumed.
+        key: the stream name of the cursor row and run rows (default `spec.name`), so a backfill keeps
+            its own cursor and never moves the incremental one.
+        mode: the run rows' mode (default ``full`` or ``incremental``).
 
     Raises:
         ConnectorError: after the run row is marked failed, so the caller can report and exit.
     """
-    mode = "full" if full else "incremental"
-    report = StreamReport(connection, spec.name, mode)
+    mode = mode or ("full" if full else "incremental")
+    key = key or spec.name
+    report = StreamReport(connection, key, mode)
     started = clock.monotonic()
     requests_before = provider.requests_made
-    run_id = runs.start_run(engine, connection, spec.name, mode, clock.now())
-    state = runs.load_cursor(engine, connection, spec.name)
+    run_id = runs.start_run(engine, connection, key, mode, clock.now())
+    state = runs.load_cursor(engine, connection, key)
+    if window is not None and state.get("window") != [_iso(window.since), _iso(window.until)]:
+        state = {**state, "progress": None}
     resume = state.get("progress")
     report.complete_listing = resume is None
     resolve = _has_open_quarantine(engine, connection)
     try:
-        window = _window(provider, state, full, options) if spec.windowed else None
+        window = window or (_window(provider, state, full, options) if spec.windowed else None)
         report.window = window
         report.complete_listing = report.complete_listing and (window is None or window.since is None)
         memo = dict(state.get("memo") or {})
@@ -148,7 +161,7 @@ def run_stream(
                         "progress": checkpoint or None,
                         "window": [_iso(window.since), _iso(window.until)] if window else None,
                     }
-                    runs.save_cursor(conn, connection, spec.name, state, now)
+                    runs.save_cursor(conn, connection, key, state, now)
             report.counts.add(counts)
             report.pages += 1
             if sweep_kinds and report.complete_listing:
@@ -164,12 +177,13 @@ def run_stream(
                         conn, connection, kind, report.seen.get(kind, ListedIds()), clock.now()
                     )
             final = {
+                **state,
                 "memo": memo,
                 "progress": None,
                 "window": None,
                 "high_water": _iso(window.until) if window else state.get("high_water"),
             }
-            runs.save_cursor(conn, connection, spec.name, final, clock.now())
+            runs.save_cursor(conn, connection, key, final, clock.now())
         report.status = "ok"
     except Interrupted as exc:  # the page in hand is committed with its checkpoint; the next start resumes
         report.status, report.error = "interrupted", str(exc)
@@ -187,12 +201,12 @@ def run_stream(
         values = _run_values(report, clock)
         runs.finish_run(engine, run_id, values)
         # observability hook: a no-op unless the daemon installed its metrics; never raises
-        metrics.observe_run(connection, spec.name, report.status, report.seconds, values["finished_at"], report.counts)
+        metrics.observe_run(connection, key, report.status, report.seconds, values["finished_at"], report.counts)
         log.info(
             "stream run connection=%s stream=%s mode=%s status=%s pages=%d read=%d created=%d updated=%d "
             "unchanged=%d deleted=%d quarantined=%d requests=%d seconds=%.2f",
             connection,
-            spec.name,
+            key,
             mode,
             report.status,
             report.pages,
