@@ -6,10 +6,13 @@ Built once by the composition root (`connector.app`) and passed down; there is n
 from __future__ import annotations
 
 import os
+import socket
 import tomllib
+from datetime import UTC
 from pathlib import Path
 from typing import Any, Literal
 
+from apscheduler.triggers.cron import CronTrigger
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -56,6 +59,17 @@ class Connection(BaseModel):
         default_factory=dict, description="Per kind: who wins when both sides changed (default newest_wins)."
     )
     push_max_attempts: int = Field(default=8, ge=1, le=100, description="Attempts of one outbox row before failed.")
+    pull_interval_seconds: float = Field(default=300.0, ge=1, description="`connector run`: seconds between pulls.")
+    stream_intervals: dict[str, float] = Field(
+        default_factory=dict, description="`connector run`: per-stream pull intervals overriding pull_interval_seconds."
+    )
+    push_interval_seconds: float = Field(default=60.0, ge=1, description="`connector run`: seconds between pushes.")
+    sweep_cron: str | None = Field(
+        default="30 3 * * *", description="`connector run`: crontab (UTC) of the deletion sweep; empty: no sweep."
+    )
+    jitter_seconds: float | None = Field(
+        default=None, ge=0, description="`connector run`: random delay added to each run; default 10% of the interval."
+    )
 
     @field_validator("base_url")
     @classmethod
@@ -70,6 +84,11 @@ class Connection(BaseModel):
             raise ValueError("base_url: plain http:// is refused; use https:// or set sandbox = true")
         if self.api_key_env and self.api_key_file:
             raise ValueError("api_key_env and api_key_file: give one, not both")
+        if self.sweep_cron:
+            _check_crontab(self.sweep_cron)
+        for stream, seconds in self.stream_intervals.items():
+            if seconds < 1:
+                raise ValueError(f"stream_intervals.{stream}: must be at least 1 second")
         for item in self.source_of_truth:
             kind, _, field = item.partition(".")
             if kind not in ("client", "invoice", "payment") or (field and not field.isidentifier()):
@@ -92,6 +111,34 @@ class Settings(BaseSettings):
     mappings_dir: Path | None = Field(default=None, description="User mapping overrides, per provider file.")
     log_level: str = Field(default="INFO", description="Python log level name.")
     log_format: Literal["kv", "json"] = Field(default="kv", description="key=value or JSON lines.")
+    metrics_host: str = Field(default="127.0.0.1", description="`connector run`: address of /metrics, /healthz.")
+    metrics_port: int = Field(default=9464, ge=0, le=65535, description="`connector run`: port (0: any free one).")
+    heartbeat_seconds: float = Field(default=5.0, gt=0, description="How often the scheduler ticks its heartbeat.")
+    health_max_age_seconds: float = Field(
+        default=60.0, gt=0, description="/healthz answers 503 when the last heartbeat is older than this."
+    )
+    shutdown_grace_seconds: float = Field(
+        default=30.0, gt=0, description="On SIGTERM: how long running jobs get to commit the page in hand."
+    )
+    lease_ttl_seconds: float = Field(
+        default=30.0, ge=3, description="A connection's lease expires this long after its last renewal."
+    )
+    replica_id: str = Field(
+        default_factory=lambda: f"{socket.gethostname()}-{os.getpid()}",
+        max_length=200,
+        description="This replica's name in the lease table (default host-pid).",
+    )
+    workers: int = Field(default=4, ge=1, le=64, description="`connector run`: jobs running at once.")
+
+
+def _check_crontab(expression: str) -> None:
+    fields = expression.split()
+    if len(fields) != 5:
+        raise ValueError(f"sweep_cron: {expression!r} is not a 5-field crontab (minute hour day month weekday)")
+    try:
+        CronTrigger.from_crontab(expression, timezone=UTC)
+    except ValueError as exc:
+        raise ValueError(f"sweep_cron: {expression!r}: {exc}") from None
 
 
 def resolve_secret(conn: Connection) -> SecretStr | None:

@@ -11,6 +11,7 @@ import sys
 from collections.abc import Sequence
 
 from connector.cli import commands
+from connector.cli import daemon as daemon_commands
 from connector.cli import push as push_commands
 
 __all__ = ["build_parser", "main"]
@@ -95,6 +96,27 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sync.add_argument("--full", action="store_true", help="ignore cursors and read everything")
     sync.set_defaults(func=commands.sync)
+
+    run = sub.add_parser(
+        "run",
+        help="the daemon: pull, push and sweep every connection on schedule (Ctrl-C / SIGTERM to stop)",
+        description="Run every enabled connection's jobs on schedule: a pull per stream every "
+        "pull_interval_seconds (stream_intervals per stream), a push every push_interval_seconds to connections "
+        "with `receives`, and a deletion sweep on sweep_cron (UTC), each with jitter, never two runs of one job "
+        "at once, missed runs coalesced. Serves /metrics, /healthz and /readyz on CONNECTOR_METRICS_HOST:"
+        "CONNECTOR_METRICS_PORT (default 127.0.0.1:9464). Several replicas may share one PostgreSQL database: a "
+        "connection's jobs run only on the replica holding its lease (CONNECTOR_LEASE_TTL_SECONDS, default 30; "
+        "CONNECTOR_REPLICA_ID names the replica). SIGTERM or SIGINT: no new job starts, running ones commit the "
+        "page in hand, leases are released, exit 0 (1 when jobs were still running after "
+        "CONNECTOR_SHUTDOWN_GRACE_SECONDS, default 30; the next start resumes from the last committed page).",
+    )
+    run.add_argument(
+        "--once",
+        action="store_true",
+        help="run every pull and push job once (for the connections whose lease this replica gets), then exit",
+    )
+    run.add_argument("--sweep", action="store_true", help="with --once: run the deletion sweeps too")
+    run.set_defaults(func=daemon_commands.run)
 
     push = sub.add_parser(
         "push",

@@ -1,0 +1,204 @@
+"""The daemon's jobs: a pull per stream, a push and a sweep per connection, each with its trigger.
+
+`plan_jobs` reads the connections; `JobRunner` runs one job the way the scheduler calls it: only on the
+replica holding the connection's lease, never after a stop was asked, and always leaving one log event
+with the run's counts.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+from apscheduler.triggers.base import BaseTrigger
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+
+from connector.app import App
+from connector.clock import Clock
+from connector.daemon.leasing import LeaseKeeper
+from connector.errors import ConnectorError, Interrupted
+from connector.settings import Connection
+from connector.stopping import StopToken
+from connector.sync.engine import SWEEP_STREAM
+
+__all__ = ["JobRunner", "JobSpec", "plan_jobs"]
+
+log = logging.getLogger("connector.daemon")
+
+JobKind = Literal["pull", "push", "sweep"]
+MAX_DEFAULT_JITTER = 60.0
+
+
+@dataclass(frozen=True, slots=True)
+class JobSpec:
+    """One scheduled job: `pull:<connection>:<stream>`, `push:<connection>` or `sweep:<connection>`."""
+
+    id: str
+    connection: str
+    kind: JobKind
+    stream: str | None
+    trigger: BaseTrigger
+    interval_seconds: float | None  # None for cron-triggered jobs
+    jitter_seconds: float
+
+
+def _jitter(conn: Connection, interval: float) -> float:
+    if conn.jitter_seconds is not None:
+        return conn.jitter_seconds
+    return min(interval * 0.1, MAX_DEFAULT_JITTER)
+
+
+def _interval_job(conn: Connection, kind: JobKind, stream: str | None, seconds: float) -> JobSpec:
+    jitter = _jitter(conn, seconds)
+    job_id = f"{kind}:{conn.name}" + (f":{stream}" if stream else "")
+    trigger = IntervalTrigger(seconds=seconds, jitter=jitter or None, timezone=UTC)
+    return JobSpec(job_id, conn.name, kind, stream, trigger, seconds, jitter)
+
+
+def plan_jobs(app: App) -> list[JobSpec]:
+    """Every job of every enabled connection (a connection's streams come from its provider when not set)."""
+    jobs: list[JobSpec] = []
+    for conn in app.connections:
+        if not conn.enabled:
+            continue
+        provider = app.provider(conn)
+        try:
+            default_streams = [s.name for s in provider.streams() if s.default]
+            can_sweep = bool(provider.sweep_kinds)
+        finally:
+            provider.close()
+        for stream in conn.streams or default_streams:
+            if stream != SWEEP_STREAM:
+                seconds = conn.stream_intervals.get(stream, conn.pull_interval_seconds)
+                jobs.append(_interval_job(conn, "pull", stream, seconds))
+        if conn.receives:
+            jobs.append(_interval_job(conn, "push", None, conn.push_interval_seconds))
+        if conn.sweep_cron and can_sweep:
+            jitter = conn.jitter_seconds if conn.jitter_seconds is not None else MAX_DEFAULT_JITTER
+            trigger = CronTrigger.from_crontab(conn.sweep_cron, timezone=UTC)
+            trigger.jitter = int(jitter) or None
+            jobs.append(JobSpec(f"sweep:{conn.name}", conn.name, "sweep", None, trigger, None, jitter))
+    return jobs
+
+
+class JobRunner:
+    """Runs jobs for the scheduler and counts those in progress (the stop waits for them).
+
+    Args:
+        app: built with the daemon's stop token, so pulls and pushes end at their next safe point.
+        keeper: the replica's leases; a job runs only while its connection's lease is held here.
+        stop: the daemon's stop token; no job starts once it is set.
+        replica_id: named in every job event.
+        clock: for the event's timestamps.
+    """
+
+    def __init__(self, app: App, keeper: LeaseKeeper, stop: StopToken, replica_id: str, clock: Clock) -> None:
+        """Nothing running yet."""
+        self.app = app
+        self.keeper = keeper
+        self.stop = stop
+        self.replica_id = replica_id
+        self.clock = clock
+        self._running = 0
+        self._idle = threading.Condition()
+
+    @property
+    def running(self) -> int:
+        """Jobs in progress now."""
+        with self._idle:
+            return self._running
+
+    def wait_idle(self, timeout: float) -> bool:
+        """Wait up to `timeout` seconds for every running job to end; True when none is left."""
+        with self._idle:
+            return self._idle.wait_for(lambda: self._running == 0, timeout=timeout)
+
+    def __call__(self, spec: JobSpec) -> str:
+        """Run `spec` once, if this replica may; return its status; never raises (the scheduler would only log it).
+
+        Returns:
+            ok, failed, interrupted, or skipped (a stop was asked, or another replica holds the lease).
+        """
+        if self.stop.stopped:
+            return "skipped"
+        if not self.keeper.holds(spec.connection):
+            log.debug("job skipped job=%s reason=lease held elsewhere", spec.id)
+            return "skipped"
+        with self._idle:
+            self._running += 1
+        started_at, started = self.clock.now(), self.clock.monotonic()
+        status, error, counts = "ok", "", {}
+        try:
+            counts = self._run(spec)
+        except Interrupted:
+            status = "interrupted"
+        except ConnectorError as exc:
+            status, error = "failed", f"{type(exc).__name__}: {exc}"
+        except Exception as exc:  # a bug must not kill the scheduler thread; it is logged with its traceback
+            status, error = "failed", f"{type(exc).__name__}: {exc}"
+            log.exception("job crashed job=%s", spec.id)
+        finally:
+            seconds = self.clock.monotonic() - started
+            with self._idle:
+                self._running -= 1
+                self._idle.notify_all()
+        _log_job(spec, status, error, counts, self.replica_id, started_at, self.clock.now(), seconds)
+        return status
+
+    def _run(self, spec: JobSpec) -> dict[str, int]:
+        if spec.kind == "push":
+            results = self.app.push(spec.connection)
+            totals = {"planned": 0, "queued": 0, "done": 0, "failed": 0, "unsupported": 0, "requests": 0}
+            for result in results:
+                totals["planned"] += result.planned
+                totals["queued"] += result.queued
+                if result.drain is not None:
+                    totals["done"] += result.drain.done
+                    totals["failed"] += result.drain.failed
+                    totals["unsupported"] += result.drain.unsupported
+                    totals["requests"] += result.drain.requests
+            return totals
+        streams = [SWEEP_STREAM] if spec.kind == "sweep" else [str(spec.stream)]
+        report = self.app.sync(spec.connection, streams=streams)
+        c = report.totals
+        return {
+            "read": c.read,
+            "created": c.created,
+            "updated": c.updated,
+            "unchanged": c.unchanged,
+            "deleted": c.deleted,
+            "quarantined": c.quarantined,
+            "requests": report.requests,
+        }
+
+
+def _log_job(
+    spec: JobSpec,
+    status: str,
+    error: str,
+    counts: dict[str, Any],
+    replica: str,
+    started_at: datetime,
+    finished_at: datetime,
+    seconds: float,
+) -> None:
+    fields = " ".join(f"{key}={value}" for key, value in counts.items())
+    level = logging.WARNING if status == "failed" else logging.INFO
+    log.log(
+        level,
+        "job run job=%s connection=%s kind=%s status=%s replica=%s started_at=%s finished_at=%s seconds=%.3f %s%s",
+        spec.id,
+        spec.connection,
+        spec.kind,
+        status,
+        replica,
+        started_at.isoformat(),
+        finished_at.isoformat(),
+        seconds,
+        fields,
+        f" error={error}" if error else "",
+    )

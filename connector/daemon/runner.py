@@ -1,0 +1,177 @@
+"""`Daemon`: the scheduler, the leases, the heartbeat and the metrics server of `connector run`.
+
+Threads: APScheduler's loop; a small "control" pool for the heartbeat and lease renewals (so busy sync jobs
+cannot starve them); a pool of `workers` for the jobs themselves; the observability server. The main thread
+waits for a stop (SIGTERM/SIGINT sets the token), then: no new job starts, running jobs commit the page or
+row in hand and end (their waits end at once), leases are released, and `run` returns.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.interval import IntervalTrigger
+
+from connector.app import App
+from connector.clock import Clock, SystemClock
+from connector.daemon.jobs import JobRunner, JobSpec, plan_jobs
+from connector.daemon.leasing import LeaseKeeper
+from connector.observability import metrics as obs
+from connector.observability.health import DatabaseReadiness, Heartbeat
+from connector.observability.server import ObservabilityServer, serve
+from connector.observability.store_gauges import StoreGauges
+from connector.settings import Settings
+from connector.stopping import StopToken
+
+__all__ = ["Daemon", "StopOutcome"]
+
+log = logging.getLogger("connector.daemon")
+
+
+@dataclass(frozen=True, slots=True)
+class StopOutcome:
+    """How the daemon ended: `clean` when every job ended within the grace period."""
+
+    clean: bool
+    still_running: int
+    reason: str
+
+
+class Daemon:
+    """Runs every connection's jobs on schedule until stopped.
+
+    Args:
+        settings: process settings (ports, heartbeat, grace, leases, workers).
+        stop: the token SIGTERM sets; the daemon's `App` is built with it.
+        clock: time source (tests may pass their own).
+        app: a prebuilt App sharing `stop` (tests pass one with given connections); built from settings if None.
+    """
+
+    def __init__(
+        self, settings: Settings, stop: StopToken, *, clock: Clock | None = None, app: App | None = None
+    ) -> None:
+        """Build everything; nothing runs until `start()`."""
+        self.settings = settings
+        self.stop = stop
+        base_clock = clock or SystemClock()
+        self.app = app or App(settings, clock=base_clock, stop=stop)
+        self.clock = self.app.clock
+        self.engine = self.app.migrated_engine()  # refuses an unmigrated database before anything starts
+        self.jobs: list[JobSpec] = plan_jobs(self.app)
+        names = sorted({job.connection for job in self.jobs})
+        ttl = timedelta(seconds=settings.lease_ttl_seconds)
+        self.leases = LeaseKeeper(self.engine, settings.replica_id, names, ttl, base_clock)
+        self.runner = JobRunner(self.app, self.leases, stop, settings.replica_id, base_clock)
+        self.heartbeat = Heartbeat(settings.health_max_age_seconds)
+        self.metrics = obs.Metrics()
+        self.metrics.registry.register(
+            StoreGauges.for_engine(self.engine, connections=names, replica_id=settings.replica_id)
+        )
+        self.scheduler = BackgroundScheduler(
+            executors={
+                "default": ThreadPoolExecutor(settings.workers),
+                "control": ThreadPoolExecutor(2),
+            },
+            job_defaults={"coalesce": True, "max_instances": 1},
+            timezone=UTC,
+        )
+        self.server: ObservabilityServer | None = None
+
+    def start(self) -> None:
+        """Claim leases, serve /metrics /healthz /readyz, and start the scheduler (jobs start after jitter)."""
+        obs.install(self.metrics)
+        self.leases.refresh()
+        self.server = serve(
+            self.metrics,
+            self.heartbeat,
+            DatabaseReadiness(self.engine),
+            host=self.settings.metrics_host,
+            port=self.settings.metrics_port,
+        )
+        now = datetime.now(UTC)
+        self.scheduler.add_job(
+            self.heartbeat.tick,
+            IntervalTrigger(seconds=self.settings.heartbeat_seconds, timezone=UTC),
+            id="heartbeat",
+            executor="control",
+            next_run_time=now,
+        )
+        self.scheduler.add_job(
+            self.leases.refresh,
+            IntervalTrigger(seconds=self.settings.lease_ttl_seconds / 3, timezone=UTC),
+            id="leases",
+            executor="control",
+        )
+        for job in self.jobs:
+            first = None
+            if job.interval_seconds is not None:  # interval jobs start now (plus jitter), not one interval late
+                first = now + timedelta(seconds=random.uniform(0, job.jitter_seconds))
+            grace = int(job.interval_seconds) if job.interval_seconds else 3600
+            self.scheduler.add_job(
+                self.runner,
+                job.trigger,
+                args=(job,),
+                id=job.id,
+                name=job.id,
+                misfire_grace_time=max(1, grace),
+                **({"next_run_time": first} if first is not None else {}),
+            )
+        self.scheduler.start()
+        log.info(
+            "daemon started replica=%s jobs=%d leases=%s metrics=%s",
+            self.settings.replica_id,
+            len(self.jobs),
+            ",".join(sorted(self.leases.held())) or "none",
+            self.server.url,
+        )
+
+    def wait(self) -> None:
+        """Block until the stop token is set."""
+        while not self.stop.wait(1.0):
+            pass
+
+    def shutdown(self) -> StopOutcome:
+        """Stop: start no job, let running ones end within the grace period, release leases, stop serving."""
+        self.stop.stop(self.stop.reason or "shutdown")
+        if self.scheduler.running:
+            self.scheduler.pause()
+        grace = self.settings.shutdown_grace_seconds
+        clean = self.runner.wait_idle(grace)
+        still = self.runner.running
+        if self.scheduler.running:
+            self.scheduler.shutdown(wait=False)
+        self.leases.release_all()
+        if self.server is not None:
+            self.server.stop()
+        obs.uninstall()
+        outcome = StopOutcome(clean, still, self.stop.reason)
+        log.info("daemon stopped reason=%s clean=%s still_running=%d", outcome.reason, clean, still)
+        return outcome
+
+    def run_once(self, *, sweep: bool = False) -> bool:
+        """Run every pull job, then every push job (and sweeps when asked) once, in this thread; True when all ok.
+
+        Only connections whose lease this replica gets are run; leases are released at the end.
+        """
+        self.leases.refresh()
+        order = {"pull": 0, "sweep": 1, "push": 2}
+        chosen = [job for job in self.jobs if sweep or job.kind != "sweep"]
+        try:
+            results = [self.runner(job) for job in sorted(chosen, key=lambda j: order[j.kind])]
+        finally:
+            self.leases.release_all()
+        return all(status in ("ok", "skipped") for status in results)
+
+    def run(self) -> StopOutcome:
+        """`start()`, `wait()` for the stop token, then `shutdown()`."""
+        self.start()
+        try:
+            self.wait()
+        finally:
+            outcome = self.shutdown()
+        return outcome
