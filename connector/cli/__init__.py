@@ -1,7 +1,8 @@
 """The `connector` command line: one subcommand per job, each with a --help that explains it.
 
 Exit codes: 0 success; 1 a sync or check failed (service error, failing connection); 2 bad usage or
-configuration; 3 the database is not migrated (run `connector db upgrade`).
+configuration; 3 the database is not migrated (run `connector db upgrade`); 4 interrupted by SIGTERM or
+SIGINT with the work so far committed (`connector backfill`: the same command resumes).
 """
 
 from __future__ import annotations
@@ -13,11 +14,12 @@ from collections.abc import Sequence
 from connector.cli import commands
 from connector.cli import daemon as daemon_commands
 from connector.cli import push as push_commands
+from connector.cli.backfill import instant_arg, span_arg
 
 __all__ = ["build_parser", "main"]
 
 EPILOG = """exit codes: 0 ok, 1 failed (service or sync error), 2 bad usage or configuration,
-3 database not migrated (run `connector db upgrade`).
+3 database not migrated (run `connector db upgrade`), 4 interrupted (backfill: the same command resumes).
 configuration: CONNECTOR_DATABASE_URL (default sqlite:///data/connector.db), CONNECTOR_CONNECTIONS_FILE
 (default config/connections.toml), CONNECTOR_MAPPINGS_DIR (user mapping overrides), CONNECTOR_LOG_LEVEL,
 CONNECTOR_LOG_FORMAT (kv|json)."""
@@ -161,6 +163,55 @@ def build_parser() -> argparse.ArgumentParser:
     )
     status.add_argument("--json", action="store_true", help="print JSON instead of text")
     status.set_defaults(func=commands.status)
+
+    backfill = sub.add_parser(
+        "backfill",
+        help="pull a connection's history once, in date-sliced windows, resumable",
+        description="Pull the history of a connection's windowed streams (FactuurSturen invoices by sent date, "
+        "hydra customers and invoices by updatedAt) from --since to --until in windows of --window, one window "
+        "after the other (streams without a window, such as FactuurSturen's clients, are `connector sync`'s; an "
+        "invoice stored before its client is linked once the client arrives). Every page is committed with its "
+        "checkpoint; a backfill killed or stopped resumes, "
+        "when the same command runs again, at the window it was in, from its last committed page. It keeps its "
+        "own cursor (stream backfill:<stream>), so the incremental sync's cursor does not move, and leaves one "
+        "run row per window (mode backfill) for `connector status`. Progress goes to stderr: windows done, "
+        "records, requests, elapsed time and an ETA bounded by the connection's rate budget (FactuurSturen: "
+        "250 requests an hour, so long backfills take hours). SIGTERM or SIGINT stops after the page in hand "
+        "(exit 4); a second one stops at once. A final report goes to stdout. Exit codes: 0 done (or this "
+        "plan was already complete), 1 a window failed (the same command resumes), 2 bad usage (a bad date or "
+        "window, a stream that is not windowed, another plan in progress), 3 database not migrated, "
+        "4 interrupted (the same command resumes).",
+        epilog="dates: YYYY-MM-DD is midnight UTC; an ISO 8601 time without an offset is UTC.",
+    )
+    backfill.add_argument("--connection", required=True, help="connection name from the connections file")
+    backfill.add_argument("--since", required=True, type=instant_arg, metavar="D", help="start of the history")
+    backfill.add_argument(
+        "--until",
+        type=instant_arg,
+        metavar="D",
+        help="end of the history (default: the service's clock minus the connection's safety lag; when a plan with "
+        "the same --since and --window was started before, its end)",
+    )
+    backfill.add_argument(
+        "--window",
+        type=span_arg,
+        default=span_arg("30d"),
+        metavar="N{h,d,w}",
+        help="window length: hours, days or weeks, e.g. 12h, 30d, 2w (default 30d)",
+    )
+    backfill.add_argument(
+        "--stream",
+        action="append",
+        metavar="S",
+        help="only this windowed stream (repeatable; default: every windowed stream of the provider)",
+    )
+    backfill.add_argument(
+        "--restart",
+        action="store_true",
+        help="discard this connection's backfill position (a plan in progress or done) and start over; "
+        "stored records stay",
+    )
+    backfill.set_defaults(func=commands.backfill)
 
     sandbox = sub.add_parser(
         "sandbox",

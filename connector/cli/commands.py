@@ -11,7 +11,7 @@ from connector.errors import ConfigError, ConnectorError, MappingSpecError, NotM
 from connector.observability.logging import configure_logging, secrets
 from connector.settings import Settings, resolve_secret
 
-__all__ = ["config_check", "db", "demo", "mappings_check", "run", "sandbox", "status", "sync"]
+__all__ = ["backfill", "config_check", "db", "demo", "mappings_check", "run", "sandbox", "status", "sync"]
 
 EXIT_OK, EXIT_FAILED, EXIT_CONFIG, EXIT_NOT_MIGRATED = 0, 1, 2, 3
 
@@ -104,6 +104,16 @@ def sync(app: App, args: argparse.Namespace) -> int:
             f"requests={stream.requests} {stream.seconds:.2f}s"
         )
     return EXIT_OK
+
+
+def backfill(app: App, args: argparse.Namespace) -> int:
+    """`connector backfill --connection NAME --since D [--until D] [--window 30d] [--stream S] [--restart]`."""
+    from connector.cli.backfill import run_backfill
+
+    secret = resolve_secret(app.connection(args.connection))
+    if secret:
+        secrets.add(secret.get_secret_value())
+    return run_backfill(app, args)
 
 
 def status(app: App, args: argparse.Namespace) -> int:
