@@ -128,7 +128,9 @@ class Settings(BaseSettings):
         max_length=200,
         description="This replica's name in the lease table (default host-pid).",
     )
-    workers: int = Field(default=4, ge=1, le=64, description="`connector run`: jobs running at once.")
+    workers: int | None = Field(
+        default=None, ge=1, le=256, description="`connector run`: job threads (default one per scheduled job)."
+    )
 
 
 def _check_crontab(expression: str) -> None:

@@ -105,6 +105,8 @@ class JobRunner:
         self.clock = clock
         self._running = 0
         self._idle = threading.Condition()
+        self._busy: dict[str, threading.Lock] = {}
+        self._busy_guard = threading.Lock()
 
     @property
     def running(self) -> int:
@@ -130,10 +132,23 @@ class JobRunner:
             return "skipped"
         with self._idle:
             self._running += 1
-        started_at, started = self.clock.now(), self.clock.monotonic()
         status, error, counts = "ok", "", {}
+        started_at, started = self.clock.now(), self.clock.monotonic()
+        serial = self._connection_lock(spec.connection)
         try:
-            counts = self._run(spec)
+            # One job at a time per connection: a pull of a connection must not see the records its push is
+            # creating before the push has linked them (it would take them for new ones).
+            while not serial.acquire(timeout=0.5):
+                if self.stop.stopped:
+                    raise Interrupted(f"{spec.id}: stopped while waiting for the connection's other job")
+            started_at, started = self.clock.now(), self.clock.monotonic()
+            try:
+                if not self.keeper.holds(spec.connection):  # lost while waiting: the new holder runs it
+                    status = "skipped"
+                else:
+                    counts = self._run(spec)
+            finally:
+                serial.release()
         except Interrupted:
             status = "interrupted"
         except ConnectorError as exc:
@@ -146,8 +161,13 @@ class JobRunner:
             with self._idle:
                 self._running -= 1
                 self._idle.notify_all()
-        _log_job(spec, status, error, counts, self.replica_id, started_at, self.clock.now(), seconds)
+        if status != "skipped":
+            _log_job(spec, status, error, counts, self.replica_id, started_at, self.clock.now(), seconds)
         return status
+
+    def _connection_lock(self, connection: str) -> threading.Lock:
+        with self._busy_guard:
+            return self._busy.setdefault(connection, threading.Lock())
 
     def _run(self, spec: JobSpec) -> dict[str, int]:
         if spec.kind == "push":

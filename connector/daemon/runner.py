@@ -74,7 +74,7 @@ class Daemon:
         )
         self.scheduler = BackgroundScheduler(
             executors={
-                "default": ThreadPoolExecutor(settings.workers),
+                "default": ThreadPoolExecutor(settings.workers or max(1, len(self.jobs))),
                 "control": ThreadPoolExecutor(2),
             },
             job_defaults={"coalesce": True, "max_instances": 1},

@@ -105,5 +105,6 @@ def configure_logging(level: str = "INFO", fmt: str = "kv") -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
-    for noisy in ("httpx", "httpcore", "alembic"):  # one line per request or migration step is noise at INFO
+    # one line per request, migration step or scheduler wake-up is noise at INFO
+    for noisy in ("httpx", "httpcore", "alembic", "apscheduler"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))

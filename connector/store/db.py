@@ -9,13 +9,23 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
 from connector.errors import NotMigrated, StoreError
 
-__all__ = ["alembic_config", "current_revision", "ensure_migrated", "head_revision", "make_engine", "upgrade"]
+__all__ = [
+    "alembic_config",
+    "current_revision",
+    "ensure_migrated",
+    "head_revision",
+    "make_engine",
+    "serialize_canonical_writes",
+    "upgrade",
+]
+
+CANONICAL_WRITE_LOCK = 0x636F6E6E  # any fixed 64-bit key, the same in every replica
 
 _MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
@@ -41,6 +51,18 @@ def make_engine(url: str) -> Engine:
     if parsed.drivername == "postgresql":
         parsed = parsed.set(drivername="postgresql+psycopg")
     return create_engine(parsed, pool_pre_ping=True)
+
+
+def serialize_canonical_writes(conn: Connection) -> None:
+    """Make this transaction the only one writing canonical records until it ends (call it first thing).
+
+    Matching a pulled record to a canonical one (by link, e-mail, VAT number...) reads before it writes; two
+    such transactions at once (two streams, two connections, two replicas) could both miss each other's new
+    record and create it twice. SQLite already serialises writing transactions (BEGIN IMMEDIATE); on
+    PostgreSQL a transaction-scoped advisory lock does the same, across every replica.
+    """
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": CANONICAL_WRITE_LOCK})
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

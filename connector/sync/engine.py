@@ -14,6 +14,7 @@ from connector.errors import ConfigError
 from connector.observability import metrics
 from connector.providers.base import Provider
 from connector.store import runs
+from connector.store.db import serialize_canonical_writes
 from connector.sync.dangling import resolve_dangling_clients
 from connector.sync.listing import ListedIds
 from connector.sync.page import InboundMapper, PageCounts
@@ -124,6 +125,7 @@ class SyncEngine:
             )
         if [n for n in wanted if n != SWEEP_STREAM]:  # the mapping was bound: re-map client-less invoices
             with self.engine.begin() as conn:
+                serialize_canonical_writes(conn)
                 report.resolved_refs = resolve_dangling_clients(conn, connection, bound)
         return report
 

@@ -21,6 +21,7 @@ from connector.observability import metrics
 from connector.providers.base import Provider, StreamSpec, Window
 from connector.stopping import StopToken, check_stop
 from connector.store import entities, links, runs
+from connector.store.db import serialize_canonical_writes
 from connector.store.tables import Quarantine
 from connector.sync.conflicts import ConflictPolicy
 from connector.sync.listing import ListedIds
@@ -143,6 +144,7 @@ def run_stream(
         stamps = StoreStamps(engine, connection)
         for page in provider.pull(spec.name, window, resume, memo, stamps):
             with engine.begin() as conn:
+                serialize_canonical_writes(conn)
                 now = clock.now()
                 counts = apply_records(
                     conn, mapper, connection, spec.name, page.records, now, resolve, options.conflicts
