@@ -56,10 +56,12 @@ def test_racing_replicas_never_both_win(migrated: str) -> None:
         barrier = threading.Barrier(8)
         winners: list[str] = []
 
-        def contend(holder: str, at: datetime = now, gate: threading.Barrier = barrier) -> None:
+        def contend(
+            holder: str, at: datetime = now, gate: threading.Barrier = barrier, won: list[str] = winners
+        ) -> None:
             gate.wait()
             if leases.claim(engine, "fs", holder, at, TTL) is not None:
-                winners.append(holder)
+                won.append(holder)
 
         threads = [threading.Thread(target=contend, args=(f"r{round_}-{i}",)) for i in range(8)]
         for thread in threads:

@@ -1,0 +1,107 @@
+"""Two `connector run` replicas on one PostgreSQL database: a connection's jobs run only on the replica holding
+its lease, each job once per tick, no record pushed twice; after the holder is SIGKILLed the other replica takes
+the leases over once they expire and carries on."""
+
+from __future__ import annotations
+
+import itertools
+import time
+from collections import defaultdict
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from connector.store.db import make_engine
+from connector.store.tables import Invoice
+from tests.daemon.conftest import two_way_connections
+from tests.daemon.harness import DaemonProcess, JobRun, wait_for
+from tests.hydra.harness import HydraHarness
+from tests.support import FsSandbox, seed_until_yesterday
+
+TTL = 3.0
+INTERVAL = 1.0
+
+
+def _add_invoice(fs: FsSandbox, n: int) -> None:
+    client = fs.state()["clients"][0]
+    fs.act(
+        "create_invoice",
+        clientnr=client["clientnr"],
+        lines=[{"amount": 1, "description": f"replica test {n}", "tax_rate": 21, "price": "12.50"}],
+    )
+
+
+def _acquired(daemon: DaemonProcess) -> set[str]:
+    return {str(e["lease"]) for e in daemon.events() if e.get("event") == "lease acquired"}
+
+
+@pytest.mark.parametrize("database_url", ["postgres"], indirect=True)
+def test_two_replicas_run_each_job_once_and_take_over_after_a_kill(
+    migrated: str, fs: FsSandbox, hy: HydraHarness, tmp_path: Path, daemons: list[DaemonProcess]
+) -> None:
+    seed_until_yesterday(fs, days=30, seed=21, clients=3, invoices=8)
+    conf = two_way_connections(tmp_path, fs, hy)
+    env = {
+        "CONNECTOR_DATABASE_URL": migrated,
+        "CONNECTOR_CONNECTIONS_FILE": str(conf),
+        "CONNECTOR_LEASE_TTL_SECONDS": str(TTL),
+    }
+    alpha = DaemonProcess.start(tmp_path / "alpha.log", {**env, "CONNECTOR_REPLICA_ID": "alpha"})
+    daemons.append(alpha)
+    wait_for(lambda: alpha.assert_running() or _acquired(alpha) == {"fs", "hy"}, 30, "alpha to hold both leases")
+    beta = DaemonProcess.start(tmp_path / "beta.log", {**env, "CONNECTOR_REPLICA_ID": "beta"})
+    daemons.append(beta)
+    beta.metrics_url()  # beta is up and scheduling
+
+    for n in range(4):  # a person keeps invoicing while alpha holds the connections
+        _add_invoice(fs, n)
+        time.sleep(INTERVAL)
+    alpha_start = min(r.started_at for r in alpha.job_runs())
+    alpha.kill()
+    killed_at = datetime.now(UTC)
+    assert not beta.job_runs(), "beta ran a job while alpha held the leases"
+
+    wait_for(lambda: beta.assert_running() or _acquired(beta) == {"fs", "hy"}, TTL * 4, "beta to take over")
+    taken_over = (datetime.now(UTC) - killed_at).total_seconds()
+    for n in range(4, 8):  # and keeps invoicing after the takeover
+        _add_invoice(fs, n)
+        time.sleep(INTERVAL)
+    expected = len(fs.state()["invoices"])
+    wait_for(lambda: len(hy.state()["invoices"]) >= expected, 30, "every invoice at hydra")
+    time.sleep(INTERVAL * 2)
+    code, _ = beta.terminate()
+    assert code == 0, beta.log_text()[-3000:]
+
+    # No record pushed twice: hydra holds each FactuurSturen invoice once, and the customers once.
+    state = hy.state()
+    assert len(state["invoices"]) == expected == 16
+    assert len(state["customers"]) == 3
+    engine = make_engine(migrated)
+    with engine.connect() as conn:
+        canonical = conn.execute(select(func.count()).select_from(Invoice)).scalar_one()
+    engine.dispose()
+    assert canonical == expected, "pulling hydra back took none of the pushed invoices for new ones"
+
+    # Each job ran once per tick: never overlapping itself, never twice within a tick, across both replicas.
+    runs: dict[str, list[JobRun]] = defaultdict(list)
+    for run in [*alpha.job_runs(), *beta.job_runs()]:
+        runs[run.job].append(run)
+    assert {"pull:fs:invoices", "pull:hy:invoices", "push:hy"} <= set(runs), sorted(runs)
+    for job, job_runs in runs.items():
+        job_runs.sort(key=lambda r: r.started_at)
+        for earlier, later in itertools.pairwise(job_runs):
+            assert later.started_at >= earlier.finished_at, f"{job} ran on two replicas at once"
+            gap = (later.started_at - earlier.started_at).total_seconds()
+            assert gap >= INTERVAL / 2, f"{job} ran twice in one tick ({gap:.2f} s apart)"
+        by_alpha = [r for r in job_runs if r.replica == "alpha"]
+        by_beta = [r for r in job_runs if r.replica == "beta"]
+        assert all(r.started_at < killed_at for r in by_alpha)
+        assert all(r.started_at > killed_at for r in by_beta), f"{job}: beta ran before the takeover"
+        alpha_ticks = (killed_at - alpha_start).total_seconds() / INTERVAL
+        beta_ticks = (max(r.finished_at for r in job_runs) - min(r.started_at for r in by_beta)).total_seconds()
+        assert len(by_alpha) >= alpha_ticks * 0.5, f"{job}: alpha ran {len(by_alpha)} times in {alpha_ticks:.0f} ticks"
+        assert len(by_beta) >= beta_ticks / INTERVAL * 0.5, f"{job}: beta ran {len(by_beta)} times"
+    print(f"takeover {taken_over:.1f} s after the kill (lease TTL {TTL} s)")
+    assert taken_over < TTL * 2 + 2
