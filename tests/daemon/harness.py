@@ -58,8 +58,11 @@ class DaemonProcess:
     started: float = field(default_factory=time.monotonic)
 
     @classmethod
-    def start(cls, log_path: Path, env: dict[str, str]) -> DaemonProcess:
-        """Start `python -m connector run` with `env` over this process's environment (JSON logs, any free port)."""
+    def start(
+        cls, log_path: Path, env: dict[str, str], *, command: list[str] | None = None, cwd: Path = REPO
+    ) -> DaemonProcess:
+        """Start `python -m connector run` (or `command`) with `env` over this process's environment (JSON logs,
+        any free port)."""
         full = {
             **os.environ,
             "CONNECTOR_LOG_FORMAT": "json",
@@ -67,9 +70,8 @@ class DaemonProcess:
             **env,
         }
         handle = log_path.open("wb")
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "connector", "run"], cwd=REPO, env=full, stdout=handle, stderr=handle
-        )
+        argv = command or [sys.executable, "-m", "connector", "run"]
+        proc = subprocess.Popen(argv, cwd=cwd, env=full, stdout=handle, stderr=handle)
         handle.close()
         return cls(proc, log_path)
 

@@ -22,6 +22,8 @@ from connector.observability import metrics as obs
 from connector.observability.health import Heartbeat, Readiness
 from connector.observability.server import DEFAULT_PORT, serve
 from connector.observability.store_gauges import StoreGauges, StoreSnapshot
+from tests.daemon.harness import DaemonProcess, wait_for
+from tests.support import FsSandbox, seed_until_yesterday
 
 REPO = Path(__file__).resolve().parents[2]
 DOCKERFILE = REPO / "Dockerfile"
@@ -138,7 +140,9 @@ def build_context(tmp_path: Path) -> Iterator[Path]:
 
 
 @pytest.mark.slow
-def test_installing_the_way_the_dockerfile_does_gives_a_working_connector(build_context: Path, tmp_path: Path) -> None:
+def test_installing_the_way_the_dockerfile_does_gives_a_working_connector(
+    build_context: Path, tmp_path: Path, fs: FsSandbox
+) -> None:
     # Given a fresh virtual environment and the Dockerfile's own pip command, run in its WORKDIR.
     (run,) = [i.args for i in _instructions() if i.keyword == "RUN" and "pip install" in i.args]
     (pip_command,) = [part.strip() for part in run.split("&&") if part.strip().startswith("pip install")]
@@ -177,6 +181,24 @@ def test_installing_the_way_the_dockerfile_does_gives_a_working_connector(build_
     assert migrated.returncode == 0, migrated.stderr
     mappings = run_connector("mappings", "check")  # the shipped mappings are where ENV says
     assert mappings.returncode == 0, mappings.stdout + mappings.stderr
+
+    # The image's CMD, `connector run`, for a tick against a sandbox: it pulls, then stops cleanly on SIGTERM.
+    seed_until_yesterday(fs, days=10, seed=2, clients=2, invoices=3)
+    conf = fs.connections_toml(tmp_path / "connections.toml", "fs", sweep_cron="")
+    log_path = tmp_path / "run.log"
+    daemon = DaemonProcess.start(
+        log_path,
+        {**env, "CONNECTOR_CONNECTIONS_FILE": str(conf), "CONNECTOR_METRICS_PORT": "0"},
+        command=[str(connector), *json.loads(_one("CMD"))],
+        cwd=outside,
+    )
+    try:
+        wait_for(lambda: daemon.assert_running() or daemon.job_runs("pull:fs:invoices"), 60, "a pull")
+        assert {r.status for r in daemon.job_runs()} == {"ok"}, daemon.log_text()[-3000:]
+        code, _ = daemon.terminate()
+        assert code == 0, daemon.log_text()[-3000:]
+    finally:
+        daemon.ensure_stopped()
 
 
 # -- compose, Prometheus, alerts, dashboard --------------------------------------------------------------
