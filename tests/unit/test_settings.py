@@ -5,9 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from pydantic import ValidationError
 
 from connector.errors import ConfigError
-from connector.settings import load_connections, resolve_secret
+from connector.settings import Connection, Settings, load_connections, resolve_secret
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
 
 BASE = 'provider = "factuursturen"\nbase_url = "https://www.factuursturen.nl/api/v1"\nusername = "u"\n'
 
@@ -65,3 +68,20 @@ def test_secrets_resolve_by_reference_only(tmp_path: Path, monkeypatch: pytest.M
     secret = resolve_secret(conn)
     assert secret is not None and secret.get_secret_value() == "s3cret"
     assert "s3cret" not in repr(secret) and "s3cret" not in repr(conn)
+
+
+def test_the_example_connections_file_is_valid_and_documents_every_option() -> None:
+    example = REPO_ROOT / "config" / "connections.example.toml"
+    connections = load_connections(example)
+    assert [c.name for c in connections] == ["factuursturen_main", "facturalia_books"]
+    text = example.read_text(encoding="utf-8")
+    documented = [f"{name} =" in text or f".{name}]" in text for name in Connection.model_fields]
+    undocumented = [n for n, ok in zip(Connection.model_fields, documented, strict=True) if n != "name" and not ok]
+    assert not undocumented, f"options missing from {example.name}: {undocumented}"
+    settings = [f"CONNECTOR_{name.upper()}" for name in Settings.model_fields if name != "mappings_base_dir"]
+    assert not [s for s in settings if s not in text], "every process setting is listed at the top"
+
+
+def test_a_bad_sweep_schedule_names_the_key() -> None:
+    with pytest.raises(ValidationError, match="sweep_cron"):
+        Connection(name="x", provider="factuursturen", base_url="https://x", sweep_cron="every night")
