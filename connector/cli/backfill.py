@@ -141,10 +141,13 @@ class Progress:
     """Progress on stderr: a bar redrawn in place on a terminal (and every second while a window runs),
     else one line per finished window. Both show windows done/total, records, requests, elapsed and ETA."""
 
-    def __init__(self, out: TextIO, clock: Clock, budget: Callable[[], Budget | None], *, tty: bool) -> None:
+    def __init__(
+        self, out: TextIO, clock: Clock, budget: Callable[[], Budget | None], *, tty: bool, redraw_seconds: float = 1.0
+    ) -> None:
         """Args: out: where to write. clock: for elapsed time. budget: the connection's budget now. tty:
-        redraw in place."""
+        redraw in place. redraw_seconds: how often the bar is redrawn while a window runs."""
         self.out = out
+        self.redraw_seconds = redraw_seconds
         self.clock = clock
         self.budget = budget
         self.tty = tty
@@ -241,7 +244,7 @@ class Progress:
             self.out.flush()
 
     def _tick(self) -> None:
-        while not self._stop.wait(1.0):
+        while not self._stop.wait(self.redraw_seconds):
             if self._event is not None:
                 self._draw()
 
