@@ -9,7 +9,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from connector.cli import backfill as cli_backfill
-from connector.cli.backfill import Budget, eta_seconds, instant_arg, span_arg
+from connector.cli import progress
+from connector.cli.backfill import instant_arg, span_arg
+from connector.cli.progress import Budget, eta_seconds
 from connector.sync import backfill
 from connector.sync.backfill import Plan, format_span, parse_span, slice_windows
 
@@ -154,7 +156,7 @@ def test_no_eta_before_the_first_window_and_none_needed_after_the_last() -> None
 
 
 def test_public_surfaces_are_declared() -> None:
-    for module in (backfill, cli_backfill):
+    for module in (backfill, cli_backfill, progress):
         assert len(set(module.__all__)) == len(module.__all__)
         for name in module.__all__:
             assert getattr(module, name) is not None, name

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from connector.cli.backfill import Budget, Progress
+from connector.cli.progress import Budget, Progress
 from connector.providers.base import Window
 from connector.sync.backfill import BackfillReport, WindowEvent
 from connector.sync.pull import StreamReport
