@@ -48,7 +48,7 @@ def test_sigterm_mid_sync_exits_zero_and_the_next_start_resumes(
             select(SyncRun).where(SyncRun.stream == "invoices").order_by(SyncRun.id.desc())  # type: ignore[union-attr]
         ).first()
     assert interrupted is not None and interrupted.status == "interrupted", interrupted
-    assert 0 < interrupted.pages
+    assert interrupted.pages > 0
     assert runs.load_cursor(engine, "fs", "invoices")["progress"], "the checkpoint of the last page is kept"
     assert leases.holders(engine, datetime.now(UTC)) == {}, "the lease was released"
 
