@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import create_engine, text
 
 if TYPE_CHECKING:
+    from tests.hydra.harness import HydraHarness
     from tests.support import FsSandbox
 
 POSTGRES_URL = os.environ.get("CONNECTOR_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
@@ -72,3 +73,20 @@ def fs(fs_server: FsSandbox) -> FsSandbox:
     """The FactuurSturen sandbox, reset to empty with no faults and the rate limit off."""
     fs_server.reset()
     return fs_server
+
+
+@pytest.fixture(scope="session")
+def hy_server() -> Iterator[HydraHarness]:
+    """One hydra sandbox on a real socket for the whole session; tests reset it."""
+    from tests.hydra.harness import HydraHarness
+
+    harness = HydraHarness.start()
+    yield harness
+    harness.stop()
+
+
+@pytest.fixture
+def hy(hy_server: HydraHarness) -> HydraHarness:
+    """The hydra sandbox, reset: empty, no faults, no rate limit, real time, flavour 3."""
+    hy_server.reset()
+    return hy_server

@@ -14,15 +14,6 @@ from tests.support import FsSandbox
 
 
 @pytest.fixture
-def hy() -> Iterator[HydraHarness]:
-    """An empty hydra account."""
-    harness = HydraHarness.start()
-    harness.reset()
-    yield harness
-    harness.stop()
-
-
-@pytest.fixture
 def migrated(database_url: str) -> str:
     """`database_url`, migrated."""
     engine = make_engine(database_url)

@@ -1,4 +1,4 @@
-"""Fixtures: one Hydra sandbox on a real socket per session, reset before each test."""
+"""Fixtures: an API client of the hydra sandbox (the sandbox itself, `hy`, comes from tests/conftest.py)."""
 
 from __future__ import annotations
 
@@ -8,21 +8,6 @@ import httpx
 import pytest
 
 from tests.hydra.harness import TOKEN, HydraHarness
-
-
-@pytest.fixture(scope="session")
-def hy_server() -> Iterator[HydraHarness]:
-    """The session's sandbox."""
-    harness = HydraHarness.start()
-    yield harness
-    harness.stop()
-
-
-@pytest.fixture
-def hy(hy_server: HydraHarness) -> HydraHarness:
-    """The sandbox, reset: empty, no faults, no rate limit, real time, flavour 3."""
-    hy_server.reset()
-    return hy_server
 
 
 @pytest.fixture

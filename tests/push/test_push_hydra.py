@@ -3,24 +3,13 @@ as the same records, and the next cycle pushes nothing anywhere."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from decimal import Decimal
 
-import pytest
 from sqlalchemy import select
 
 from connector.store.tables import Invoice, Link
 from tests.hydra.harness import HydraHarness
 from tests.support import FsSandbox, make_app, seed_until_yesterday
-
-
-@pytest.fixture
-def hy() -> Iterator[HydraHarness]:
-    """An empty hydra account."""
-    harness = HydraHarness.start()
-    harness.reset()
-    yield harness
-    harness.stop()
 
 
 def test_factuursturen_invoices_reach_hydra_once_and_echo_nothing(
