@@ -40,6 +40,7 @@ class KnownLink:
     projection_hash: str | None
     deleted: bool
     entity_version: int | None = None
+    written_hash: str | None = None  # set when the connector created or last wrote the record there
 
 
 @dataclass(slots=True)
@@ -63,14 +64,14 @@ def existing_links(conn: Connection, connection: str, kind: str, remote_ids: Seq
         # Driver-level SQL: this runs once per page and kind on the hot path, and needs no type processing.
         sql = (
             "SELECT remote_id, id, entity_id, payload_hash, projection_hash, remote_deleted_at IS NOT NULL, "
-            "entity_version "
+            "entity_version, written_hash "
             f"FROM link WHERE connection = {marker} AND entity_kind = {marker} "
             f"AND remote_id IN ({', '.join([marker] * len(batch))})"
         )
-        for remote_id, link_id, entity_id, p_hash, proj_hash, deleted, version in conn.exec_driver_sql(
+        for remote_id, link_id, entity_id, p_hash, proj_hash, deleted, version, written in conn.exec_driver_sql(
             sql, (connection, kind, *batch)
         ):
-            found[remote_id] = KnownLink(link_id, entity_id, p_hash, proj_hash, bool(deleted), version)
+            found[remote_id] = KnownLink(link_id, entity_id, p_hash, proj_hash, bool(deleted), version, written)
     return found
 
 
@@ -148,6 +149,7 @@ class HeldLink:
     remote_id: str
     entity_version: int | None
     deleted: bool
+    written_hash: str | None = None  # the write ledger: what the connector last wrote there, if it did
 
 
 def held_by_connection(
@@ -155,15 +157,15 @@ def held_by_connection(
 ) -> dict[int, HeldLink]:
     """Return the links of `connection` for canonical entities of `kind` (all, or those of `entity_ids`)."""
     c = _link.c
-    query = select(c.entity_id, c.id, c.remote_id, c.entity_version, c.remote_deleted_at).where(
+    query = select(c.entity_id, c.id, c.remote_id, c.entity_version, c.remote_deleted_at, c.written_hash).where(
         c.connection == connection, c.entity_kind == kind
     )
     found: dict[int, HeldLink] = {}
     batches = [None] if entity_ids is None else list(chunks(list(entity_ids), 900))
     for batch in batches:
         rows = conn.execute(query if batch is None else query.where(c.entity_id.in_(batch)))
-        for entity_id, link_id, remote_id, version, deleted_at in rows:
-            found[entity_id] = HeldLink(link_id, remote_id, version, deleted_at is not None)
+        for entity_id, link_id, remote_id, version, deleted_at, written in rows:
+            found[entity_id] = HeldLink(link_id, remote_id, version, deleted_at is not None, written)
     return found
 
 
@@ -180,7 +182,7 @@ def record_push(
 ) -> None:
     """After a write: the connection holds `version` of the entity as `remote_id` (a link made or refreshed).
 
-    `written_hash` is the write ledger (what we sent); `projection` is the canonical projection pushed,
+    `written_hash` is the write ledger (the hash of the image we sent); `projection` is the canonical projection pushed,
     so the next pull of the service's copy, mapped back to the same canonical content, changes nothing.
     """
     c = _link.c

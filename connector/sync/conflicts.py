@@ -52,11 +52,15 @@ class ConflictPolicy:
 
 
 def changed_fields(current: Mapping[str, Any], incoming: Mapping[str, Any]) -> dict[str, tuple[Any, Any]]:
-    """Columns whose incoming value differs from the stored one: {column: (stored, incoming)}."""
+    """Columns whose incoming value differs from a stored value: {column: (stored, incoming)}.
+
+    A column the stored side has no value for is not contested: the incoming side fills a gap (a paid date
+    the service that reported the payment does not keep), it does not overwrite anyone's change.
+    """
     return {
         name: (current.get(name), value)
         for name, value in incoming.items()
-        if name not in _IGNORED and _plain(current.get(name)) != _plain(value)
+        if name not in _IGNORED and current.get(name) is not None and _plain(current.get(name)) != _plain(value)
     }
 
 

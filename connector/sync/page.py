@@ -19,6 +19,7 @@ from connector.errors import MappingError
 from connector.providers.base import RawRecord
 from connector.store import entities, identity, links, runs
 from connector.sync.conflicts import CANONICAL, ConflictPolicy, changed_fields, record_conflict
+from connector.sync.copies import COPY_STATE, is_copy, merge_invoice_row
 from connector.sync.payload import digest, dump_payload, projection_hash
 from connector.sync.validate import check_record
 
@@ -70,6 +71,7 @@ class _Change:
     link: links.KnownLink | None
     projection: str = ""
     ref_id: int | None = None
+    stored: dict[str, Any] | None = None  # an updated invoice's canonical row as stored
 
 
 def apply_records(
@@ -179,7 +181,8 @@ def _row(kind: str, change: _Change, connection: str, now: datetime) -> dict[str
     if isinstance(record, CanonicalClient):
         return entities.client_row(record, now)
     if isinstance(record, CanonicalInvoice):
-        return entities.invoice_row(record, change.ref_id, connection, now)
+        row = entities.invoice_row(record, change.ref_id, connection, now)
+        return row if change.stored is None else merge_invoice_row(row, change.stored, connection)
     assert isinstance(record, CanonicalPayment)
     return entities.payment_row(record, change.ref_id, now)
 
@@ -211,6 +214,7 @@ def _write(
     old = [c for c in changes if c.link is not None]
     # A new payload whose canonical projection is unchanged (a reformatting) only refreshes the link.
     moved = [c for c in old if c.link is not None and (c.link.projection_hash != c.projection or c.link.deleted)]
+    moved = _without_echoes(conn, connection, kind, moved, now)
     moved = _settle_conflicts(conn, connection, kind, moved, now, counts, policy)
     entities.update_entities(conn, kind, [(_entity_id(c), _row(kind, c, connection, now)) for c in moved])
     links.update_links(
@@ -222,7 +226,28 @@ def _write(
     counts.unchanged += len(old) - len(moved)
     if kind == "invoice":
         entities.replace_lines(conn, [(i, c.record) for i, c in zip(ids, new, strict=True)], fresh=True)
-        entities.replace_lines(conn, [(_entity_id(c), c.record) for c in moved], fresh=False)
+        own = [c for c in moved if c.stored is None or not is_copy(c.stored, connection)]  # a copy's lines are ours
+        entities.replace_lines(conn, [(_entity_id(c), c.record) for c in own], fresh=False)
+
+
+def _without_echoes(
+    conn: Connection, connection: str, kind: str, moved: list[_Change], now: datetime
+) -> list[_Change]:
+    """Drop what a copy cannot change (see `copies`): a payment the push put there, an invoice's content."""
+    if kind == "payment":
+        return [c for c in moved if c.link is None or c.link.deleted or c.link.written_hash is None]
+    if kind != "invoice" or not moved:
+        return moved
+    stored = entities.current_rows(conn, "invoice", [_entity_id(c) for c in moved])
+    kept = []
+    for change in moved:
+        change.stored = stored.get(_entity_id(change))
+        if change.stored is not None and is_copy(change.stored, connection):
+            row = _row(kind, change, connection, now)
+            if all(row[name] == change.stored[name] for name in COPY_STATE) and not change.link.deleted:  # type: ignore[union-attr]
+                continue
+        kept.append(change)
+    return kept
 
 
 def _settle_conflicts(

@@ -3,8 +3,10 @@
 Plan: for each connection's routed kinds, every live canonical entity whose current version the
 connection does not hold (no link: create; an older `link.entity_version`: update) becomes one outbox
 row keyed by (target, kind, entity, version), so replanning never duplicates a row. A link made by a
-pull holds the version the pull wrote, so nothing goes back to where it came from (echo suppression).
-An operation the service cannot do is planned as `unsupported` with the reason and never sent.
+pull holds the version the pull wrote, so nothing goes back to where it came from (echo suppression);
+an older version whose content the target has anyway (a change in fields it does not take, such as an
+invoice's payment state) is marked held instead of planned (`push_wire.InStep`). An operation the
+service cannot do is planned as `unsupported` with the reason and never sent.
 
 Drain: pending rows go out one at a time in kind order (clients before the invoices that name them,
 invoices before their payments), through the target's own mapping and provider, each outcome committed
@@ -16,15 +18,14 @@ transient failure. Creates carry a deterministic idempotency key per entity vers
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import Any
 
 from sqlalchemy import Connection, Engine, select, update
 
 from connector.clock import Clock
-from connector.domain import CanonicalInvoice, CanonicalPayment, CanonicalRecord
 from connector.errors import (
     AuthFailed,
     MappingError,
@@ -36,10 +37,11 @@ from connector.errors import (
 from connector.providers.base import Capabilities, Provider
 from connector.stopping import StopToken, check_stop
 from connector.store import links
-from connector.store.canonical import StoredEntity, live_entity_versions, load_entities
+from connector.store.canonical import live_entity_versions, load_entities
 from connector.store.sql import upsert
 from connector.store.tables import Outbox
-from connector.sync.payload import digest, dump_payload, projection_hash
+from connector.sync.payload import projection_hash
+from connector.sync.push_wire import OutboundMapper, ReferencePending, ledger_hash, map_for_target
 
 __all__ = [
     "DrainReport",
@@ -49,35 +51,12 @@ __all__ = [
     "enqueue",
     "plan_target",
     "retry_row",
-    "wire_payload",
 ]
 
 log = logging.getLogger("connector.push")
 
 KIND_ORDER = ("client", "invoice", "payment")
 _outbox = Outbox.__table__  # type: ignore[attr-defined]
-
-
-class OutboundMapper(Protocol):
-    """The part of a bound mapping the push needs."""
-
-    entities: set[str]
-
-    def outbound(self, entity: str, record: Any) -> dict[str, Any]:
-        """Map one canonical record to the service's wire dict."""
-        ...
-
-
-class ReferencePending(MappingError):
-    """The record refers to one the target does not hold yet (its client, its invoice): wait, do not fail."""
-
-    def __init__(self, reason: str) -> None:
-        """Args: reason: what is being waited for."""
-        super().__init__("reference", "pending", reason)
-
-    def __str__(self) -> str:
-        """The reason alone."""
-        return self.problem
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,9 +78,19 @@ class PlannedPush:
 
 
 def plan_target(
-    conn: Connection, target: str, receives: Iterable[str], capabilities: Capabilities
+    conn: Connection,
+    target: str,
+    receives: Iterable[str],
+    capabilities: Capabilities,
+    in_step: Callable[[str, Sequence[tuple[int, links.HeldLink]]], set[int]] | None = None,
 ) -> list[PlannedPush]:
-    """Return what `target` should receive for its routed kinds, in kind order."""
+    """Return what `target` should receive for its routed kinds, in kind order.
+
+    Args:
+        in_step: given a kind and the (entity id, link) pairs the target holds an older version of,
+            returns the entity ids whose content the target has anyway (`push_wire.InStep`); those are
+            not planned. Without it every newer version is.
+    """
     routed = set(receives)
     plans: list[PlannedPush] = []
     present_invoices: set[int] = set()
@@ -113,10 +102,13 @@ def plan_target(
             present_invoices = {eid for eid, h in held.items() if not h.deleted}
             if kind not in routed:
                 continue
-        for entity_id, version, ref_id in live_entity_versions(conn, kind):
+        versions = live_entity_versions(conn, kind)
+        stale = [(eid, held[eid]) for eid, version, _ in versions if _is_stale(held.get(eid), version)]
+        current = in_step(kind, stale) if in_step is not None and stale else set()
+        for entity_id, version, ref_id in versions:
             link = held.get(entity_id)
             if link is not None:
-                if link.deleted or link.entity_version is None or link.entity_version >= version:
+                if not _is_stale(link, version) or entity_id in current:
                     continue
                 if kind in capabilities.updatable:
                     plans.append(PlannedPush(target, kind, entity_id, version, "update", link.remote_id))
@@ -134,6 +126,10 @@ def plan_target(
                 reason = f"{target} cannot create a {kind}"
                 plans.append(PlannedPush(target, kind, entity_id, version, "unsupported", None, reason))
     return plans
+
+
+def _is_stale(link: links.HeldLink | None, version: int) -> bool:
+    return link is not None and not link.deleted and link.entity_version is not None and link.entity_version < version
 
 
 def enqueue(conn: Connection, plans: Iterable[PlannedPush], now: datetime) -> int:
@@ -193,33 +189,6 @@ class DrainReport:
     superseded: int = 0
     requests: int = 0
     errors: list[str] = field(default_factory=list)
-
-
-def wire_payload(
-    conn: Connection, mapper: OutboundMapper, provider: Provider, target: str, entity: StoredEntity
-) -> tuple[dict[str, Any], CanonicalRecord]:
-    """Map an entity for `target`: its references become the target's ids, related records come inline.
-
-    Raises:
-        MappingError: the mapping cannot write the record (or a reference the target does not hold).
-    """
-    record = entity.record
-    related: dict[str, dict[str, Any]] = {}
-    if isinstance(record, CanonicalInvoice) and entity.ref_id is not None:
-        client_link = links.held_by_connection(conn, target, "client", [entity.ref_id]).get(entity.ref_id)
-        if (client_link is None or client_link.deleted) and "client" not in provider.inline_kinds:
-            raise ReferencePending(f"waiting for the invoice's client to be at {target}")
-        record = replace(record, client_remote_id=client_link.remote_id if client_link else None)
-        if "client" in mapper.entities:
-            client = load_entities(conn, "client", [entity.ref_id])[entity.ref_id]
-            related["client"] = mapper.outbound("client", client.record)
-    if isinstance(record, CanonicalPayment):
-        invoice_link = links.held_by_connection(conn, target, "invoice", [entity.ref_id or 0]).get(entity.ref_id or 0)
-        if invoice_link is None or invoice_link.deleted:
-            raise ReferencePending(f"waiting for the payment's invoice to be at {target}")
-        record = replace(record, invoice_remote_id=invoice_link.remote_id)
-    payload = provider.embed(entity.kind, mapper.outbound(entity.kind, record), related)
-    return payload, record
 
 
 def drain(
@@ -292,7 +261,8 @@ def _push_one(
         entity = load_entities(conn, kind, [row["entity_id"]]).get(row["entity_id"])
         if entity is not None and entity.version == version:
             try:
-                payload, record = wire_payload(conn, mapper, provider, target, entity)
+                wire = map_for_target(conn, mapper, provider, target, entity)
+                payload, record = wire.payload, wire.record
             except ReferencePending as exc:
                 waiting = str(exc)
             except MappingError as exc:
@@ -337,7 +307,7 @@ def _push_one(
     projection = projection_hash(record, ref=entity.ref_id)
     with engine.begin() as conn:
         links.record_push(
-            conn, target, kind, entity.id, str(remote_id), projection, digest(dump_payload(payload)), version, now
+            conn, target, kind, entity.id, str(remote_id), projection, ledger_hash(wire.image), version, now
         )
         _finish(conn, row["id"], now, status="done", remote_id=str(remote_id), attempts=row["attempts"] + 1)
     report.done += 1

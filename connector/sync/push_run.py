@@ -17,7 +17,8 @@ from connector.store import links
 from connector.store.canonical import load_entities
 from connector.store.tables import Link, RawRecord
 from connector.sync.payload import load_payload
-from connector.sync.push import DrainReport, OutboundMapper, PlannedPush, drain, enqueue, plan_target, wire_payload
+from connector.sync.push import DrainReport, PlannedPush, drain, enqueue, plan_target
+from connector.sync.push_wire import InStep, OutboundMapper, map_for_target
 
 __all__ = ["PlanLine", "TargetPush", "describe_plan", "push_target"]
 
@@ -58,7 +59,9 @@ def push_target(
     """Plan, queue and drain the pushes for `target` (a set `stop` ends the drain between rows)."""
     result = TargetPush(target)
     with engine.begin() as conn:
-        plans = plan_target(conn, target, receives, provider.capabilities)
+        in_step = InStep(conn, target, provider, mapper)
+        plans = plan_target(conn, target, receives, provider.capabilities, in_step)
+        in_step.mark_held()
         result.planned = len(plans)
         result.queued = enqueue(conn, plans, clock.now())
     result.drain = drain(
@@ -79,7 +82,8 @@ def describe_plan(
 ) -> list[PlanLine]:
     """The plan with field diffs, computed from the store alone: no request reaches any service."""
     with engine.connect() as conn:
-        plans = plan_target(conn, target, receives, provider.capabilities)
+        in_step = InStep(conn, target, provider, mapper) if mapper is not None else None
+        plans = plan_target(conn, target, receives, provider.capabilities, in_step)
         lines = []
         for plan in plans:
             line = PlanLine(plan)
@@ -90,7 +94,7 @@ def describe_plan(
             else:
                 entity = load_entities(conn, plan.kind, [plan.entity_id])[plan.entity_id]
                 try:
-                    desired, _ = wire_payload(conn, mapper, provider, target, entity)
+                    desired = map_for_target(conn, mapper, provider, target, entity).payload
                 except MappingError as exc:
                     line.note = f"would fail: {exc}"
                 else:

@@ -85,9 +85,14 @@ def test_a_change_facturalia_cannot_take_is_unsupported_and_never_sent(
     open_one = next(
         i for i in fs.state()["invoices"] if Decimal(str(i["open"])) > 0 and _entity_of(app, str(i["id"])) in pushed_ids
     )
+    requests_before = len(fac.requests())
     fs.act("register_payment", invoice=open_one["id"], amount="1.00")
     app.sync("fs")
-    requests_before = len(fac.requests())
+    [paid] = app.push("fa")
+    assert paid.queued == 0, "a payment changes nothing Facturalia has a field for"
+    # The invoice's due date changes at FactuurSturen (shown on the wire as if edited in its web app).
+    fs.act("corrupt_invoice", invoice=open_one["id"], field="duedate", value="2031-01-31")
+    app.sync("fs")
     app.push("fa")
     unsupported = [r for r in _outbox(app) if r["status"] == "unsupported"]
     assert len(unsupported) == 1

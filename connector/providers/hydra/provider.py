@@ -28,6 +28,7 @@ from connector.errors import NotFound, ProviderError, Unsupported
 from connector.http import HttpSession, encode_json
 from connector.providers.base import Capabilities, ChangeStamps, Page, Provider, RawRecord, StreamSpec, Window
 from connector.providers.hydra.paging import HydraPage, walk
+from connector.providers.hydra.rows import row_body
 from connector.providers.hydra.wire import PROVIDER, compose_invoice, iri_id, record_id
 
 __all__ = ["HydraProvider"]
@@ -201,9 +202,12 @@ class HydraProvider(Provider):
         """Create, merge-patch or delete one record; returns its remote id (the last segment of its IRI).
 
         Invoices are created without rows and their rows are posted one by one (the service wants
-        IRIs, not nested documents); an update patches rows by position and posts extra ones. Rows
-        cannot be deleted at the service, so an update with fewer lines is Unsupported. Creates are
-        not retried (POST is not idempotent here and the service takes no idempotency key).
+        IRIs, not nested documents), each reaching the net the mapping asks for (`rows.row_body`); an
+        update patches rows by position and posts extra ones. Rows
+        cannot be deleted at the service, so an update with fewer lines is Unsupported. An invoice's
+        ``status`` is an action here, not a field: ``sent`` sends a draft (``POST /invoices/{id}/send``,
+        the service numbers it), ``cancelled`` is patched, anything else is the service's own to derive.
+        Creates are not retried (POST is not idempotent here and the service takes no idempotency key).
 
         Raises:
             Unsupported: an unknown kind or operation, or removing rows.
@@ -216,17 +220,25 @@ class HydraProvider(Provider):
             return self._delete(collection, self._need(remote_id, kind, operation))
         body = dict(payload)
         lines = body.pop("invoiceRows", None) if kind == "invoice" else None
+        wanted = body.pop("status", None) if kind == "invoice" else None
+        if wanted == "cancelled":
+            body["status"] = wanted  # the one status a PATCH may set
         self._relations(kind, body)
         if operation == "create":
             created = self._post(collection, body)
             for line in lines or []:
-                self._post("invoice-rows", {**line, "invoice": self._iri("invoices", created)})
+                self._post("invoice-rows", {**row_body(line), "invoice": self._iri("invoices", created)})
+            if wanted == "sent":
+                self._send(created)
             return created
         target = self._need(remote_id, kind, operation)
         document = self._patch(f"{collection}/{target}", body) if body else None
-        if lines is not None:
+        if lines is not None or wanted == "sent":
             current = document or self.session.get_json(f"{collection}/{target}")
-            self._replace_rows(target, current.get("invoiceRows") or [], lines)
+            if lines is not None:
+                self._replace_rows(target, current.get("invoiceRows") or [], lines)
+            if wanted == "sent" and current.get("status") == "draft":
+                self._send(target)
         return target
 
     def _need(self, remote_id: str | None, kind: str, operation: str) -> str:
@@ -251,6 +263,10 @@ class HydraProvider(Provider):
         document = self.session.decode_json(response) if response.content else {}
         return record_id(document) if isinstance(document, dict) and document else iri_id(location)
 
+    def _send(self, invoice_id: str) -> None:
+        """Send a draft: the service gives it its number and moves it to ``sent``."""
+        self.session.request("POST", f"invoices/{invoice_id}/send", json={})
+
     def _patch(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
         response = self.session.request("PATCH", path, content=encode_json(body), headers=_MERGE_PATCH)
         document = self.session.decode_json(response)
@@ -267,6 +283,6 @@ class HydraProvider(Provider):
             raise Unsupported("update invoice", f"the service cannot delete rows ({len(existing)} -> {len(lines)})")
         for position, line in enumerate(lines):
             if position < len(existing):
-                self._patch(f"invoice-rows/{iri_id(existing[position])}", line)
+                self._patch(f"invoice-rows/{iri_id(existing[position])}", row_body(line))
             else:
-                self._post("invoice-rows", {**line, "invoice": self._iri("invoices", invoice_id)})
+                self._post("invoice-rows", {**row_body(line), "invoice": self._iri("invoices", invoice_id)})

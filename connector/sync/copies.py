@@ -1,0 +1,47 @@
+"""Copies: what a service that holds an invoice or a payment because the push put it there may tell the store.
+
+An invoice belongs to the connection that issued it (`origin_connection`); a payment to the service it was
+registered at. The copies the push made elsewhere carry the same content in that service's words, plus what
+the service works out itself: its own number, totals rounded its own way, a due date from its own terms, an
+instant where the origin had a date. Reading a copy back must not rewrite the canonical record (and through
+it every other service), so:
+
+- a copy of an invoice contributes only the invoice's payment state (`COPY_STATE`: status, open amount,
+  paid date), each when it has a value (a service that does not read a paid date says nothing about it);
+- a copy of a payment (its link carries the push's write ledger) contributes nothing: a payment is an event,
+  and the copy is the connector's own write coming back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+__all__ = ["COPY_STATE", "is_copy", "merge_invoice_row"]
+
+COPY_STATE = ("status", "open_minor", "paid_on")
+_ALWAYS_NEW = ("updated_at", "remote_deleted_at")
+
+
+def merge_invoice_row(incoming: dict[str, Any], stored: Mapping[str, Any], connection: str) -> dict[str, Any]:
+    """The row to write for an invoice `connection` sent: all of it from its origin, the payment state from a copy.
+
+    Args:
+        incoming: the invoice's column values as `connection` gave them.
+        stored: the canonical row as stored.
+        connection: the connection the invoice was read from.
+    """
+    origin = stored.get("origin_connection") or connection
+    if connection == origin:
+        return {**incoming, "origin_connection": origin}
+    merged = {name: stored.get(name) for name in incoming}
+    merged.update({name: incoming[name] for name in _ALWAYS_NEW})
+    merged.update({name: incoming[name] for name in COPY_STATE if incoming.get(name) is not None})
+    return merged
+
+
+def is_copy(stored: Mapping[str, Any], connection: str) -> bool:
+    """True when `connection` holds a copy of the stored invoice (it was issued elsewhere)."""
+    origin = stored.get("origin_connection")
+    return bool(origin) and origin != connection
+
