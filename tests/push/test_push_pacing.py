@@ -1,8 +1,9 @@
-"""Pushes share the connection's rate budget: a drain bigger than a window pauses and never provokes a 403.
+"""Pushes share the connection's rate budget: 600 pushes to FactuurSturen under 250 per window (shrunk to a few
+seconds) never provoke a 403 and spend at least 90% of every window's budget once the pacer knows the phase.
 
-How much of each window it spends is printed, not asserted: FactuurSturen does not say when its window
-resets, so the pacer, holding for a window of its own after the service says 0 remaining, can leave part
-of a service window unused when the two are out of phase (seen: 9 of 20 in one window under load)."""
+FactuurSturen says how much budget is left but not when its window resets (PROVIDERS.md §3); the sandbox
+counts in fixed windows aligned to its own clock, which the connector is not told. Requests are counted per
+window from the sandbox's own request log (the time each request was counted)."""
 
 from __future__ import annotations
 
@@ -10,27 +11,33 @@ from collections import Counter
 
 from tests.support import FsSandbox, make_app
 
-LIMIT, WINDOW = 20, 2.0
-CLIENTS = 70
+LIMIT, WINDOW = 250, 6.0
+PUSHES = 600
+CLIENTS = 630  # seed 3 archives some, which are not pushed
 
 
-
-
-def test_a_drain_larger_than_the_window_paces_itself(sqlite_url: str, fs: FsSandbox, fs_source: FsSandbox) -> None:
+def test_600_pushes_spend_each_window_without_a_403(sqlite_url: str, fs: FsSandbox, fs_source: FsSandbox) -> None:
     fs_source.seed(seed=3, clients=CLIENTS, invoices=0)
     fs.post("/ratelimit", {"limit": LIMIT, "window_seconds": WINDOW})
     target = fs.connection("dst", receives=["client"], rate_limit=LIMIT, rate_window_seconds=WINDOW, rate_reserve=0)
     app = make_app(sqlite_url, fs_source.connection("src"), target)
     app.sync("src")
     fs.clear_requests()
+
     [result] = app.push("dst")
-    assert result.planned >= CLIENTS - 5, "archived clients are not pushed; the rest are"
+
+    assert result.planned >= PUSHES, "archived clients are not pushed; the rest are"
     assert result.drain is not None and result.drain.done == result.planned
     log = fs.requests()
-    assert all(r["status"] != 403 for r in log), "the budget was never overspent"
+    assert sum(r["method"] == "POST" for r in log) == result.planned, "a client costs one request"
+    assert [r for r in log if r["status"] == 403] == [], "the budget was never overspent"
     per_window = Counter(int(r["t"] // WINDOW) for r in log)
-    windows = sorted(per_window)
-    assert len(windows) >= 3, "the drain needed several windows"
-    assert max(per_window.values()) <= LIMIT
-    full = [per_window[w] for w in windows[1:-1]]  # the first and last windows are partial by nature
-    print(f"requests per service window: {full} of {LIMIT}")
+    windows = range(min(per_window), max(per_window) + 1)
+    used = [per_window[w] for w in windows]
+    print(f"requests per {WINDOW:g} s window of {LIMIT}: {used}")
+    assert max(used) <= LIMIT
+    # The first window is where the drain starts and the pacer does not know yet where the service's window
+    # ends (it learns that from Remaining going up at the first reset); the last is what is left over.
+    full = used[1:-1]
+    assert full, "the drain needed at least three windows"
+    assert min(full) >= 0.9 * LIMIT, f"a window in the middle of the drain used less than 90%: {used}"

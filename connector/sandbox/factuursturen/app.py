@@ -71,7 +71,8 @@ class FactuurSturenSandbox(SandboxApp):
             response.headers.append(("Date", self.clock.http_date()))
             return response
         user, key = _basic(request.header("Authorization"))
-        decision = self.limiter.hit(user or "", self.clock.time())
+        arrived = self.clock.time()  # the log says when the request was counted, not when it was answered
+        decision = self.limiter.hit(user or "", arrived)
         remaining = decision.remaining
         if not decision.allowed:
             response = error_response(403, f"Rate limit exceeded: {decision.limit} requests per hour")
@@ -88,7 +89,7 @@ class FactuurSturenSandbox(SandboxApp):
         response.headers += [("X-RateLimit-Limit", str(decision.limit)), ("X-RateLimit-Remaining", str(remaining)),
                              ("Date", self.clock.http_date())]
         self.controls.log.append(request.method, request.raw_path, request.raw_query,
-                                 0 if response.drop else response.status, self.clock.time())
+                                 0 if response.drop else response.status, arrived)
         return response
 
     def _perform(self, request: Request) -> Response:
