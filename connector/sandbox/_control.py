@@ -4,7 +4,7 @@
 
     GET|POST   {prefix}/clock       {"now": ISO 8601} | {"advance_seconds": n} | {"frozen": bool} -> clock
     GET|POST   {prefix}/faults      {"rules": [rule, ...]} replaces the rules; DELETE clears them
-    GET|POST   {prefix}/ratelimit   {"limit": n | null, "window_seconds": s}
+    GET|POST   {prefix}/ratelimit   {"limit": n | null, "window_seconds": s, "phase_seconds": p}
     GET|DELETE {prefix}/requests    the request log [{"method","path","query","status","t"}]
 
 A fault rule fires on requests matching its optional `method` and `path_prefix`: it lets the first
@@ -255,7 +255,11 @@ class RateDecision(NamedTuple):
 
 
 class RateLimiter:
-    """Fixed windows aligned to epoch multiples of the window length, counted per key."""
+    """Fixed windows aligned to epoch multiples of the window length (moved on by `phase_seconds`), per key.
+
+    A phase lets a test start the windows where nothing the client sees (the ``Date`` header's whole
+    seconds, the epoch) gives their boundary away, as a service that does not document its windows may.
+    """
 
     def __init__(self, limit: int | None, window_seconds: float, nominal: int) -> None:
         """Args: limit: requests per window (None or 0: unlimited). nominal: advertised when unlimited."""
@@ -264,10 +268,11 @@ class RateLimiter:
         self.nominal = nominal
         self.limit: int | None = None
         self.window_seconds = 3600.0
+        self.phase_seconds = 0.0
         self.configure(limit, window_seconds)
 
-    def configure(self, limit: int | None, window_seconds: float | None = None) -> None:
-        """Change the budget (counters restart)."""
+    def configure(self, limit: int | None, window_seconds: float | None = None, phase_seconds: float = 0.0) -> None:
+        """Change the budget (counters restart); windows start at epoch multiples plus `phase_seconds`."""
         if window_seconds is not None and window_seconds <= 0:
             raise ValueError("window_seconds must be > 0")
         if limit is not None and limit < 0:
@@ -278,6 +283,7 @@ class RateLimiter:
                 self.nominal = limit
             if window_seconds is not None:
                 self.window_seconds = float(window_seconds)
+            self.phase_seconds = float(phase_seconds)
             self._counts.clear()
 
     def reset(self) -> None:
@@ -290,7 +296,7 @@ class RateLimiter:
         limit = self.limit
         if limit is None:
             return RateDecision(True, self.nominal, self.nominal)
-        window = int(now // self.window_seconds)
+        window = int((now - self.phase_seconds) // self.window_seconds)
         with self._lock:
             current, count = self._counts.get(key, (window, 0))
             count = count + 1 if current == window else 1
@@ -299,7 +305,8 @@ class RateLimiter:
 
     def describe(self) -> dict[str, Any]:
         """JSON view of the configuration."""
-        return {"limit": self.limit, "window_seconds": self.window_seconds, "nominal": self.nominal}
+        return {"limit": self.limit, "window_seconds": self.window_seconds, "phase_seconds": self.phase_seconds,
+                "nominal": self.nominal}
 
 
 def read_json(request: Request) -> dict[str, Any]:
@@ -373,7 +380,8 @@ class Controls:
             body = read_json(request)
             limit = body.get("limit", self.limiter.limit)
             window = body.get("window_seconds")
-            self.limiter.configure(None if limit is None else int(limit), None if window is None else float(window))
+            self.limiter.configure(None if limit is None else int(limit), None if window is None else float(window),
+                                   float(body.get("phase_seconds", 0.0)))
         return json_response(self.limiter.describe())
 
     def _requests(self, request: Request) -> Response:

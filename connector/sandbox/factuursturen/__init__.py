@@ -35,8 +35,10 @@ Fidelity (PROVIDERS.md section 3 and decisions 18-28, followed to the letter)
       (0 < open < total), toomuch (open < 0), paid (open = 0), uncollectible (date set); unknown -> 400.
       ``since``/``until`` filter the ``sent`` date, both inclusive; a bad date -> 400.
     * Rate limit: fixed windows aligned to epoch multiples of the window on the sandbox clock (default
-      250 per clock hour), counted per *supplied* user name, before the credentials are checked (so
-      requests with a wrong key count, and a spent budget answers 403 even for wrong credentials).
+      250 per clock hour; ``POST /_sandbox/ratelimit`` may shrink the window and move the windows off
+      that grid by ``phase_seconds``, as the real service does not say where its windows start),
+      counted per *supplied* user name, before the credentials are checked (so requests with a wrong
+      key count, and a spent budget answers 403 even for wrong credentials).
       ``X-RateLimit-Limit``/``X-RateLimit-Remaining`` on every API answer (401/403/404/500 and faults
       too); over budget -> 403 plain text with Remaining 0. Disabled (``rate_limit=None``/0 or
       ``{"limit": null}``): never 403, and both headers show the nominal limit (the last one set, else 250).
