@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any, Literal, overload
 
 from connector.domain import CanonicalClient, CanonicalInvoice, CanonicalPayment, CanonicalRecord
@@ -11,7 +12,7 @@ from connector.mapping.plan import EntityPlan, FieldPlan, ItemsPlan, RecordPlan
 from connector.mapping.registry import Inbound, Outbound, References, Transform
 from connector.mapping.steps import EMPTY_TYPES, READ_ERRORS, Reader, getter, problem, put_path, reader, writer
 
-__all__ = ["BoundMapper", "Mapper"]
+__all__ = ["BoundMapper", "FieldsRead", "Mapper"]
 
 
 class _Binder:
@@ -131,6 +132,15 @@ def _record_out(entity: str, plan: RecordPlan, binder: _Binder) -> Callable[[Any
     return write_record
 
 
+@dataclass(frozen=True, slots=True)
+class FieldsRead:
+    """What a mapping says about a record it reads: its canonical `fields`, and the `extra` keys it fills
+    (None: every key, when the mapping keeps the service's unmapped fields)."""
+
+    fields: frozenset[str]
+    extra: frozenset[str] | None
+
+
 class BoundMapper:
     """A mapper bound to the service's reference data: maps records both ways, one at a time."""
 
@@ -140,6 +150,13 @@ class BoundMapper:
         self.entities: set[str] = set(mapper.plans)
         self._in: dict[str, Callable[[dict[str, Any]], Any]] = {}
         self._out: dict[str, Callable[[Any], dict[str, Any]]] = {}
+        self._reads = {
+            entity: FieldsRead(
+                frozenset(f.name for f in plan.record.fields),
+                None if plan.record.include_unmapped else frozenset(f.name for f in plan.record.extra),
+            )
+            for entity, plan in mapper.plans.items()
+        }
         for entity, plan in mapper.plans.items():
             binder = _Binder(entity, references)
             self._in[entity] = self._inbound(plan, binder)
@@ -184,6 +201,10 @@ class BoundMapper:
             return out
 
         return outbound
+
+    def reads(self, entity: str) -> FieldsRead:
+        """Which canonical fields (and `extra` keys) this mapping fills when it reads `entity` from the service."""
+        return self._reads[entity]
 
     @overload
     def inbound(self, entity: Literal["client"], raw: dict[str, Any]) -> CanonicalClient: ...

@@ -9,7 +9,7 @@ from datetime import datetime
 from sqlalchemy import Connection, bindparam, select, update
 
 from connector.store.entities import ENTITY_TABLES
-from connector.store.sql import bulk_insert, chunks, insert_with_ids
+from connector.store.sql import bulk_insert, chunks, insert_with_ids, upsert
 from connector.store.tables import Link, RawRecord
 
 __all__ = [
@@ -24,6 +24,7 @@ __all__ = [
     "matching_stamps",
     "record_push",
     "update_links",
+    "written_images",
 ]
 
 _link = Link.__table__  # type: ignore[attr-defined]
@@ -179,11 +180,14 @@ def record_push(
     written_hash: str,
     version: int,
     now: datetime,
+    written: str | None = None,
 ) -> None:
     """After a write: the connection holds `version` of the entity as `remote_id` (a link made or refreshed).
 
     `written_hash` is the write ledger (the hash of the image we sent); `projection` is the canonical projection pushed,
-    so the next pull of the service's copy, mapped back to the same canonical content, changes nothing.
+    so the next pull of the service's copy, mapped back to the same canonical content, changes nothing. `written`,
+    the image itself, becomes the link's raw record until the service's own copy is read: the last thing known to
+    be there, which lets that read tell the connector's write (reformatted, defaults added) from a person's edit.
     """
     c = _link.c
     existing = conn.execute(
@@ -198,13 +202,25 @@ def record_push(
         "remote_deleted_at": None,
     }
     if existing is not None:
-        conn.execute(update(_link).where(c.id == existing[0]).values(**values))
-        return
-    conn.execute(
-        _link.insert().values(
-            connection=connection, entity_kind=kind, remote_id=remote_id, first_seen_at=now, **values
-        )
-    )
+        link_id = int(existing[0])
+        conn.execute(update(_link).where(c.id == link_id).values(**values))
+    else:
+        link_id = conn.execute(
+            _link.insert()
+            .values(connection=connection, entity_kind=kind, remote_id=remote_id, first_seen_at=now, **values)
+            .returning(c.id)
+        ).scalar_one()
+    if written is not None:
+        upsert(conn, _raw, {"link_id": link_id, "payload": written, "fetched_at": now}, ["link_id"])
+
+
+def written_images(conn: Connection, link_ids: Sequence[int]) -> dict[int, str]:
+    """The raw record of each link (for links the connector wrote to: its last written image, until read)."""
+    found: dict[int, str] = {}
+    for batch in chunks(list(link_ids), 900):
+        rows = conn.execute(select(_raw.c.link_id, _raw.c.payload).where(_raw.c.link_id.in_(batch)))
+        found.update({int(link_id): str(payload) for link_id, payload in rows})
+    return found
 
 
 def mark_versions_held(conn: Connection, kind: str, link_ids: Sequence[int]) -> None:

@@ -19,7 +19,7 @@ from sqlalchemy import Connection, select
 
 from connector.store.tables import Conflict
 
-__all__ = ["CANONICAL", "ConflictPolicy", "changed_fields", "conflicts", "record_conflict"]
+__all__ = ["CANONICAL", "ConflictPolicy", "changed_fields", "conflicts", "differs", "record_conflict"]
 
 CANONICAL = "canonical"
 _conflict = Conflict.__table__  # type: ignore[attr-defined]
@@ -49,6 +49,13 @@ class ConflictPolicy:
         if incoming_at is not None and canonical_at is not None:
             return (connection if incoming_at >= canonical_at else CANONICAL), policy
         return (CANONICAL if incoming_at is None and canonical_at is not None else connection), policy
+
+
+def differs(current: Mapping[str, Any], incoming: Mapping[str, Any]) -> bool:
+    """True when writing `incoming` would change any stored column (bookkeeping times aside)."""
+    return any(
+        name not in _IGNORED and _plain(current.get(name)) != _plain(value) for name, value in incoming.items()
+    )
 
 
 def changed_fields(current: Mapping[str, Any], incoming: Mapping[str, Any]) -> dict[str, tuple[Any, Any]]:

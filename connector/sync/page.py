@@ -6,7 +6,7 @@ together. Unchanged records (same payload hash as the link remembers) cost one h
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
@@ -18,14 +18,19 @@ from connector.domain import CanonicalClient, CanonicalInvoice, CanonicalPayment
 from connector.errors import MappingError
 from connector.providers.base import RawRecord
 from connector.store import entities, identity, links, runs
-from connector.sync.conflicts import CANONICAL, ConflictPolicy, changed_fields, record_conflict
+from connector.sync.conflicts import CANONICAL, ConflictPolicy, changed_fields, differs, record_conflict
 from connector.sync.copies import COPY_STATE, is_copy, merge_invoice_row
-from connector.sync.payload import digest, dump_payload, projection_hash
+from connector.sync.merge import ReadsFields, is_own_write, merge_row
+from connector.sync.payload import digest, dump_payload, load_payload, projection_hash
+from connector.sync.push_wire import ledger_hash
 from connector.sync.validate import check_record
 
 __all__ = ["KIND_ORDER", "InboundMapper", "PageCounts", "apply_records", "soft_delete_remote"]
 
 KIND_ORDER = ("client", "invoice", "payment")
+
+
+Outbound = Callable[[str, Any], dict[str, Any]]
 
 
 class InboundMapper(Protocol):
@@ -71,7 +76,8 @@ class _Change:
     link: links.KnownLink | None
     projection: str = ""
     ref_id: int | None = None
-    stored: dict[str, Any] | None = None  # an updated invoice's canonical row as stored
+    stored: dict[str, Any] | None = None  # an updated record's canonical row as stored
+    reads: ReadsFields | None = None  # the fields the connection's mapping fills (a client's merge)
 
 
 def apply_records(
@@ -135,7 +141,11 @@ def _apply_kind(
         return
     for change in changes:
         change.projection = projection_hash(change.record, ref=change.ref_id)
-    _write(conn, connection, kind, changes, now, counts, policy or ConflictPolicy())
+    reads = getattr(mapper, "reads", None)  # a mapping that cannot say what it reads is taken whole
+    for change in changes:
+        change.reads = reads(kind) if reads is not None else None
+    outbound = getattr(mapper, "outbound", None)  # to recognise the connector's own writes read back
+    _write(conn, connection, kind, changes, now, counts, policy or ConflictPolicy(), outbound)
     counts.by_kind[kind] = counts.by_kind.get(kind, 0) + len(changes)
     if resolve_quarantine:
         runs.resolve_quarantine(conn, connection, kind, [c.raw.remote_id for c in changes], now)
@@ -179,7 +189,8 @@ def _resolve_references(
 def _row(kind: str, change: _Change, connection: str, now: datetime) -> dict[str, Any]:
     record: CanonicalRecord = change.record
     if isinstance(record, CanonicalClient):
-        return entities.client_row(record, now)
+        row = entities.client_row(record, now)
+        return row if change.stored is None else merge_row(row, change.stored, change.reads)
     if isinstance(record, CanonicalInvoice):
         row = entities.invoice_row(record, change.ref_id, connection, now)
         return row if change.stored is None else merge_invoice_row(row, change.stored, connection)
@@ -195,6 +206,7 @@ def _write(
     now: datetime,
     counts: PageCounts,
     policy: ConflictPolicy,
+    outbound: Outbound | None = None,
 ) -> None:
     new = [c for c in changes if c.link is None]
     if kind == "client" and new:
@@ -215,6 +227,8 @@ def _write(
     # A new payload whose canonical projection is unchanged (a reformatting) only refreshes the link.
     moved = [c for c in old if c.link is not None and (c.link.projection_hash != c.projection or c.link.deleted)]
     moved = _without_echoes(conn, connection, kind, moved, now)
+    moved = _merged_clients(conn, connection, kind, moved, now)
+    moved = _without_own_writes(conn, kind, moved, outbound)
     moved = _settle_conflicts(conn, connection, kind, moved, now, counts, policy)
     entities.update_entities(conn, kind, [(_entity_id(c), _row(kind, c, connection, now)) for c in moved])
     links.update_links(
@@ -246,6 +260,49 @@ def _without_echoes(
             row = _row(kind, change, connection, now)
             if all(row[name] == change.stored[name] for name in COPY_STATE) and not change.link.deleted:  # type: ignore[union-attr]
                 continue
+        kept.append(change)
+    return kept
+
+
+def _without_own_writes(
+    conn: Connection, kind: str, moved: list[_Change], outbound: Outbound | None
+) -> list[_Change]:
+    """Drop clients read back as the connector last wrote them there (see `merge.is_own_write`): the service
+    holds an older version only because the push has not brought it the newer one yet; nobody changed it."""
+    if kind != "client" or outbound is None:
+        return moved
+    written = [c for c in moved if c.link is not None and c.link.written_hash and not c.link.deleted]
+    if not written:
+        return moved
+    images = links.written_images(conn, [c.link.link_id for c in written if c.link is not None])
+    own: set[int] = set()
+    for change in written:
+        assert change.link is not None
+        image = images.get(change.link.link_id)
+        if image is None or ledger_hash(load_payload(image)) != change.link.written_hash:
+            continue  # the service's copy was read since the write: an ordinary change
+        try:
+            if is_own_write(load_payload(image), outbound(kind, change.record)):
+                own.add(id(change))
+        except MappingError:
+            continue  # not writable as it is, so not what the connector wrote
+    return [c for c in moved if id(c) not in own]
+
+
+def _merged_clients(
+    conn: Connection, connection: str, kind: str, moved: list[_Change], now: datetime
+) -> list[_Change]:
+    """Merge updated clients field by field (see `merge`); drop those whose merge changes nothing stored."""
+    if kind != "client" or not moved:
+        return moved
+    stored = entities.current_rows(conn, "client", [_entity_id(c) for c in moved])
+    kept = []
+    for change in moved:
+        change.stored = stored.get(_entity_id(change))
+        deleted = change.link is not None and change.link.deleted
+        same = change.stored is not None and not differs(change.stored, _row(kind, change, connection, now))
+        if same and not deleted:
+            continue  # e.g. a service that lacks a field reads back the record the push gave it
         kept.append(change)
     return kept
 

@@ -40,7 +40,7 @@ from connector.store import links
 from connector.store.canonical import live_entity_versions, load_entities
 from connector.store.sql import upsert
 from connector.store.tables import Outbox
-from connector.sync.payload import projection_hash
+from connector.sync.payload import dump_payload, projection_hash
 from connector.sync.push_wire import OutboundMapper, ReferencePending, ledger_hash, map_for_target
 
 __all__ = [
@@ -307,7 +307,16 @@ def _push_one(
     projection = projection_hash(record, ref=entity.ref_id)
     with engine.begin() as conn:
         links.record_push(
-            conn, target, kind, entity.id, str(remote_id), projection, ledger_hash(wire.image), version, now
+            conn,
+            target,
+            kind,
+            entity.id,
+            str(remote_id),
+            projection,
+            ledger_hash(wire.image),
+            version,
+            now,
+            written=dump_payload(wire.image),
         )
         _finish(conn, row["id"], now, status="done", remote_id=str(remote_id), attempts=row["attempts"] + 1)
     report.done += 1

@@ -1,0 +1,76 @@
+"""Field-level merge: a service speaks for the fields its mapping reads, and for nothing else.
+
+A client is kept at several services, and each maps a different subset of the canonical fields (hydra's
+customers have no currency, FactuurSturen's no external id). Reading a client back from a service must not
+blank what that service never carried, or every pull would rewrite the canonical record (and, through it,
+push to every other service). So an update takes the columns the connection's mapping fills (`FieldsRead`),
+and the `extra` keys it fills, and keeps every other column as stored.
+
+The same holds for the connector's own writes read back: a service adds its defaults to what it was sent
+(FactuurSturen a send method, a payment method), so a record read back is the connector's write when every
+value the connector sent comes back equal, whatever the service added (`is_own_write`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from decimal import Decimal
+from typing import Any, Protocol
+
+__all__ = ["ReadsFields", "is_own_write", "merge_row"]
+
+_COLUMN = {"archived": "archived_at"}  # canonical field -> the column it is stored in, where they differ
+_ALWAYS_NEW = ("updated_at", "remote_deleted_at")
+_UNSENT = (None, "")  # providers leave empty values out of what they send
+
+
+class ReadsFields(Protocol):
+    """What a mapping fills when it reads a record (`connector.mapping.mapper.FieldsRead`)."""
+
+    fields: frozenset[str]
+    extra: frozenset[str] | None
+
+
+def merge_row(incoming: dict[str, Any], stored: Mapping[str, Any], reads: ReadsFields | None) -> dict[str, Any]:
+    """The row to write: the incoming values of the fields `reads` names, the stored values of the rest.
+
+    Args:
+        incoming: the record's column values as the connection gave them.
+        stored: the canonical row as stored.
+        reads: what the connection's mapping fills; None takes the incoming row whole.
+    """
+    if reads is None:
+        return incoming
+    merged = {name: stored.get(name) for name in incoming}
+    merged.update({name: incoming[name] for name in _ALWAYS_NEW if name in incoming})
+    for field in reads.fields:
+        column = _COLUMN.get(field, field)
+        if column in incoming and column != "extra":
+            merged[column] = incoming[column]
+    if "extra" in incoming:
+        theirs = dict(incoming["extra"] or {})
+        if reads.extra is None:
+            merged["extra"] = theirs
+        else:
+            kept = {k: v for k, v in dict(stored.get("extra") or {}).items() if k not in reads.extra}
+            merged["extra"] = {**kept, **theirs}
+    return merged
+
+
+def is_own_write(written: Mapping[str, Any], read_back: Mapping[str, Any]) -> bool:
+    """True when every value in the `written` image comes back equal in the image of the record read back.
+
+    Both are outbound images of the same mapping (the second made from the record the service returned), so
+    spellings agree; keys the connector did not send (None, "" or absent) are the service's to fill.
+    """
+    return all(_plain(read_back.get(key)) == _plain(value) for key, value in written.items() if value not in _UNSENT)
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return {str(k): _plain(v) for k, v in value.items() if v is not None}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, (int, float, Decimal)) and not isinstance(value, bool):
+        return format(Decimal(str(value)).normalize(), "f")
+    return value if value is None or isinstance(value, (bool, str)) else str(value)
