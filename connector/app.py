@@ -117,6 +117,7 @@ class App:
                 limit=config.rate_limit,
                 window_seconds=config.rate_window_seconds,
                 reserve=config.rate_reserve,
+                name=conn.name,
             )
         session = HttpSession(
             config,

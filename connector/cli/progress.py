@@ -74,9 +74,7 @@ def budget_of(pacer: Pacer | None) -> Budget | None:
     """The budget a connection's pacer works to, with where it stands now (None: no limit known)."""
     if pacer is None or not pacer.limit or not pacer.window_seconds:
         return None
-    now = pacer.server_now()
-    to_reset = None if now is None else pacer.window_seconds - now.timestamp() % pacer.window_seconds
-    return Budget(pacer.limit, pacer.window_seconds, pacer.reserve, pacer.remaining, to_reset)
+    return Budget(pacer.limit, pacer.window_seconds, pacer.reserve, pacer.remaining, pacer.seconds_to_window_end())
 
 
 def _duration(seconds: float | None) -> str:

@@ -144,6 +144,12 @@ class Pacer:
         with self._lock:
             return self._end
 
+    def seconds_to_window_end(self) -> float | None:
+        """Seconds until the service's current window ends at the latest (None: not known yet)."""
+        with self._lock:
+            end = self._end
+        return None if end is None else max(0.0, end[1] - self._clock.monotonic())
+
     def server_now(self) -> datetime | None:
         """Return the service's clock: the last ``Date`` header plus local monotonic time elapsed since."""
         with self._lock:
