@@ -67,7 +67,7 @@ def test_invoices_are_created_and_sent_and_read_back_exactly(setup: Any, ff: Fas
         extra={"notes": "PO 7"})
     payload = mapper.outbound("invoice", invoice)
     assert payload == {
-        "client_id": client_id, "currency": "NOK", "due_date": due.isoformat(), "notes": "PO 7",
+        "client_id": client_id, "currency": "NOK", "due_date": due.isoformat(), "notes": "PO 7", "status": "draft",
         "lines": [
             {"description": "Design", "quantity": Decimal("1.5"), "unit_price_cents": 95055, "tax_rate": Decimal(25)},
             {"description": "Travel", "quantity": Decimal(1), "unit_price_cents": 12000, "tax_rate": Decimal("5.5")},
@@ -87,6 +87,24 @@ def test_invoices_are_created_and_sent_and_read_back_exactly(setup: Any, ff: Fas
     assert [(ln.quantity, ln.unit_price, ln.vat_rate) for ln in back.lines] == [
         (Decimal("1.5"), Decimal("950.55"), Decimal(25)), (Decimal(1), Decimal(120), Decimal("5.5"))]
     assert back.issued_on == date.today() and back.status == "sent"
+
+
+def test_a_pushed_invoice_past_draft_is_sent_over_the_link_channel(setup: Any, ff: FastFakturaHarness) -> None:
+    _app, provider, mapper = setup
+    client_id = provider.write("client", "create", mapper.outbound("client", _client()), None)
+    invoice = CanonicalInvoice(
+        remote_id="", number="F-1", client_remote_id=client_id, currency="NOK", status="paid",
+        lines=[CanonicalLine(1, "Design", quantity=Decimal(1), unit_price=Decimal("100"), vat_rate=Decimal(25))])
+    payload = mapper.outbound("invoice", invoice)
+    assert payload["status"] == "sent"  # paid is the service's to derive; the push can only send
+
+    invoice_id = provider.write("invoice", "create", payload, None)
+
+    [detail] = ff.state()["invoices"]
+    assert detail["id"] == invoice_id and detail["status"] == "sent"
+    assert [(r["method"], r["path"].rsplit("/", 1)[-1]) for r in ff.requests()[-2:]] == [
+        ("POST", "invoices"), ("POST", "send")]
+    assert [e["channel"] for e in detail["events"] if e["type"] == "sent"] == ["link"], "no e-mail to the client"
 
 
 def test_what_the_service_cannot_do_is_unsupported(setup: Any) -> None:

@@ -182,11 +182,16 @@ class FastFakturaProvider(Provider):
                 return remote_id
         elif kind == "invoice":
             if operation == "create":
+                payload = dict(payload)
+                status = payload.pop("status", None)  # an action here: see _send_unless_draft
                 if idempotency_key:
                     notes = str(payload.get("notes") or "")
-                    payload = {**payload, "notes": f"{notes}\n{marker(idempotency_key)}".strip()}
+                    payload["notes"] = f"{notes}\n{marker(idempotency_key)}".strip()
                 created = self.session.request("POST", "invoices", json=payload, retry=False)
-                return record_id(expect_object(self.session.decode_json(created), "POST invoices"), "POST invoices")
+                answer = expect_object(self.session.decode_json(created), "POST invoices")
+                invoice_id = record_id(answer, "POST invoices")
+                self._send_unless_draft(invoice_id, status, "draft")
+                return invoice_id
             if operation == "send":
                 body = {"channels": payload.get("channels") or ["email"], "reminder": bool(payload.get("reminder"))}
                 target = f"invoices/{quote(self._need(remote_id, kind, operation), safe='')}/send"
@@ -202,7 +207,9 @@ class FastFakturaProvider(Provider):
         raise Unsupported(f"{operation} {kind}", f"{self.id} supports client create/update/delete and invoice "
                           "create/send", provider=self.id)
 
-    def find_marked(self, kind: str, idempotency_key: str, payload: Mapping[str, Any]) -> str | None:
+    def find_marked(
+        self, kind: str, idempotency_key: str, payload: Mapping[str, Any], taken: Callable[[str], bool] | None = None
+    ) -> str | None:
         """After an ambiguous create: find the client by its external id (the marker, or the one sent), or
         the invoice by the marker line in its notes among the client's invoices (details of those only)."""
         mark = marker(idempotency_key)
@@ -225,8 +232,18 @@ class FastFakturaProvider(Provider):
                         invoice_id = record_id(entry, "invoices")
                         detail = expect_object(self.session.get_json(f"invoices/{quote(invoice_id, safe='')}"), "GET")
                         if mark in str(detail.get("notes") or "").splitlines():
+                            # made, but perhaps not sent before the failure: finish what the create began
+                            self._send_unless_draft(invoice_id, payload.get("status"), str(detail.get("status")))
                             return invoice_id
         return None
+
+    def _send_unless_draft(self, invoice_id: str, wanted: object, current: str) -> None:
+        """Send a created invoice whose canonical status is past draft, over the "link" channel: FastFaktura
+        marks it sent and gives it a public link, and no e-mail or text reaches the client for a copy."""
+        if wanted in (None, "draft", "cancelled") or current != "draft":
+            return
+        target = f"invoices/{quote(invoice_id, safe='')}/send"
+        self.session.request("POST", target, json={"channels": ["link"], "reminder": False}, retry=False)
 
     def _need(self, remote_id: str | None, kind: str, operation: str) -> str:
         if not remote_id:
