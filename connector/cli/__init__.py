@@ -229,13 +229,19 @@ def build_parser() -> argparse.ArgumentParser:
 
     demo = sub.add_parser(
         "demo",
-        help="sandboxes + a full sync into a fresh SQLite file, with a summary",
-        description="Start the sandboxes with seeded data on loopback, sync them into a fresh SQLite "
-        "database, act as a person in the web app, sync again, and print what moved.",
+        help="the four sandboxes: pulls checked against their truth, then a two-way cycle showing what moved where",
+        description="Start the four sandboxes on loopback. Pull: sync the three readable ones (seeded) into a "
+        "fresh SQLite file, act as a person in FactuurSturen's web app, sync again, check the store against "
+        "each sandbox's truth. Two-way: reseed them small, route them to one another, and run pull-then-push "
+        "cycles printing what moved where, with a person's changes at three services between two of them. "
+        "Exit 0 only when every check held.",
     )
-    demo.add_argument("--clients", type=int, default=300, help="seeded clients")
-    demo.add_argument("--invoices", type=int, default=2000, help="seeded invoices")
-    demo.add_argument("--database", default="data/demo.db", help="SQLite file to (re)create")
+    demo.add_argument("--clients", type=int, default=300,
+                      help="pull part: FactuurSturen's seeded clients (a third each at FastFaktura and hydra)")
+    demo.add_argument("--invoices", type=int, default=2000,
+                      help="pull part: FactuurSturen's seeded invoices (a quarter each at FastFaktura and hydra)")
+    demo.add_argument("--database", default="data/demo.db",
+                      help="SQLite file to (re)create; the two-way part uses NAME-two-way.db beside it")
     demo.set_defaults(func=commands.demo)
     return parser
 

@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import json
+import os
+import ssl
 import threading
 from typing import Any
 
+import httpx
+
 from connector.errors import ConfigError
 from connector.sandbox import SERVICES, start
+from connector.settings import Connection
 
-__all__ = ["SANDBOXES", "serve_sandboxes", "start_sandbox"]
+__all__ = ["SANDBOXES", "sandbox_connection", "sandbox_control", "serve_sandboxes", "start_sandbox"]
 
 
 SANDBOXES = tuple(SERVICES)
@@ -24,6 +29,37 @@ def start_sandbox(name: str, port: int, clients: int, invoices: int, seed: int) 
     if name not in SERVICES:
         raise ConfigError("sandbox", "--service", f"unknown service {name!r}; known: {', '.join(SANDBOXES)}")
     return start(name, port=port, seed=seed, clients=clients, invoices=invoices)
+
+
+def sandbox_control(sandbox: Any) -> httpx.Client:
+    """A client for a running sandbox's control surface (trusting its own certificate where it serves TLS)."""
+    ca_bundle = getattr(sandbox, "ca_bundle", None)
+    verify = ssl.create_default_context(cafile=ca_bundle) if ca_bundle else True
+    return httpx.Client(base_url=sandbox.control_url, verify=verify, timeout=60)
+
+
+def sandbox_connection(service: str, sandbox: Any, name: str, **overrides: Any) -> Connection:
+    """A connection to a running sandbox of `service` named `name`.
+
+    The key reaches the connector through an environment variable (`CONNECTOR_DEMO_<NAME>_KEY`), as in
+    production; a sandbox serving TLS is verified against its own CA bundle, the others are plain-http
+    sandboxes. `overrides` set any other connection option (routing, rate limit, ...).
+    """
+    env = f"CONNECTOR_DEMO_{name.upper()}_KEY"
+    os.environ[env] = str(sandbox.credentials["api_key"])
+    values: dict[str, Any] = {
+        "name": name,
+        "provider": service,
+        "base_url": sandbox.base_url,
+        "api_key_env": env,
+        "safety_lag_seconds": 0,
+    }
+    if "username" in sandbox.credentials:
+        values["username"] = str(sandbox.credentials["username"])
+    ca_bundle = getattr(sandbox, "ca_bundle", None)
+    values.update({"ca_bundle": ca_bundle} if ca_bundle else {"sandbox": True})
+    values.update(overrides)
+    return Connection(**values)
 
 
 def serve_sandboxes(
