@@ -5,11 +5,18 @@ Incremental strategy (DESIGN.md "Pull"): the service filters invoices only by th
 re-reads every still-open invoice so late payments on old invoices are seen, and fetches one by one
 the invoices that left the open set since the last run (paid in full, or deleted: a 404). Clients
 carry no change filter: the list is read whole and the engine's hash comparison finds the changes.
+
+A run whose `invoices` stream has just listed every invoice (no `since`, from the first page to the
+last) has read every open invoice already, and its complete listing lets the engine soft-delete what
+vanished; the `open_invoices` stream of that same run (this provider instance) then makes no request:
+it only remembers which of the listed invoices were open, for the next run's refresh to notice those
+that leave the open set.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+import logging
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any, ClassVar
 from urllib.parse import quote
@@ -18,9 +25,11 @@ from zoneinfo import ZoneInfo
 from connector.errors import NotFound, ProtocolError, ProviderError, Rejected, Unsupported
 from connector.http import HttpSession, Override, StartCountPaginator, forbidden_with_zero_remaining_is_rate_limit
 from connector.providers.base import Capabilities, ChangeStamps, Page, Provider, RawRecord, StreamSpec, Window
-from connector.providers.factuursturen.wire import derive_payments, expect_list, marker, unwrap
+from connector.providers.factuursturen.wire import derive_payments, expect_list, marker, maybe_open, unwrap
 
 __all__ = ["FactuurSturenProvider"]
+
+log = logging.getLogger("connector.providers.factuursturen")
 
 _ZONE = ZoneInfo("Europe/Amsterdam")
 _KINDS = frozenset({"client", "invoice", "payment"})
@@ -51,6 +60,8 @@ class FactuurSturenProvider(Provider):
         self.session = session
         self.page_size = page_size
         self.options = dict(options or {})
+        # The ids a complete invoice listing of this run saw open (None: no such listing finished yet).
+        self._listed_open: set[str] | None = None
 
     def streams(self) -> list[StreamSpec]:
         """Clients first (invoices refer to them), then the invoice window, then the open-invoice refresh."""
@@ -99,10 +110,14 @@ class FactuurSturenProvider(Provider):
                     {"start": next_start},
                 )
         elif stream == "invoices":
-            for items, next_start in self._paged("invoices", self._window_params(window), start, "id"):
-                yield Page(self._invoice_records(items), {"start": next_start})
+            yield from self._invoice_window(window, start)
         elif stream == "open_invoices":
-            yield from self._open_refresh(set(known.get("open_ids", ())))
+            listed, self._listed_open = self._listed_open, None
+            if listed is None:
+                yield from self._open_refresh(set(known.get("open_ids", ())))
+            else:
+                log.info("open_invoices: this run listed every invoice; %d open, no refresh needed", len(listed))
+                yield Page([], {"memo": {"open_ids": sorted(listed)}})
         else:
             raise ProviderError(f"unknown stream {stream!r}", provider=self.id)
 
@@ -145,7 +160,9 @@ class FactuurSturenProvider(Provider):
         }
         raise Unsupported(f"{operation} {kind}", reasons.get(kind, f"not offered for {kind}"), provider=self.id)
 
-    def find_marked(self, kind: str, idempotency_key: str, payload: Mapping[str, Any]) -> str | None:
+    def find_marked(
+        self, kind: str, idempotency_key: str, payload: Mapping[str, Any], taken: Callable[[str], bool] | None = None
+    ) -> str | None:
         """After an ambiguous create: the id of what carries this key's marker, if the service made it."""
         mark = marker(idempotency_key)
         if kind == "client":
@@ -242,6 +259,22 @@ class FactuurSturenProvider(Provider):
             records.append(RawRecord("invoice", invoice_id, invoice, text=text))
             records.extend(RawRecord("payment", p["id"], p) for p in derive_payments(invoice))
         return records
+
+    def _invoice_window(self, window: Window | None, start: int) -> Iterator[Page]:
+        """Page through the invoices of the window; a complete listing remembers the open ones."""
+        complete = start == 0 and (window is None or window.since is None)
+        self._listed_open = None
+        open_ids: set[str] = set()
+        listed = 0
+        for items, next_start in self._paged("invoices", self._window_params(window), start, "id"):
+            if complete:
+                listed += len(items)
+                open_ids.update(str(invoice.get("id", "")) for invoice, _text in items if maybe_open(invoice))
+            yield Page(self._invoice_records(items), {"start": next_start})
+        # Only once every page is committed (the engine asked for the next one); an empty listing is
+        # not trusted to stand for the open set (the engine distrusts it for deletions, too).
+        if complete and listed:
+            self._listed_open = open_ids
 
     def _open_refresh(self, previously_open: set[str]) -> Iterator[Page]:
         """Re-read the open set; fetch invoices that left it one by one (404: deleted at the service)."""

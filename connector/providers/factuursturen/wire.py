@@ -8,7 +8,7 @@ from typing import Any
 from connector.errors import ProtocolError
 from connector.providers.markers import marker
 
-__all__ = ["derive_payments", "expect_list", "keyed_values", "marker", "unwrap"]
+__all__ = ["derive_payments", "expect_list", "keyed_values", "marker", "maybe_open", "unwrap"]
 
 PROVIDER = "factuursturen"
 
@@ -56,6 +56,16 @@ def _amount(value: Any) -> Decimal | None:
         return Decimal(str(value))
     except InvalidOperation:
         return None
+
+
+def maybe_open(invoice: dict[str, Any]) -> bool:
+    """Whether the service may count the invoice as open (``filter=open``: an open amount above zero).
+
+    An unreadable amount counts as open: remembering one invoice too many costs one read later, one
+    too few could miss its payment.
+    """
+    amount = _amount(invoice.get("open"))
+    return amount is None or amount > 0
 
 
 def derive_payments(invoice: dict[str, Any]) -> list[dict[str, Any]]:
