@@ -7,6 +7,7 @@ the last committed page, "memo": provider state kept between runs}``.
 
 from __future__ import annotations
 
+import gc
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -136,6 +137,10 @@ def run_stream(
     resume = state.get("progress")
     report.complete_listing = resume is None
     resolve = _has_open_quarantine(engine, connection)
+    # Objects that exist before the run (modules, metadata, caches: most of the heap) are left out of the
+    # cyclic GC while it runs; otherwise every full collection walks them all again, a sixth of a first
+    # load's CPU. They rejoin the oldest generation when the run ends (no leak in a long-lived daemon).
+    gc.freeze()
     try:
         window = window or (_window(provider, state, full, options) if spec.windowed else None)
         report.window = window
@@ -198,6 +203,7 @@ def run_stream(
         report.error = f"{type(exc).__name__}: {exc}"[:2000]
         raise
     finally:
+        gc.unfreeze()
         report.requests = provider.requests_made - requests_before
         report.seconds = clock.monotonic() - started
         values = _run_values(report, clock)
