@@ -32,6 +32,7 @@ class Capabilities:
     writable: frozenset[str] = frozenset()  # entity kinds that can be created
     updatable: frozenset[str] = frozenset()  # entity kinds that can be updated after creation
     deletable: frozenset[str] = frozenset()
+    archivable: frozenset[str] = frozenset()  # kinds whose DELETE archives (the record stays, marked archived)
     incremental: bool = False  # has a since/cursor filter for at least one stream
     id_sweep: bool = False  # can list ids to detect deletions
     idempotency_keys: bool = False  # accepts an Idempotency-Key on creates

@@ -17,7 +17,12 @@ from connector.domain import CanonicalClient, CanonicalInvoice, CanonicalLine, C
 from connector.store.sql import chunks
 from connector.store.tables import Client, Invoice, InvoiceLine, Payment
 
-__all__ = ["StoredEntity", "live_entity_versions", "load_entities"]
+__all__ = [
+    "StoredEntity",
+    "archived_client_versions",
+    "live_entity_versions",
+    "load_entities",
+]
 
 _client = Client.__table__  # type: ignore[attr-defined]
 _invoice = Invoice.__table__  # type: ignore[attr-defined]
@@ -51,6 +56,15 @@ def live_entity_versions(conn: Connection, kind: str) -> list[tuple[int, int, in
     if kind == "client":
         query = query.where(table.c.archived_at.is_(None))
     return [(int(r[0]), int(r[1]), r[2] if ref else None) for r in conn.execute(query.order_by(table.c.id))]
+
+
+def archived_client_versions(conn: Connection) -> list[tuple[int, int]]:
+    """Return (id, version) of every archived client (not deleted)."""
+    table = _TABLES["client"]
+    query = select(table.c.id, table.c.version).where(
+        table.c.remote_deleted_at.is_(None), table.c.archived_at.is_not(None)
+    )
+    return [(int(r[0]), int(r[1])) for r in conn.execute(query.order_by(table.c.id))]
 
 
 def load_entities(conn: Connection, kind: str, ids: Sequence[int]) -> dict[int, StoredEntity]:

@@ -18,6 +18,7 @@ __all__ = [
     "NewLink",
     "existing_links",
     "held_by_connection",
+    "hold_version",
     "insert_links",
     "iter_live_remote_ids",
     "mark_versions_held",
@@ -212,6 +213,16 @@ def record_push(
         ).scalar_one()
     if written is not None:
         upsert(conn, _raw, {"link_id": link_id, "payload": written, "fetched_at": now}, ["link_id"])
+
+
+def hold_version(conn: Connection, connection: str, kind: str, remote_id: str, version: int, now: datetime) -> None:
+    """Record that the connection's record `remote_id` now holds `version` of its entity (an archive pushed)."""
+    c = _link.c
+    conn.execute(
+        update(_link)
+        .where(c.connection == connection, c.entity_kind == kind, c.remote_id == remote_id)
+        .values(entity_version=version, last_changed_at=now)
+    )
 
 
 def written_images(conn: Connection, link_ids: Sequence[int]) -> dict[int, str]:

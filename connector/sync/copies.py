@@ -6,8 +6,11 @@ the service works out itself: its own number, totals rounded its own way, a due 
 instant where the origin had a date. Reading a copy back must not rewrite the canonical record (and through
 it every other service), so:
 
-- a copy of an invoice contributes only the invoice's payment state (`COPY_STATE`: status, open amount,
-  paid date), each when it has a value (a service that does not read a paid date says nothing about it);
+- a copy of an invoice contributes only payments made there: what the copy says is paid (its total minus
+  its open amount, so a total rounded its own way does not leave a cent open) is taken off the canonical
+  total, and only when that means more is paid than the store knows. A copy read back before the push has
+  brought it the origin's latest payment is behind, not right: it never reopens an invoice, nor changes a
+  status for any other reason (`COPY_STATE` names the columns a copy can move: status, open amount, paid date);
 - a copy of a payment (its link carries the push's write ledger) contributes nothing: a payment is an event,
   and the copy is the connector's own write coming back.
 """
@@ -36,7 +39,16 @@ def merge_invoice_row(incoming: dict[str, Any], stored: Mapping[str, Any], conne
         return {**incoming, "origin_connection": origin}
     merged = {name: stored.get(name) for name in incoming}
     merged.update({name: incoming[name] for name in _ALWAYS_NEW})
-    merged.update({name: incoming[name] for name in COPY_STATE if incoming.get(name) is not None})
+    total, open_now = stored.get("total_minor"), stored.get("open_minor")
+    their_total, their_open = incoming.get("total_minor"), incoming.get("open_minor")
+    if total is None or their_total is None or their_open is None:
+        return merged
+    open_here = max(0, int(total) - (int(their_total) - int(their_open)))
+    if open_now is None or open_here < int(open_now):
+        merged["open_minor"] = open_here
+        merged["status"] = "paid" if open_here == 0 else "partially_paid"
+        if incoming.get("paid_on") is not None:
+            merged["paid_on"] = incoming["paid_on"]
     return merged
 
 

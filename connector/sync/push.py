@@ -37,7 +37,7 @@ from connector.errors import (
 from connector.providers.base import Capabilities, Provider
 from connector.stopping import StopToken, check_stop
 from connector.store import links
-from connector.store.canonical import live_entity_versions, load_entities
+from connector.store.canonical import archived_client_versions, live_entity_versions, load_entities
 from connector.store.sql import upsert
 from connector.store.tables import Outbox
 from connector.sync.payload import dump_payload, projection_hash
@@ -67,7 +67,7 @@ class PlannedPush:
     kind: str
     entity_id: int
     version: int
-    operation: str  # create | update | unsupported
+    operation: str  # create | update | archive | unsupported
     remote_id: str | None = None
     reason: str | None = None
 
@@ -125,6 +125,26 @@ def plan_target(
             else:
                 reason = f"{target} cannot create a {kind}"
                 plans.append(PlannedPush(target, kind, entity_id, version, "unsupported", None, reason))
+        if kind == "client":
+            plans.extend(_archivals(conn, target, held, capabilities))
+    return plans
+
+
+def _archivals(
+    conn: Connection, target: str, held: Mapping[int, links.HeldLink], capabilities: Capabilities
+) -> list[PlannedPush]:
+    """Clients archived since the target last had them: archive them there too, where the service can."""
+    plans = []
+    for entity_id, version in archived_client_versions(conn):
+        link = held.get(entity_id)
+        if not _is_stale(link, version):
+            continue  # never sent there, or the target archived it itself
+        assert link is not None
+        if "client" in capabilities.archivable:
+            plans.append(PlannedPush(target, "client", entity_id, version, "archive", link.remote_id))
+        else:
+            reason = f"{target} cannot archive a client (it has no archived state the connector can set)"
+            plans.append(PlannedPush(target, "client", entity_id, version, "unsupported", link.remote_id, reason))
     return plans
 
 
@@ -255,6 +275,8 @@ def _push_one(
     report: DrainReport,
 ) -> str:
     kind, version = row["entity_kind"], int((row["payload"] or {}).get("version", 0))
+    if row["operation"] == "archive":
+        return _archive_one(engine, target, provider, clock, row, version, max_attempts, report)
     problem: str | None = None
     waiting: str | None = None
     with engine.connect() as conn:  # read only; closed before any write (SQLite takes the write lock on BEGIN)
@@ -321,6 +343,41 @@ def _push_one(
         _finish(conn, row["id"], now, status="done", remote_id=str(remote_id), attempts=row["attempts"] + 1)
     report.done += 1
     log.info("pushed target=%s kind=%s operation=%s entity=%s", target, kind, row["operation"], entity.id)
+    return "done"
+
+
+def _archive_one(
+    engine: Engine,
+    target: str,
+    provider: Provider,
+    clock: Clock,
+    row: Mapping[str, Any],
+    version: int,
+    max_attempts: int,
+    report: DrainReport,
+) -> str:
+    """Archive a client at the target (its DELETE archives; doing it twice is harmless, so retries are safe)."""
+    with engine.connect() as conn:
+        entity = load_entities(conn, row["entity_kind"], [row["entity_id"]]).get(row["entity_id"])
+    if entity is None or entity.version != version:
+        _finish(engine, row["id"], clock.now(), status="superseded")
+        report.superseded += 1
+        return "superseded"
+    try:
+        provider.write(row["entity_kind"], "delete", {}, row["remote_id"])
+    except AuthFailed as exc:
+        _finish(engine, row["id"], clock.now(), status="pending", last_error=str(exc))
+        raise
+    except Transient as exc:
+        return _defer(engine, row, clock.now(), str(exc), max_attempts, report, ambiguous=False)
+    except ProviderError as exc:
+        return _fail(engine, row, clock.now(), str(exc), report)
+    now = clock.now()
+    with engine.begin() as conn:
+        links.hold_version(conn, target, row["entity_kind"], str(row["remote_id"]), version, now)
+        _finish(conn, row["id"], now, status="done", remote_id=str(row["remote_id"]), attempts=row["attempts"] + 1)
+    report.done += 1
+    log.info("pushed target=%s kind=%s operation=archive entity=%s", target, row["entity_kind"], row["entity_id"])
     return "done"
 
 

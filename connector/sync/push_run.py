@@ -89,6 +89,8 @@ def describe_plan(
             line = PlanLine(plan)
             if plan.operation == "unsupported":
                 line.note = plan.reason
+            elif plan.operation == "archive":
+                line.note = "archived: the service's DELETE archives it"
             elif mapper is None:
                 line.note = "field diff unavailable: the target's reference lists were never fetched (run a sync)"
             else:

@@ -13,14 +13,14 @@ b) A copy that rounds differently: FactuurSturen rounds VAT per rate, hydra per 
    its payment, hydra's copy reads back `partially_paid` with 0.01 open, and the store takes that over the
    origin's paid state.
 
-Both are strict expected failures until the sync layer is fixed (connector/sync/copies.py, conflicts.py).
+Fixed in connector/sync/copies.py: a copy only ever tells of more paid than the store knows, measured against
+its own total.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-import pytest
 from sqlalchemy import select
 
 from connector.app import App
@@ -45,7 +45,6 @@ def _push(app: App) -> None:
         assert result.drain is not None and result.drain.failed == 0, (result.target, result.drain.errors)
 
 
-@pytest.mark.xfail(strict=True, reason="a copy's stale payment state wins a conflict over the origin's payment")
 def test_a_stale_copy_read_in_the_same_cycle_does_not_reopen_an_invoice_paid_at_its_origin(
     database_url: str, ff: FastFakturaHarness, hy: HydraHarness
 ) -> None:
@@ -65,7 +64,6 @@ def test_a_stale_copy_read_in_the_same_cycle_does_not_reopen_an_invoice_paid_at_
     assert _invoice(app) == {"status": "paid", "open_minor": 0, "total_minor": 108900}
 
 
-@pytest.mark.xfail(strict=True, reason="a copy's open amount against its own (differently rounded) total wins")
 def test_a_copy_that_rounds_a_cent_differently_does_not_reopen_a_paid_invoice(
     database_url: str, fs: FsSandbox, hy: HydraHarness
 ) -> None:

@@ -64,6 +64,7 @@ class FastFakturaProvider(Provider):
         writable=frozenset({"client", "invoice"}),
         updatable=frozenset({"client"}),
         deletable=frozenset({"client"}),  # DELETE archives; the client stays readable
+        archivable=frozenset({"client"}),
         incremental=False,
         id_sweep=True,
         idempotency_keys=False,
