@@ -7,7 +7,7 @@ database and never knows the canonical model; the sync engine never knows a wire
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, ClassVar, Protocol
@@ -200,10 +200,19 @@ class Provider(ABC):
 
         raise Unsupported(f"{operation} {kind}", f"{self.id} has no write support yet")
 
-    def find_marked(self, kind: str, idempotency_key: str, payload: Mapping[str, Any]) -> str | None:
+    def find_marked(
+        self,
+        kind: str,
+        idempotency_key: str,
+        payload: Mapping[str, Any],
+        taken: Callable[[str], bool] | None = None,
+    ) -> str | None:
         """After an ambiguous create (timeout, dropped connection): the remote id of the record carrying
         this key's marker if the service made it, else None. `payload` is what the create sent (minus
         the marker). Services with idempotency keys need not look.
+
+        `taken(remote_id)` tells whether a record is already linked to another canonical entity: a
+        provider that must recognise its create by content (no field to mark) skips those.
         """
         return None
 

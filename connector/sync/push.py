@@ -302,7 +302,8 @@ def _push_one(
     try:
         remote_id = None
         if ambiguous and row["operation"] == "create" and not provider.capabilities.idempotency_keys:
-            remote_id = provider.find_marked(kind, row["idempotency_key"], payload)  # made after all? then not again
+            taken = _linked_elsewhere(engine, target, kind, entity.id)
+            remote_id = provider.find_marked(kind, row["idempotency_key"], payload, taken)  # made after all? not again
         if remote_id is None:
             remote_id = provider.write(
                 kind, row["operation"], payload, row["remote_id"], idempotency_key=row["idempotency_key"]
@@ -344,6 +345,17 @@ def _push_one(
     report.done += 1
     log.info("pushed target=%s kind=%s operation=%s entity=%s", target, kind, row["operation"], entity.id)
     return "done"
+
+
+def _linked_elsewhere(engine: Engine, target: str, kind: str, entity_id: int) -> Callable[[str], bool]:
+    """Whether a record at `target` is linked to another entity than `entity_id` (for `find_marked`)."""
+
+    def taken(remote_id: str) -> bool:
+        with engine.connect() as conn:
+            link = links.existing_links(conn, target, kind, [remote_id]).get(remote_id)
+        return link is not None and link.entity_id != entity_id
+
+    return taken
 
 
 def _archive_one(

@@ -13,13 +13,17 @@ Deletions: the ``sweep`` lists customer, invoice and transaction ids (100 per pa
 soft-deletes what is gone; a full pull (no ``since``) does the same for what it read. A deleted
 transaction moves its invoice's ``updatedAt``, so the next incremental pull already stores the
 invoice's new open amount and status; the payment itself is soft-deleted by the next sweep.
+
+Writes: the service takes no idempotency key, so creates carry the connector's marker where the service
+keeps a free field (a customer's ``externalId``, an invoice's ``reference``) and `find_marked` looks for
+them after an ambiguous failure (a transaction by its content); pulled records lose the markers (`marks`).
 """
 
 from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 from urllib.parse import urlsplit
@@ -27,9 +31,11 @@ from urllib.parse import urlsplit
 from connector.errors import NotFound, ProviderError, Unsupported
 from connector.http import HttpSession, encode_json
 from connector.providers.base import Capabilities, ChangeStamps, Page, Provider, RawRecord, StreamSpec, Window
+from connector.providers.hydra import marks
 from connector.providers.hydra.paging import HydraPage, walk
 from connector.providers.hydra.rows import row_body
 from connector.providers.hydra.wire import PROVIDER, compose_invoice, iri_id, record_id
+from connector.providers.markers import marker
 
 __all__ = ["HydraProvider"]
 
@@ -124,7 +130,9 @@ class HydraProvider(Provider):
         for page in pages:
             checkpoint = {"next": page.next_url, "total": page.total}
             if stream == "customers":
-                yield Page([RawRecord("client", record_id(c), c, c.get("updatedAt")) for c in page.items], checkpoint)
+                clients = [RawRecord("client", record_id(c), marks.unmark("client", c), c.get("updatedAt"))
+                           for c in page.items]
+                yield Page(clients, checkpoint)
             else:
                 yield self._invoice_page(page, checkpoint)
 
@@ -184,6 +192,7 @@ class HydraProvider(Provider):
                 skipped["invoice"].append(invoice_id)
                 skipped["payment"].extend(record_id(t) for t in paid)
                 continue
+            composed = marks.unmark("invoice", composed)
             records.append(RawRecord("invoice", invoice_id, composed, invoice.get("updatedAt")))
             records.extend(RawRecord("payment", record_id(t), t, t.get("updatedAt")) for t in paid)
         return Page(records, checkpoint, unchanged={k: v for k, v in skipped.items() if v})
@@ -207,7 +216,9 @@ class HydraProvider(Provider):
         cannot be deleted at the service, so an update with fewer lines is Unsupported. An invoice's
         ``status`` is an action here, not a field: ``sent`` sends a draft (``POST /invoices/{id}/send``,
         the service numbers it), ``cancelled`` is patched, anything else is the service's own to derive.
-        Creates are not retried (POST is not idempotent here and the service takes no idempotency key).
+        Creates are not retried (POST is not idempotent here and the service takes no idempotency key):
+        given an idempotency key, a customer or an invoice carries the connector's marker (`marks`), so
+        that after an ambiguous failure `find_marked` can tell whether, and how far, it was made.
 
         Raises:
             Unsupported: an unknown kind or operation, or removing rows.
@@ -225,11 +236,10 @@ class HydraProvider(Provider):
             body["status"] = wanted  # the one status a PATCH may set
         self._relations(kind, body)
         if operation == "create":
-            created = self._post(collection, body)
-            for line in lines or []:
-                self._post("invoice-rows", {**row_body(line), "invoice": self._iri("invoices", created)})
-            if wanted == "sent":
-                self._send(created)
+            created = self._post(collection, marks.mark(kind, body, marker(idempotency_key)) if idempotency_key
+                                 else body)
+            if kind == "invoice":
+                self._finish_invoice(created, lines or [], wanted, rows_there=0, status="draft")
             return created
         target = self._need(remote_id, kind, operation)
         document = self._patch(f"{collection}/{target}", body) if body else None
@@ -240,6 +250,61 @@ class HydraProvider(Provider):
             if wanted == "sent" and current.get("status") == "draft":
                 self._send(target)
         return target
+
+    def find_marked(
+        self,
+        kind: str,
+        idempotency_key: str,
+        payload: Mapping[str, Any],
+        taken: Callable[[str], bool] | None = None,
+    ) -> str | None:
+        """After an ambiguous create: the id of the record it made, if it made one (see `marks`).
+
+        An invoice found is finished first: the rows the failure cut off are posted and it is sent when
+        the create would have sent it, so the retry neither duplicates it nor leaves it without rows.
+        """
+        mark = marker(idempotency_key)
+
+        def free(remote_id: str) -> bool:
+            return taken is None or not taken(remote_id)
+
+        if kind == "client":
+            own = str(payload.get("externalId") or "").strip()
+            for customer in self._search("customers", {"externalId": own or mark}):
+                found = marks.same_customer(customer, payload) if own else marks.carries(kind, customer, mark)
+                if found and free(record_id(customer)):
+                    return record_id(customer)
+        elif kind == "invoice":
+            owner = payload.get("customer")
+            params = {"customer": self._iri("customers", iri_id(owner))} if owner else {}
+            for invoice in self._search("invoices", {**params, "order[id]": "desc"}):
+                if not marks.carries(kind, invoice, mark) or not free(record_id(invoice)):
+                    continue
+                made, there = record_id(invoice), len(invoice.get("invoiceRows") or [])
+                lines = list(payload.get("invoiceRows") or [])
+                self._finish_invoice(made, lines, payload.get("status"), rows_there=there,
+                                     status=str(invoice.get("status") or ""))
+                return made
+        elif kind == "payment":
+            invoice_iri = self._iri("invoices", iri_id(payload.get("invoice")))
+            for transaction in self._search("invoice-transactions", {"invoice": invoice_iri, "order[id]": "asc"}):
+                if marks.same_transaction(transaction, payload) and free(record_id(transaction)):
+                    return record_id(transaction)
+        return None
+
+    def _search(self, collection: str, params: Mapping[str, Any]) -> Iterator[dict[str, Any]]:
+        """Every record of a filtered collection (callers check what they find: a filter may be ignored)."""
+        for page in walk(self.session, collection, {**params, "itemsPerPage": MAX_PER_PAGE}):
+            yield from page.items
+
+    def _finish_invoice(
+        self, invoice_id: str, lines: Sequence[dict[str, Any]], wanted: object, *, rows_there: int, status: str
+    ) -> None:
+        """Post the rows after the first `rows_there` (rows go one by one, in order) and send a draft to be sent."""
+        for line in lines[rows_there:]:
+            self._post("invoice-rows", {**row_body(line), "invoice": self._iri("invoices", invoice_id)})
+        if wanted == "sent" and status == "draft":
+            self._send(invoice_id)
 
     def _need(self, remote_id: str | None, kind: str, operation: str) -> str:
         if not remote_id:

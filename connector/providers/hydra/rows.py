@@ -14,7 +14,7 @@ from __future__ import annotations
 from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
-__all__ = ["row_body"]
+__all__ = ["number", "row_body"]
 
 _CENT = Decimal("0.01")
 
@@ -23,7 +23,8 @@ def _round2(value: Decimal) -> Decimal:
     return value.quantize(_CENT, ROUND_HALF_UP)
 
 
-def _decimal(value: Any) -> Decimal | None:
+def number(value: Any) -> Decimal | None:
+    """A wire number or decimal string as a Decimal; None for a missing or unreadable value."""
     if value is None or isinstance(value, bool):
         return None
     try:
@@ -39,8 +40,8 @@ def row_body(line: dict[str, Any]) -> dict[str, Any]:
     mapped (without ``netAmount``); the service will answer for them.
     """
     body = dict(line)
-    net = _decimal(body.pop("netAmount", None))
-    quantity, price = _decimal(body.get("quantity")), _decimal(body.get("netPrice"))
+    net = number(body.pop("netAmount", None))
+    quantity, price = number(body.get("quantity")), number(body.get("netPrice"))
     if net is None or quantity is None or price is None or quantity <= 0 or price <= 0 or net <= 0:
         return body
     price = price.quantize(_CENT, ROUND_HALF_UP)
