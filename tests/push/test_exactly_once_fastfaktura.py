@@ -9,9 +9,10 @@ from sqlalchemy import func, select
 from connector.app import App
 from connector.settings import Settings
 from connector.store.db import make_engine, upgrade
-from connector.store.tables import Outbox
+from connector.store.tables import Client, Invoice, Outbox
 from tests.fastfaktura.harness import FastFakturaHarness
 from tests.push.conftest import SteppedClock
+from tests.support import FsSandbox, make_app
 
 DROPS = 20
 
@@ -67,3 +68,34 @@ def test_dropped_creates_at_fastfaktura_leave_no_duplicates(
     assert done.get("invoice", 0) == 40, "the dropped creates were recognised, not lost"
     assert len(state["invoices"]) == done["invoice"], "one invoice per canonical invoice"
     assert len(state["clients"]) == done["client"], "one client per canonical client"
+
+
+def test_the_marker_fastfaktura_keeps_never_becomes_canonical_data(
+    database_url: str, fs_source: FsSandbox, ff: FastFakturaHarness
+) -> None:
+    for n in range(2):  # FastFaktura wants E.164 phone numbers, so these clients have none
+        client = fs_source.act("create_client", company=f"Studio {n}", email=f"studio{n}@example.nl")
+        fs_source.act("create_invoice", clientnr=client["clientnr"],
+                      lines=[{"amount": 1, "description": "Ontwerp", "tax_rate": 21, "price": "100.00"}])
+    app = make_app(database_url, fs_source.connection("src"), ff.connection("ff", receives=["client", "invoice"]))
+    app.sync("src")
+    [pushed] = app.push("ff")
+    assert pushed.drain is not None and pushed.drain.failed == 0, pushed.drain.errors
+    state = ff.state()
+    assert all(str(c["external_id"]).startswith("sync:") for c in state["clients"]), "the marker is there"
+    assert all("sync:" in str(i["notes"]) for i in state["invoices"])
+
+    report = app.sync("ff")
+    assert report.totals.created == 0
+    for client in state["clients"]:  # a person's edit brings the whole record in
+        ff.act("edit_client", client_id=client["id"], changes={"email": f"new-{client['email']}"})
+    for invoice in state["invoices"]:
+        ff.act("send_invoice", invoice_id=invoice["id"])
+    edited = app.sync("ff")
+    assert edited.totals.updated >= 2, edited.totals
+    with app.engine.connect() as conn:
+        externals = conn.execute(select(Client.external_id)).scalars().all()  # type: ignore[call-overload]
+        extras = conn.execute(select(Invoice.extra)).scalars().all()  # type: ignore[call-overload]
+    assert not [e for e in externals if e and "sync:" in e], externals
+    assert not [x for x in extras if "sync:" in str(x)], extras
+    assert sorted(str(e) for e in externals) == ["None", "None"]

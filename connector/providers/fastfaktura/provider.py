@@ -45,7 +45,7 @@ from connector.providers.fastfaktura.wire import (
     rejection,
     stamp,
 )
-from connector.providers.markers import marker
+from connector.providers.markers import marker, unmarked
 
 __all__ = ["FastFakturaProvider"]
 
@@ -220,8 +220,9 @@ class FastFakturaProvider(Provider):
                 for batch in self._batches("clients", params, 1):
                     for _, items in batch:
                         for client in items:
-                            if client.get("external_id") in wanted:
-                                return record_id(client, "clients")
+                            found = record_id(client, "clients")
+                            if client.get("external_id") in wanted and not (taken and taken(found)):
+                                return found
             return None
         if kind == "invoice":
             client_id = payload.get("client_id")
@@ -263,7 +264,7 @@ class FastFakturaProvider(Provider):
                 totals: list[int] = []
                 for batch in self._batches("clients", params, first, totals):
                     for number, items in batch:
-                        records = [RawRecord("client", record_id(c, "clients"), c) for c in items]
+                        records = [RawRecord("client", record_id(c, "clients"), _unmarked_client(c)) for c in items]
                         yield Page(records, {"listing": name, "page": number + 1})
                 if not _shrank(totals):
                     break
@@ -297,6 +298,8 @@ class FastFakturaProvider(Provider):
                         vanished.append(invoice_id)
                         continue
                     detail, text = fetched
+                    if marked_notes(detail):
+                        detail, text = _unmarked_invoice(detail), None
                     records.append(RawRecord("invoice", invoice_id, detail, stamped[invoice_id], text))
                     records.extend(RawRecord("payment", p["id"], p) for p in derive_payments(detail))
                 yield Page(records, {"page": number + 1}, {"invoice": vanished} if vanished else {},
@@ -388,3 +391,23 @@ def _shrank(totals: list[int]) -> bool:
 def _overlap(page: Any) -> int:
     """Where a resumed listing starts: one page before the checkpoint (records may have moved down)."""
     return max(1, int(page) - 1) if isinstance(page, int) and not isinstance(page, bool) else 1
+
+
+def marked_notes(invoice: Mapping[str, Any]) -> bool:
+    """Whether an invoice's notes carry the connector's marker line."""
+    return "sync:" in str(invoice.get("notes") or "")
+
+
+def _unmarked_client(client: dict[str, Any]) -> dict[str, Any]:
+    """A client read back without the marker the connector may have left as its external id."""
+    external = client.get("external_id")
+    if isinstance(external, str) and "sync:" in external:
+        return {**client, "external_id": unmarked(external)}
+    return client
+
+
+def _unmarked_invoice(invoice: dict[str, Any]) -> dict[str, Any]:
+    """An invoice read back without the connector's marker line in its notes."""
+    lines = [unmarked(line) for line in str(invoice.get("notes") or "").splitlines()]
+    notes = "\n".join(line for line in lines if line)
+    return {**invoice, "notes": notes or None}
