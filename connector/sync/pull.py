@@ -7,7 +7,6 @@ the last committed page, "memo": provider state kept between runs}``.
 
 from __future__ import annotations
 
-import gc
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -25,6 +24,7 @@ from connector.store import entities, links, runs
 from connector.store.db import serialize_canonical_writes
 from connector.store.tables import Quarantine
 from connector.sync.conflicts import ConflictPolicy
+from connector.sync.heap import quiet_gc
 from connector.sync.listing import ListedIds
 from connector.sync.page import InboundMapper, PageCounts, apply_records, soft_delete_remote
 
@@ -137,61 +137,58 @@ def run_stream(
     resume = state.get("progress")
     report.complete_listing = resume is None
     resolve = _has_open_quarantine(engine, connection)
-    # Objects that exist before the run (modules, metadata, caches: most of the heap) are left out of the
-    # cyclic GC while it runs; otherwise every full collection walks them all again, a sixth of a first
-    # load's CPU. They rejoin the oldest generation when the run ends (no leak in a long-lived daemon).
-    gc.freeze()
     try:
-        window = window or (_window(provider, state, full, options) if spec.windowed else None)
-        report.window = window
-        report.complete_listing = report.complete_listing and (window is None or window.since is None)
-        memo = dict(state.get("memo") or {})
-        stamps = StoreStamps(engine, connection)
-        for page in provider.pull(spec.name, window, resume, memo, stamps):
-            with engine.begin() as conn:
-                serialize_canonical_writes(conn)
-                now = clock.now()
-                counts = apply_records(
-                    conn, mapper, connection, spec.name, page.records, now, resolve, options.conflicts
-                )
-                skipped = sum(len(ids) for ids in page.unchanged.values())
-                counts.read += skipped
-                counts.unchanged += skipped
-                for kind, gone in page.vanished.items():
-                    counts.deleted += soft_delete_remote(conn, connection, kind, gone, now)
-                if page.checkpoint is not None:
-                    checkpoint = dict(page.checkpoint)
-                    memo = checkpoint.pop("memo", memo)
-                    state = {
-                        **state,
-                        "memo": memo,
-                        "progress": checkpoint or None,
-                        "window": [_iso(window.since), _iso(window.until)] if window else None,
-                    }
-                    runs.save_cursor(conn, connection, key, state, now)
-            report.counts.add(counts)
-            report.pages += 1
-            if sweep_kinds and report.complete_listing:
-                for raw in page.records:
-                    report.seen.setdefault(raw.kind, ListedIds()).add((raw.remote_id,))
-                for kind, ids in page.unchanged.items():
-                    report.seen.setdefault(kind, ListedIds()).add(ids)
-            check_stop(options.stop, f"{connection}/{spec.name}")
-        with engine.begin() as conn:
-            if sweep_kinds and report.complete_listing:
-                for kind in sweep_kinds:
-                    report.counts.deleted += soft_delete_unlisted(
-                        conn, connection, kind, report.seen.get(kind, ListedIds()), clock.now()
+        with quiet_gc():  # a first load's pages allocate millions of containers (see `heap`)
+            window = window or (_window(provider, state, full, options) if spec.windowed else None)
+            report.window = window
+            report.complete_listing = report.complete_listing and (window is None or window.since is None)
+            memo = dict(state.get("memo") or {})
+            stamps = StoreStamps(engine, connection)
+            for page in provider.pull(spec.name, window, resume, memo, stamps):
+                with engine.begin() as conn:
+                    serialize_canonical_writes(conn)
+                    now = clock.now()
+                    counts = apply_records(
+                        conn, mapper, connection, spec.name, page.records, now, resolve, options.conflicts
                     )
-            final = {
-                **state,
-                "memo": memo,
-                "progress": None,
-                "window": None,
-                "high_water": _iso(window.until) if window else state.get("high_water"),
-            }
-            runs.save_cursor(conn, connection, key, final, clock.now())
-        report.status = "ok"
+                    skipped = sum(len(ids) for ids in page.unchanged.values())
+                    counts.read += skipped
+                    counts.unchanged += skipped
+                    for kind, gone in page.vanished.items():
+                        counts.deleted += soft_delete_remote(conn, connection, kind, gone, now)
+                    if page.checkpoint is not None:
+                        checkpoint = dict(page.checkpoint)
+                        memo = checkpoint.pop("memo", memo)
+                        state = {
+                            **state,
+                            "memo": memo,
+                            "progress": checkpoint or None,
+                            "window": [_iso(window.since), _iso(window.until)] if window else None,
+                        }
+                        runs.save_cursor(conn, connection, key, state, now)
+                report.counts.add(counts)
+                report.pages += 1
+                if sweep_kinds and report.complete_listing:
+                    for raw in page.records:
+                        report.seen.setdefault(raw.kind, ListedIds()).add((raw.remote_id,))
+                    for kind, ids in page.unchanged.items():
+                        report.seen.setdefault(kind, ListedIds()).add(ids)
+                check_stop(options.stop, f"{connection}/{spec.name}")
+            with engine.begin() as conn:
+                if sweep_kinds and report.complete_listing:
+                    for kind in sweep_kinds:
+                        report.counts.deleted += soft_delete_unlisted(
+                            conn, connection, kind, report.seen.get(kind, ListedIds()), clock.now()
+                        )
+                final = {
+                    **state,
+                    "memo": memo,
+                    "progress": None,
+                    "window": None,
+                    "high_water": _iso(window.until) if window else state.get("high_water"),
+                }
+                runs.save_cursor(conn, connection, key, final, clock.now())
+            report.status = "ok"
     except Interrupted as exc:  # the page in hand is committed with its checkpoint; the next start resumes
         report.status, report.error = "interrupted", str(exc)
         raise
@@ -203,7 +200,6 @@ def run_stream(
         report.error = f"{type(exc).__name__}: {exc}"[:2000]
         raise
     finally:
-        gc.unfreeze()
         report.requests = provider.requests_made - requests_before
         report.seconds = clock.monotonic() - started
         values = _run_values(report, clock)
