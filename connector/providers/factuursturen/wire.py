@@ -35,14 +35,24 @@ def unwrap(body: Any, key: str) -> dict[str, Any]:
     raise ProtocolError(f"expected an object wrapped in {key!r}", provider=PROVIDER)
 
 
+_DIGITS = "0123456789"
+
+
 def _suffix(key: str) -> tuple[int, str]:
-    digits = "".join(ch for ch in key if ch.isdigit())
+    """Order key: the key's digits as a number (``item12`` -> 12), then the key."""
+    stem = key.rstrip(_DIGITS)
+    if not stem or stem.isalpha():  # "item12": every digit is in the tail
+        tail = key[len(stem) :]
+        return (int(tail) if tail else 0, key)
+    digits = "".join(filter(str.isdigit, key))
     return (int(digits) if digits else 0, key)
 
 
 def keyed_values(value: Any) -> list[Any]:
     """Return the members of a ``line1``/``item1``-keyed object in numeric order; ``[]`` and lists pass through."""
     if isinstance(value, dict):
+        if len(value) < 2:
+            return list(value.values())
         return [value[k] for k in sorted(value, key=_suffix)]
     if isinstance(value, list):
         return value
@@ -50,10 +60,13 @@ def keyed_values(value: Any) -> list[Any]:
 
 
 def _amount(value: Any) -> Decimal | None:
-    if isinstance(value, bool) or value is None or value == "":
+    kind = type(value)
+    if kind is Decimal:  # a JSON number (decoded with parse_float=Decimal): already exact
+        return value
+    if kind is bool or value is None or value == "":
         return None
     try:
-        return Decimal(str(value))
+        return Decimal(value if kind is str else str(value))
     except InvalidOperation:
         return None
 
