@@ -8,6 +8,7 @@ from typing import Any, Literal, overload
 
 from connector.domain import CanonicalClient, CanonicalInvoice, CanonicalPayment, CanonicalRecord
 from connector.errors import MappingError, MappingSpecError
+from connector.mapping.fill import compile_fill
 from connector.mapping.plan import EntityPlan, FieldPlan, ItemsPlan, RecordPlan
 from connector.mapping.registry import Inbound, Outbound, References, Transform
 from connector.mapping.steps import EMPTY_TYPES, READ_ERRORS, Reader, getter, problem, put_path, reader, writer
@@ -47,9 +48,15 @@ class _Binder:
 def _record_in(
     entity: str, plan: RecordPlan, binder: _Binder
 ) -> Callable[[dict[str, Any], dict[str, Any]], dict[str, Any]]:
-    """Return fill(raw, kw) that adds the record's fields (and `extra`) to the constructor kwargs."""
-    readers = tuple((f.name, reader(f, binder.pair(f.transform, f.params, f.file, f.label)[0])) for f in plan.fields)
-    extras = tuple((f.name, reader(f, binder.pair(f.transform, f.params, f.file, f.label)[0])) for f in plan.extra)
+    """Return fill(raw, kw) that adds the record's fields (and `extra`) to the constructor kwargs.
+
+    The returned filler is compiled (see `fill`); the closure-per-field one below is its reference and
+    handles every record a read fails on, so it is the one that names the entity and field.
+    """
+    bound = tuple((f, binder.pair(f.transform, f.params, f.file, f.label)[0]) for f in plan.fields)
+    bound_extras = tuple((f, binder.pair(f.transform, f.params, f.file, f.label)[0]) for f in plan.extra)
+    readers = tuple((f.name, reader(f, inbound)) for f, inbound in bound)
+    extras = tuple((f.name, reader(f, inbound)) for f, inbound in bound_extras)
     unmapped, consumed = plan.include_unmapped, plan.consumed
 
     def fill(raw: dict[str, Any], kw: dict[str, Any]) -> dict[str, Any]:
@@ -72,7 +79,7 @@ def _record_in(
             raise MappingError(entity, section + name, problem(exc)) from None
         return kw
 
-    return fill
+    return compile_fill(bound, bound_extras, unmapped, consumed, fill)
 
 
 def _items_in(entity: str, plan: ItemsPlan, binder: _Binder) -> Reader:
