@@ -79,6 +79,7 @@ class RawRecord:
     data: dict[str, Any]
     change_stamp: str | None = None
     text: str | None = None
+    marker: str | None = None  # the connector's marker on the record (`markers.marker`): one of its own creates
 
 
 @dataclass(slots=True)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import re
 
-__all__ = ["marker", "unmarked"]
+__all__ = ["found_marker", "marker", "unmarked"]
 
 _MARK = re.compile(r"(?:^|\s+)sync:[0-9a-f]{16}(?=\s|$)")
 
@@ -27,3 +27,11 @@ def unmarked(text: str | None) -> str | None:
         return text
     rest = _MARK.sub("", text).strip()
     return rest or None
+
+
+def found_marker(text: object) -> str | None:
+    """The connector's marker in a value read back, if it carries one (None otherwise)."""
+    if not isinstance(text, str) or "sync:" not in text:
+        return None
+    found = _MARK.search(text)
+    return found.group(0).strip() if found else None

@@ -20,6 +20,7 @@ from connector.providers.base import RawRecord
 from connector.store import entities, identity, links, runs
 from connector.sync.conflicts import CANONICAL, ConflictPolicy, changed_fields, differs, record_conflict
 from connector.sync.copies import COPY_STATE, is_copy, merge_invoice_row
+from connector.sync.marked import pending_creates
 from connector.sync.merge import ReadsFields, is_own_write, merge_row
 from connector.sync.payload import digest, dump_payload, load_payload, projection_hash
 from connector.sync.push_wire import ledger_hash
@@ -209,6 +210,8 @@ def _write(
     outbound: Outbound | None = None,
 ) -> None:
     new = [c for c in changes if c.link is None]
+    if any(c.raw.marker for c in new):
+        new = _link_own_creates(conn, connection, kind, new, now, counts)
     if kind == "client" and new:
         new = _link_known_clients(conn, connection, new, now, counts)
     ids = entities.insert_entities(conn, kind, [_row(kind, c, connection, now) for c in new], now)
@@ -338,6 +341,36 @@ def _settle_conflicts(
         if winner == CANONICAL:
             overruled.add(id(change))
     return [c for c in moved if id(c) not in overruled]
+
+
+def _link_own_creates(
+    conn: Connection, connection: str, kind: str, new: list[_Change], now: datetime, counts: PageCounts
+) -> list[_Change]:
+    """Link new remote records that are the connector's own pending creates (see `marked`); return the rest."""
+    creates = pending_creates(conn, connection, kind)
+    own = {i: creates[c.raw.marker] for i, c in enumerate(new) if c.raw.marker in creates}
+    if not own:
+        return new
+    links.insert_links(
+        conn,
+        connection,
+        kind,
+        [
+            links.NewLink(
+                entity_id,
+                new[i].raw.remote_id,
+                new[i].payload_hash,
+                new[i].projection,
+                new[i].raw.change_stamp,
+                new[i].text,
+                entity_version=version,
+            )
+            for i, (entity_id, version) in own.items()
+        ],
+        now,
+    )
+    counts.matched += len(own)
+    return [c for i, c in enumerate(new) if i not in own]
 
 
 def _link_known_clients(

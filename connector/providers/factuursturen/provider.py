@@ -26,6 +26,7 @@ from connector.errors import NotFound, ProtocolError, ProviderError, Rejected, U
 from connector.http import HttpSession, Override, StartCountPaginator, forbidden_with_zero_remaining_is_rate_limit
 from connector.providers.base import Capabilities, ChangeStamps, Page, Provider, RawRecord, StreamSpec, Window
 from connector.providers.factuursturen.wire import derive_payments, expect_list, marker, maybe_open, unwrap
+from connector.providers.markers import found_marker
 
 __all__ = ["FactuurSturenProvider"]
 
@@ -106,7 +107,12 @@ class FactuurSturenProvider(Provider):
         if stream == "clients":
             for items, next_start in self._paged("clients", {}, start, "clientnr"):
                 yield Page(
-                    [RawRecord("client", str(c.get("clientnr", "")), c, c.get("timestamp"), t) for c, t in items],
+                    [
+                        RawRecord(
+                            "client", str(c.get("clientnr", "")), c, c.get("timestamp"), t, found_marker(c.get("notes"))
+                        )
+                        for c, t in items
+                    ],
                     {"start": next_start},
                 )
         elif stream == "invoices":
@@ -256,7 +262,9 @@ class FactuurSturenProvider(Provider):
         records = []
         for invoice, text in items:
             invoice_id = str(invoice.get("id", ""))
-            records.append(RawRecord("invoice", invoice_id, invoice, text=text))
+            reference = invoice.get("reference")
+            mark = found_marker(reference.get("line3")) if isinstance(reference, dict) else None
+            records.append(RawRecord("invoice", invoice_id, invoice, text=text, marker=mark))
             records.extend(RawRecord("payment", p["id"], p) for p in derive_payments(invoice))
         return records
 

@@ -45,7 +45,7 @@ from connector.providers.fastfaktura.wire import (
     rejection,
     stamp,
 )
-from connector.providers.markers import marker, unmarked
+from connector.providers.markers import found_marker, marker, unmarked
 
 __all__ = ["FastFakturaProvider"]
 
@@ -264,7 +264,13 @@ class FastFakturaProvider(Provider):
                 totals: list[int] = []
                 for batch in self._batches("clients", params, first, totals):
                     for number, items in batch:
-                        records = [RawRecord("client", record_id(c, "clients"), _unmarked_client(c)) for c in items]
+                        records = [
+                            RawRecord(
+                                "client", record_id(c, "clients"), _unmarked_client(c),
+                                marker=found_marker(c.get("external_id")),
+                            )
+                            for c in items
+                        ]
                         yield Page(records, {"listing": name, "page": number + 1})
                 if not _shrank(totals):
                     break
@@ -298,9 +304,10 @@ class FastFakturaProvider(Provider):
                         vanished.append(invoice_id)
                         continue
                     detail, text = fetched
-                    if marked_notes(detail):
+                    mark = found_marker(detail.get("notes"))
+                    if mark is not None:
                         detail, text = _unmarked_invoice(detail), None
-                    records.append(RawRecord("invoice", invoice_id, detail, stamped[invoice_id], text))
+                    records.append(RawRecord("invoice", invoice_id, detail, stamped[invoice_id], text, mark))
                     records.extend(RawRecord("payment", p["id"], p) for p in derive_payments(detail))
                 yield Page(records, {"page": number + 1}, {"invoice": vanished} if vanished else {},
                            {"invoice": unchanged} if unchanged else {})
@@ -391,11 +398,6 @@ def _shrank(totals: list[int]) -> bool:
 def _overlap(page: Any) -> int:
     """Where a resumed listing starts: one page before the checkpoint (records may have moved down)."""
     return max(1, int(page) - 1) if isinstance(page, int) and not isinstance(page, bool) else 1
-
-
-def marked_notes(invoice: Mapping[str, Any]) -> bool:
-    """Whether an invoice's notes carry the connector's marker line."""
-    return "sync:" in str(invoice.get("notes") or "")
 
 
 def _unmarked_client(client: dict[str, Any]) -> dict[str, Any]:

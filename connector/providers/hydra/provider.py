@@ -35,7 +35,7 @@ from connector.providers.hydra import marks
 from connector.providers.hydra.paging import HydraPage, walk
 from connector.providers.hydra.rows import row_body
 from connector.providers.hydra.wire import PROVIDER, compose_invoice, iri_id, record_id
-from connector.providers.markers import marker
+from connector.providers.markers import found_marker, marker
 
 __all__ = ["HydraProvider"]
 
@@ -130,7 +130,8 @@ class HydraProvider(Provider):
         for page in pages:
             checkpoint = {"next": page.next_url, "total": page.total}
             if stream == "customers":
-                clients = [RawRecord("client", record_id(c), marks.unmark("client", c), c.get("updatedAt"))
+                clients = [RawRecord("client", record_id(c), marks.unmark("client", c), c.get("updatedAt"),
+                                     marker=found_marker(c.get("externalId")))
                            for c in page.items]
                 yield Page(clients, checkpoint)
             else:
@@ -192,8 +193,9 @@ class HydraProvider(Provider):
                 skipped["invoice"].append(invoice_id)
                 skipped["payment"].extend(record_id(t) for t in paid)
                 continue
+            mark = found_marker(composed.get("reference"))
             composed = marks.unmark("invoice", composed)
-            records.append(RawRecord("invoice", invoice_id, composed, invoice.get("updatedAt")))
+            records.append(RawRecord("invoice", invoice_id, composed, invoice.get("updatedAt"), marker=mark))
             records.extend(RawRecord("payment", record_id(t), t, t.get("updatedAt")) for t in paid)
         return Page(records, checkpoint, unchanged={k: v for k, v in skipped.items() if v})
 
