@@ -349,7 +349,30 @@ def _link_own_creates(
     """Link new remote records that are the connector's own pending creates (see `marked`); return the rest."""
     creates = pending_creates(conn, connection, kind)
     own = {i: creates[c.raw.marker] for i, c in enumerate(new) if c.raw.marker in creates}
-    if not own:
+    return _link_matched(conn, connection, kind, new, own, now, counts)
+
+
+def _link_known_clients(
+    conn: Connection, connection: str, new: list[_Change], now: datetime, counts: PageCounts
+) -> list[_Change]:
+    """Link new remote clients that are a known canonical client (identity rules); return the rest."""
+    matched = identity.match_clients(conn, connection, [c.record for c in new])
+    versions = entities.current_versions(conn, "client", list(matched.values())) if matched else {}
+    known = {i: (entity_id, versions[entity_id]) for i, entity_id in matched.items()}
+    return _link_matched(conn, connection, "client", new, known, now, counts)
+
+
+def _link_matched(
+    conn: Connection,
+    connection: str,
+    kind: str,
+    new: list[_Change],
+    matched: dict[int, tuple[int, int]],
+    now: datetime,
+    counts: PageCounts,
+) -> list[_Change]:
+    """Link `new[i]` to an existing entity for each i -> (entity id, version it holds); return the unmatched."""
+    if not matched:
         return new
     links.insert_links(
         conn,
@@ -365,37 +388,7 @@ def _link_own_creates(
                 new[i].text,
                 entity_version=version,
             )
-            for i, (entity_id, version) in own.items()
-        ],
-        now,
-    )
-    counts.matched += len(own)
-    return [c for i, c in enumerate(new) if i not in own]
-
-
-def _link_known_clients(
-    conn: Connection, connection: str, new: list[_Change], now: datetime, counts: PageCounts
-) -> list[_Change]:
-    """Link new remote clients that are a known canonical client (identity rules); return the rest."""
-    matched = identity.match_clients(conn, connection, [c.record for c in new])
-    if not matched:
-        return new
-    versions = entities.current_versions(conn, "client", list(matched.values()))
-    links.insert_links(
-        conn,
-        connection,
-        "client",
-        [
-            links.NewLink(
-                entity_id,
-                new[i].raw.remote_id,
-                new[i].payload_hash,
-                new[i].projection,
-                new[i].raw.change_stamp,
-                new[i].text,
-                entity_version=versions[entity_id],
-            )
-            for i, entity_id in matched.items()
+            for i, (entity_id, version) in matched.items()
         ],
         now,
     )
