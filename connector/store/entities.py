@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import Connection, bindparam, delete, select, update
 
 from connector.domain import CanonicalClient, CanonicalInvoice, CanonicalPayment
-from connector.store.sql import bulk_insert, chunks, insert_with_ids
+from connector.store.sql import chunks, insert_columns, insert_columns_with_ids
 from connector.store.tables import Client, Invoice, InvoiceLine, Link, Payment
 
 __all__ = [
@@ -32,6 +32,18 @@ _payment = Payment.__table__  # type: ignore[attr-defined]
 _link = Link.__table__  # type: ignore[attr-defined]
 
 ENTITY_TABLES = {"client": _client, "invoice": _invoice, "payment": _payment}
+_LINE_FIELDS = (  # invoice_line columns filled from the canonical line's attributes of the same name
+    "position",
+    "description",
+    "quantity",
+    "unit",
+    "unit_price",
+    "vat_rate",
+    "discount_percent",
+    "line_total_minor",
+    "tax_minor",
+    "extra",
+)
 
 
 def client_row(rec: CanonicalClient, now: datetime) -> dict[str, Any]:
@@ -119,7 +131,9 @@ def insert_entities(conn: Connection, kind: str, rows: Sequence[dict[str, Any]],
     if not rows:
         return []
     table = ENTITY_TABLES[kind]
-    return insert_with_ids(conn, table, [{**r, "created_at": now, "version": 1} for r in rows])
+    columns: dict[str, list[Any]] = {name: [row[name] for row in rows] for name in rows[0]}
+    columns["created_at"], columns["version"] = [now] * len(rows), [1] * len(rows)
+    return insert_columns_with_ids(conn, table, columns, len(rows))
 
 
 def update_entities(conn: Connection, kind: str, rows: Sequence[tuple[int, dict[str, Any]]]) -> None:
@@ -143,24 +157,12 @@ def replace_lines(conn: Connection, invoices: Sequence[tuple[int, CanonicalInvoi
     if not fresh:
         ids = [i for i, _ in invoices]
         conn.execute(delete(_line).where(_line.c.invoice_id.in_(ids)))
-    rows = [
-        {
-            "invoice_id": invoice_id,
-            "position": line.position,
-            "description": line.description,
-            "quantity": line.quantity,
-            "unit": line.unit,
-            "unit_price": line.unit_price,
-            "vat_rate": line.vat_rate,
-            "discount_percent": line.discount_percent,
-            "line_total_minor": line.line_total_minor,
-            "tax_minor": line.tax_minor,
-            "extra": line.extra,
-        }
-        for invoice_id, rec in invoices
-        for line in rec.lines
-    ]
-    bulk_insert(conn, _line, rows)
+    owners = [invoice_id for invoice_id, rec in invoices for _ in rec.lines]
+    lines = [line for _, rec in invoices for line in rec.lines]
+    columns: dict[str, list[Any]] = {"invoice_id": owners}
+    for name in _LINE_FIELDS:
+        columns[name] = [getattr(line, name) for line in lines]
+    insert_columns(conn, _line, columns)
 
 
 def soft_delete(conn: Connection, kind: str, links: Sequence[tuple[int, int]], now: datetime) -> int:

@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Connection, bindparam, select, update
 
 from connector.store.entities import ENTITY_TABLES
-from connector.store.sql import bulk_insert, chunks, insert_with_ids, upsert
+from connector.store.sql import chunks, insert_columns, insert_columns_with_ids, upsert
 from connector.store.tables import Link, RawRecord
 
 __all__ = [
@@ -98,25 +99,21 @@ def insert_links(conn: Connection, connection: str, kind: str, links: Sequence[N
     """Create links and their raw records in bulk."""
     if not links:
         return
-    rows = [
-        {
-            "connection": connection,
-            "entity_kind": kind,
-            "entity_id": n.entity_id,
-            "remote_id": n.remote_id,
-            "payload_hash": n.payload_hash,
-            "projection_hash": n.projection_hash,
-            "change_stamp": n.change_stamp,
-            "entity_version": n.entity_version,
-            "first_seen_at": now,
-            "last_changed_at": now,
-        }
-        for n in links
-    ]
-    ids = insert_with_ids(conn, _link, rows)
-    bulk_insert(
-        conn, _raw, [{"link_id": i, "payload": n.payload, "fetched_at": now} for i, n in zip(ids, links, strict=True)]
-    )
+    n = len(links)
+    columns: dict[str, list[Any]] = {
+        "connection": [connection] * n,
+        "entity_kind": [kind] * n,
+        "entity_id": [link.entity_id for link in links],
+        "remote_id": [link.remote_id for link in links],
+        "payload_hash": [link.payload_hash for link in links],
+        "projection_hash": [link.projection_hash for link in links],
+        "change_stamp": [link.change_stamp for link in links],
+        "entity_version": [link.entity_version for link in links],
+        "first_seen_at": [now] * n,
+        "last_changed_at": [now] * n,
+    }
+    ids = insert_columns_with_ids(conn, _link, columns, n)
+    insert_columns(conn, _raw, {"link_id": ids, "payload": [link.payload for link in links], "fetched_at": [now] * n})
 
 
 def update_links(

@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import date
+from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, Connection, Table, func, select, text
+from sqlalchemy import JSON, Connection, Date, Table, func, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 
-__all__ = ["allocate_ids", "bulk_insert", "chunks", "insert_with_ids", "upsert"]
+from connector.store.types import DecimalText
+
+__all__ = [
+    "allocate_ids",
+    "chunks",
+    "insert_columns",
+    "insert_columns_with_ids",
+    "upsert",
+]
 
 
 def upsert(conn: Connection, table: Table, values: dict[str, Any], keys: Sequence[str]) -> None:
@@ -42,33 +52,64 @@ def allocate_ids(conn: Connection, table: Table, n: int) -> list[int]:
     return list(range(first, first + n))
 
 
-def insert_with_ids(conn: Connection, table: Table, rows: Sequence[dict[str, Any]]) -> list[int]:
-    """Insert `rows` in one batched statement with allocated ids; return the ids in row order."""
-    ids = allocate_ids(conn, table, len(rows))
+def insert_columns_with_ids(conn: Connection, table: Table, columns: Mapping[str, Sequence[Any]], n: int) -> list[int]:
+    """Insert `n` rows given column by column with allocated ids; return the ids in row order."""
+    ids = allocate_ids(conn, table, n)
     if ids:
-        bulk_insert(conn, table, rows, ids=ids)
+        insert_columns(conn, table, columns, ids=ids)
     return ids
 
 
 _EMPTY_JSON = "{}"
+_DECIMAL_SAMPLE = Decimal("-1.50")
+_plain_decimals: dict[Any, bool] = {}
 
 
-def _processed(values: list[Any], processor: Any, is_json: bool) -> list[Any]:
-    """Convert one column's values for the driver; a value repeated across the batch is converted once."""
-    if is_json:
+def _writes_decimals_as_text(processor: Any) -> bool:
+    """Whether `processor` turns a Decimal into exactly its `str` (DecimalText does); checked once per processor."""
+    known = _plain_decimals.get(processor)
+    if known is None:
+        try:
+            known = _plain_decimals[processor] = processor(_DECIMAL_SAMPLE) == str(_DECIMAL_SAMPLE)
+        except Exception:  # a processor that refuses Decimals has no shortcut
+            known = _plain_decimals[processor] = False
+    return known
+
+
+def _processed(values: list[Any], processor: Any, column_type: Any) -> list[Any]:
+    """Convert one column's values for the driver, as the column type's own bind processor would.
+
+    A value repeated across the batch is converted once; so is each distinct date of a date column
+    (equal dates convert alike); a Decimal stored as text is its `str`.
+    """
+    if column_type._type_affinity is JSON:
         return [_EMPTY_JSON if v == {} else (processor(v) if v is not None else None) for v in values]
     if processor is None:
         return values
     first = values[0]
     if all(v is first for v in values):  # e.g. the same `now` in every row's timestamps
         return [None if first is None else processor(first)] * len(values)
+    if isinstance(column_type, DecimalText) and _writes_decimals_as_text(processor):
+        return [None if v is None else str(v) if type(v) is Decimal else processor(v) for v in values]
+    if column_type._type_affinity is Date:
+        seen: dict[date, Any] = {}
+        out = []
+        for v in values:
+            if type(v) is date:
+                text = seen.get(v)
+                if text is None:
+                    text = seen[v] = processor(v)
+                out.append(text)
+            else:
+                out.append(None if v is None else processor(v))
+        return out
     return [None if v is None else processor(v) for v in values]
 
 
-def bulk_insert(
-    conn: Connection, table: Table, rows: Sequence[dict[str, Any]], *, ids: Sequence[int] | None = None
+def insert_columns(
+    conn: Connection, table: Table, columns: Mapping[str, Sequence[Any]], *, ids: Sequence[int] | None = None
 ) -> None:
-    """Insert many rows (all with the same keys) through the driver's executemany.
+    """Insert rows given column by column (all columns of one length).
 
     Each value goes through its column type's own bind processor, exactly as SQLAlchemy would convert
     it, but the statement is compiled once, values are converted column by column (a value shared by
@@ -76,21 +117,20 @@ def bulk_insert(
     object skips the encoder. This is the hot path of a first load (DESIGN.md "Performance").
     `ids`, when given, fills the `id` column (one per row, in order).
     """
-    if not rows:
+    names = list(columns)
+    if not names or not len(columns[names[0]]):
         return
     dialect = conn.dialect
-    columns = list(rows[0])
     converted: list[Sequence[Any]] = []
     if ids is not None:
-        columns.insert(0, "id")
+        names.insert(0, "id")
         converted.append(ids)
-    for name in columns[len(converted) :]:
+    for name in names[len(converted) :]:
         column_type = table.c[name].type
         processor = column_type._cached_bind_processor(dialect)
-        values = [row[name] for row in rows]
-        converted.append(_processed(values, processor, column_type._type_affinity is JSON))
+        converted.append(_processed(list(columns[name]), processor, column_type))
     marker = "?" if dialect.paramstyle == "qmark" else "%s"
-    quoted = ", ".join(dialect.identifier_preparer.quote(c) for c in columns)
-    markers = ", ".join([marker] * len(columns))
+    quoted = ", ".join(dialect.identifier_preparer.quote(c) for c in names)
+    markers = ", ".join([marker] * len(names))
     sql = f"INSERT INTO {dialect.identifier_preparer.format_table(table)} ({quoted}) VALUES ({markers})"
     conn.exec_driver_sql(sql, list(zip(*converted, strict=True)))
