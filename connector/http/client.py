@@ -310,6 +310,9 @@ class HttpSession:
             self.requests_made += 1
         try:
             response = self._client.send(request)
+            # The body is read: drop the stream, whose wrapper points back at the response (a cycle
+            # that would keep every page's body alive until the next full garbage collection).
+            response.stream = httpx.ByteStream(b"")
             self.pacer.observe(response)
         except httpx.RequestError as exc:  # transport failures, and a body that cannot be decoded
             self._report(request, 0, started)

@@ -8,8 +8,10 @@ answer, 403 with remaining 0 over the limit (FactuurSturen's behaviour, PROVIDER
 from __future__ import annotations
 
 import base64
+import gc
 import json
 import threading
+import weakref
 from collections.abc import Iterator
 from email.utils import formatdate
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -202,3 +204,20 @@ def test_wrong_key_is_auth_failed_and_not_retried(server: BudgetServer, clock: F
     assert server.statuses == [401]
     assert "wrong-key-999" not in str(caught.value)
     assert not isinstance(caught.value, RateLimited)
+
+
+def test_a_read_response_is_freed_by_reference_counting_not_left_to_the_garbage_collector(
+    server: BudgetServer, clock: FakeClock
+) -> None:
+    # A page body must not wait for a full collection (memory would grow with the pages of a run).
+    with session(server, clock) as client:
+        gc.collect()
+        gc.disable()
+        try:
+            response = client.request("GET", "clients", params={"start": 0, "count": 20})
+            assert response.json()[19]["id"] == "19"  # the body is still there to read
+            alive = weakref.ref(response)
+            del response
+            assert alive() is None
+        finally:
+            gc.enable()
