@@ -96,11 +96,22 @@ def apply_records(
     grouped: dict[str, dict[str, RawRecord]] = {}
     for raw in records:  # an overlapping page may repeat a record: the last copy wins
         grouped.setdefault(raw.kind, {})[raw.remote_id] = raw
+    live: dict[str, dict[str, int]] = {}  # per kind: remote id -> canonical id, of this page's stored records
     for kind in KIND_ORDER:
         batch = grouped.pop(kind, None)
         if batch:
-            _apply_kind(
-                conn, mapper, connection, stream, kind, list(batch.values()), now, counts, resolve_quarantine, policy
+            live[kind] = _apply_kind(
+                conn,
+                mapper,
+                connection,
+                stream,
+                kind,
+                list(batch.values()),
+                now,
+                counts,
+                resolve_quarantine,
+                policy,
+                live,
             )
     if grouped:
         raise ValueError(f"provider yielded unknown entity kinds: {sorted(grouped)}")
@@ -118,16 +129,27 @@ def _apply_kind(
     counts: PageCounts,
     resolve_quarantine: bool,
     policy: ConflictPolicy | None,
-) -> None:
+    live: dict[str, dict[str, int]],
+) -> dict[str, int]:
+    """Store one kind's records of a page.
+
+    Returns:
+        Remote id -> canonical id for records of the batch that are stored and live now (unchanged, or
+        written as a new entity or over their linked one), so a later kind of the page can refer to
+        them without asking the store; the others (quarantined, matched to an existing entity) are
+        left for the store to answer.
+    """
     known = links.existing_links(conn, connection, kind, [r.remote_id for r in batch])
     changes: list[_Change] = []
     bad: list[runs.QuarantineItem] = []
+    stored: dict[str, int] = {}
     for raw in batch:
         text = raw.text if raw.text is not None else dump_payload(raw.data)
         payload_hash = digest(text)
         link = known.get(raw.remote_id)
         if link is not None and link.payload_hash == payload_hash and not link.deleted:
             counts.unchanged += 1
+            stored[raw.remote_id] = link.entity_id
             continue
         try:
             record = mapper.inbound(kind, raw.data)
@@ -136,26 +158,36 @@ def _apply_kind(
             bad.append(runs.QuarantineItem(kind, raw.remote_id, text, payload_hash, str(exc)))
             continue
         changes.append(_Change(raw, text, payload_hash, record, link))
-    bad.extend(_resolve_references(conn, connection, kind, changes, counts))
+    bad.extend(_resolve_references(conn, connection, kind, changes, counts, live))
     counts.quarantined += runs.quarantine(conn, connection, stream, bad, now)
     if not changes:
-        return
+        return stored
     for change in changes:
         change.projection = projection_hash(change.record, ref=change.ref_id)
     reads = getattr(mapper, "reads", None)  # a mapping that cannot say what it reads is taken whole
     for change in changes:
         change.reads = reads(kind) if reads is not None else None
     outbound = getattr(mapper, "outbound", None)  # to recognise the connector's own writes read back
-    _write(conn, connection, kind, changes, now, counts, policy or ConflictPolicy(), outbound)
+    stored.update(_write(conn, connection, kind, changes, now, counts, policy or ConflictPolicy(), outbound))
     counts.by_kind[kind] = counts.by_kind.get(kind, 0) + len(changes)
     if resolve_quarantine:
         runs.resolve_quarantine(conn, connection, kind, [c.raw.remote_id for c in changes], now)
+    return stored
 
 
 def _resolve_references(
-    conn: Connection, connection: str, kind: str, changes: list[_Change], counts: PageCounts
+    conn: Connection,
+    connection: str,
+    kind: str,
+    changes: list[_Change],
+    counts: PageCounts,
+    live: dict[str, dict[str, int]],
 ) -> list[runs.QuarantineItem]:
-    """Turn remote references into canonical ids: an invoice's client, a payment's invoice."""
+    """Turn remote references into canonical ids: an invoice's client, a payment's invoice.
+
+    A payment's invoice that this very page stored is taken from `live` (what the store would answer
+    now); the others are looked up.
+    """
     if kind == "invoice":
         refs = {c.record.client_remote_id for c in changes if c.record.client_remote_id}
         found = links.existing_links(conn, connection, "client", sorted(refs))
@@ -166,12 +198,15 @@ def _resolve_references(
         return []
     if kind == "payment":
         refs = {c.record.invoice_remote_id for c in changes}
-        found = links.existing_links(conn, connection, "invoice", sorted(refs))
+        invoices = live.get("invoice", {})
+        stored = {ref: invoices[ref] for ref in refs if ref in invoices}
+        looked_up = links.existing_links(conn, connection, "invoice", sorted(refs - stored.keys()))
+        stored.update((ref, link.entity_id) for ref, link in looked_up.items() if not link.deleted)
         missing: list[runs.QuarantineItem] = []
         for change in list(changes):
             ref = change.record.invoice_remote_id
-            if ref in found and not found[ref].deleted:
-                change.ref_id = found[ref].entity_id
+            if ref in stored:
+                change.ref_id = stored[ref]
             else:
                 changes.remove(change)
                 missing.append(
@@ -208,7 +243,10 @@ def _write(
     counts: PageCounts,
     policy: ConflictPolicy,
     outbound: Outbound | None = None,
-) -> None:
+) -> dict[str, int]:
+    """Write a kind's changed records; return remote id -> canonical id of those written as a new entity or
+    over their linked one (not those linked to an existing entity: see `_apply_kind`)."""
+    stored = {c.raw.remote_id: c.link.entity_id for c in changes if c.link is not None}
     new = [c for c in changes if c.link is None]
     if any(c.raw.marker for c in new):
         new = _link_own_creates(conn, connection, kind, new, now, counts)
@@ -226,6 +264,7 @@ def _write(
         now,
     )
     counts.created += len(new)
+    stored.update((c.raw.remote_id, i) for i, c in zip(ids, new, strict=True))
     old = [c for c in changes if c.link is not None]
     # A new payload whose canonical projection is unchanged (a reformatting) only refreshes the link.
     moved = [c for c in old if c.link is not None and (c.link.projection_hash != c.projection or c.link.deleted)]
@@ -245,6 +284,7 @@ def _write(
         entities.replace_lines(conn, [(i, c.record) for i, c in zip(ids, new, strict=True)], fresh=True)
         own = [c for c in moved if c.stored is None or not is_copy(c.stored, connection)]  # a copy's lines are ours
         entities.replace_lines(conn, [(_entity_id(c), c.record) for c in own], fresh=False)
+    return stored
 
 
 def _without_echoes(

@@ -169,9 +169,10 @@ def run_stream(
                 report.counts.add(counts)
                 report.pages += 1
                 if sweep_kinds and report.complete_listing:
+                    listed: dict[str, list[str]] = {}
                     for raw in page.records:
-                        report.seen.setdefault(raw.kind, ListedIds()).add((raw.remote_id,))
-                    for kind, ids in page.unchanged.items():
+                        listed.setdefault(raw.kind, []).append(raw.remote_id)
+                    for kind, ids in (*listed.items(), *page.unchanged.items()):
                         report.seen.setdefault(kind, ListedIds()).add(ids)
                 check_stop(options.stop, f"{connection}/{spec.name}")
             with engine.begin() as conn:
