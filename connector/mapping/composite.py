@@ -28,11 +28,21 @@ def _suffix(key: str) -> tuple[int, str]:
     return (int(key[len(stem) :]) if len(stem) < len(key) else 0, key)
 
 
+_ORDERS: dict[tuple[str, ...], tuple[str, ...]] = {}  # the keys of a keyed object -> those keys in order
+_MAX_ORDERS = 1024  # distinct key sets remembered (a service sends few: line1..lineN)
+
+
 def _keyed_in(value: Any) -> list[Any]:
     if type(value) is dict:
         if len(value) == 1:
             return list(value.values())
-        return [value[key] for key in sorted(value, key=_suffix)]
+        keys = tuple(value)
+        order = _ORDERS.get(keys)
+        if order is None:
+            order = tuple(sorted(keys, key=_suffix))
+            if len(_ORDERS) < _MAX_ORDERS:
+                _ORDERS[keys] = order
+        return [value[key] for key in order]
     if type(value) is list:
         return value
     raise ValueError(f"expected a keyed object or a list, got {type(value).__name__}")
