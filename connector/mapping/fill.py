@@ -2,7 +2,7 @@
 
 `steps.reader` gives every field its own closure; on a first load, calling those closures costs more than
 most fields' own work. `compile_fill` writes one function per record plan that reads each field inline
-where the field has the common shape (one top-level key, a transform, no `map` table), calls the field's
+where the field has a common shape (top-level keys, a transform, no `map` table), calls the field's
 closure otherwise, and fills `extra` the same way. The generated code holds no value from the mapping
 file: keys, transforms and defaults are passed in as constants, never written into the source.
 
@@ -46,11 +46,15 @@ class _Source:
             self.emit(f"v = {self.const(plan.fallback)}")
             return
         path = plan.paths[0]
-        if plan.multi or len(path) != 1 or plan.table is not None or inbound is None:
+        missing = "raise ValueError" if plan.required else f"v = {self.const(plan.fallback)}"
+        if plan.table is not None or inbound is None or any(len(p) != 1 for p in plan.paths):
             self.emit(f"v = {self.const(reader(plan, inbound))}(raw)")
             return
-        # The shape of `steps.reader`'s read_key, inline: empty -> missing; transform; None -> missing.
-        missing = "raise ValueError" if plan.required else f"v = {self.const(plan.fallback)}"
+        if plan.multi:  # `steps.reader`'s read_many, inline: the transform sees every value; None -> missing
+            values = "".join(f"raw.get({self.const(p[0])}), " for p in plan.paths)
+            self.emit(f"v = {self.const(inbound)}(({values}))", "if v is None:", f"    {missing}")
+            return
+        # `steps.reader`'s read_key, inline: empty -> missing; transform; None -> missing.
         self.emit(
             f"v = raw.get({self.const(path[0])})",
             "if not v and type(v) in EMPTY:",

@@ -150,20 +150,34 @@ def _not_bool_str(params: Mapping[str, Any], refs: References) -> tuple[Inbound,
     ), lambda value: None if value is None else ("false" if value else "true")
 
 
+_DAYS: dict[str, date] = {}  # wire text -> its date: a pull reads the same few thousand days again and again
+_MAX_DAYS = 8192
+
+
 def _date_in(value: Any) -> date | None:
     if type(value) is date:
         return value
     if type(value) is str:
-        text = value.strip()
-        if text in _ZERO_DATES:  # MySQL's "no date"
-            return None
-        if len(text) > 10 and text[10] in " T":  # a date-time: keep its date part
-            text = text[:10]
-        if len(text) == 10 and text[4] == "-" and text[7] == "-":
-            try:
-                return date.fromisoformat(text)
-            except ValueError:
-                pass
+        day = _DAYS.get(value)
+        if day is None:
+            day = _text_date(value)
+            if day is not None and len(_DAYS) < _MAX_DAYS:
+                _DAYS[value] = day
+        return day
+    raise ValueError(f"not a date (YYYY-MM-DD): {value!r}")
+
+
+def _text_date(value: str) -> date | None:
+    text = value.strip()
+    if text in _ZERO_DATES:  # MySQL's "no date"
+        return None
+    if len(text) > 10 and text[10] in " T":  # a date-time: keep its date part
+        text = text[:10]
+    if len(text) == 10 and text[4] == "-" and text[7] == "-":
+        try:
+            return date.fromisoformat(text)
+        except ValueError:
+            pass
     raise ValueError(f"not a date (YYYY-MM-DD): {value!r}")
 
 
