@@ -48,22 +48,12 @@ def _suffix(key: str) -> tuple[int, str]:
     return (int(digits) if digits else 0, key)
 
 
-_ORDERS: dict[tuple[str, ...], tuple[str, ...]] = {}  # the keys of a keyed object -> those keys in order
-_MAX_ORDERS = 1024  # distinct key sets remembered (item1..itemN: few)
-
-
 def keyed_values(value: Any) -> list[Any]:
     """Return the members of a ``line1``/``item1``-keyed object in numeric order; ``[]`` and lists pass through."""
     if isinstance(value, dict):
         if len(value) < 2:
             return list(value.values())
-        keys = tuple(value)
-        order = _ORDERS.get(keys)
-        if order is None:
-            order = tuple(sorted(keys, key=_suffix))
-            if len(_ORDERS) < _MAX_ORDERS:
-                _ORDERS[keys] = order
-        return [value[k] for k in order]
+        return [value[k] for k in sorted(value, key=_suffix)]
     if isinstance(value, list):
         return value
     return []
