@@ -113,6 +113,20 @@ def _refuse_constant(name: str) -> Any:
     raise ValueError(f"non-finite number {name}")
 
 
+_TLS_CONTEXTS: dict[bool, ssl.SSLContext] = {}
+_TLS_LOCK = threading.Lock()
+
+
+def _default_tls(verify: bool) -> ssl.SSLContext:
+    """httpx's TLS context for `verify`, built once per process: building one loads the whole CA bundle
+    (milliseconds each time a connection's session is made), and a context is safe to share."""
+    with _TLS_LOCK:
+        context = _TLS_CONTEXTS.get(verify)
+        if context is None:
+            context = _TLS_CONTEXTS[verify] = httpx.create_ssl_context(verify=verify)
+        return context
+
+
 class HttpSession:
     """Sends a connection's requests: paces, sends, observes, classifies, retries, and never leaks a secret.
 
@@ -149,7 +163,7 @@ class HttpSession:
         self.secrets = tuple(dict.fromkeys(s for s in (*config.secrets, *secrets_of(config.auth)) if s))
         self.requests_made = 0
         self._count_lock = threading.Lock()
-        verify: ssl.SSLContext | bool = config.verify if isinstance(config.verify, bool) else True
+        verify: ssl.SSLContext | bool = _default_tls(config.verify) if isinstance(config.verify, bool) else True
         if isinstance(config.verify, str) and transport is None:
             try:
                 verify = ssl.create_default_context(cafile=config.verify)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import random
+import ssl
 from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
@@ -319,3 +320,15 @@ def test_a_body_that_cannot_be_decoded_is_a_protocol_error(session_for: Callable
     handler = respond(text="not gzip at all", headers={"Content-Encoding": "gzip"})
     with pytest.raises(ProtocolError, match="DecodingError"):
         session_for(handler).get_json("x")
+
+
+def test_sessions_share_one_verifying_tls_context(clock: FakeClock, make_config: Callable[..., HttpConfig]) -> None:
+    # Building a TLS context loads the CA bundle (tens of milliseconds): one per process, never unverified.
+    first, second = HttpSession(make_config(), clock=clock), HttpSession(make_config(), clock=clock)
+    try:
+        contexts = [s._client._transport._pool._ssl_context for s in (first, second)]  # type: ignore[attr-defined]
+        assert contexts[0] is contexts[1]
+        assert contexts[0].verify_mode == ssl.CERT_REQUIRED and contexts[0].check_hostname
+    finally:
+        first.close()
+        second.close()
