@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, delete, select, update
+from sqlalchemy import Connection, bindparam, delete, or_, select, update
 
 from connector.domain import CanonicalClient, CanonicalInvoice, CanonicalPayment
 from connector.store.sql import chunks, insert_columns, insert_columns_with_ids
@@ -165,15 +165,42 @@ def replace_lines(conn: Connection, invoices: Sequence[tuple[int, CanonicalInvoi
     insert_columns(conn, _line, columns)
 
 
-def soft_delete(conn: Connection, kind: str, links: Sequence[tuple[int, int]], now: datetime) -> int:
-    """Mark (link_id, entity_id) pairs as deleted at the service; canonical rows are kept. Returns the count."""
+def soft_delete(
+    conn: Connection, connection: str, kind: str, links: Sequence[tuple[int, int]], now: datetime
+) -> int:
+    """Mark (link_id, entity_id) pairs as deleted at `connection`; canonical rows are kept. Returns the count.
+
+    The canonical entity is marked deleted too only when the deletion speaks for it: no other service still
+    holds it, or it is an invoice deleted by the service that issued it. A copy deleted at one service (a
+    person removing what the push put there) ends that service's link, and the record lives on for the
+    others; the deleted link keeps the push from creating it there again.
+    """
     if not links:
         return 0
     table = ENTITY_TABLES[kind]
     conn.execute(update(_link).where(_link.c.id.in_([lid for lid, _ in links])).values(remote_deleted_at=now))
-    conn.execute(
-        update(table)
-        .where(table.c.id.in_([eid for _, eid in links]), table.c.remote_deleted_at.is_(None))
-        .values(remote_deleted_at=now, updated_at=now, version=table.c.version + 1)
-    )
+    entity_ids = sorted({eid for _, eid in links})
+    held_elsewhere: set[int] = set()
+    for batch in chunks(entity_ids, 900):
+        held_elsewhere.update(
+            conn.execute(
+                select(_link.c.entity_id).where(
+                    _link.c.entity_kind == kind, _link.c.entity_id.in_(batch), _link.c.remote_deleted_at.is_(None)
+                )
+            ).scalars()
+        )
+    if kind == "invoice" and held_elsewhere:
+        for batch in chunks(sorted(held_elsewhere), 900):
+            issued_here = select(table.c.id).where(
+                table.c.id.in_(batch),
+                or_(table.c.origin_connection == connection, table.c.origin_connection.is_(None)),
+            )
+            held_elsewhere.difference_update(conn.execute(issued_here).scalars())
+    gone = [eid for eid in entity_ids if eid not in held_elsewhere]
+    for batch in chunks(gone, 900):
+        conn.execute(
+            update(table)
+            .where(table.c.id.in_(batch), table.c.remote_deleted_at.is_(None))
+            .values(remote_deleted_at=now, updated_at=now, version=table.c.version + 1)
+        )
     return len(links)

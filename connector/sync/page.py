@@ -445,4 +445,4 @@ def soft_delete_remote(conn: Connection, connection: str, kind: str, remote_ids:
     """Soft-delete the canonical entities behind `remote_ids` (found gone at the service)."""
     known = links.existing_links(conn, connection, kind, sorted(set(remote_ids)))
     targets = [(k.link_id, k.entity_id) for k in known.values() if not k.deleted]
-    return entities.soft_delete(conn, kind, targets, now)
+    return entities.soft_delete(conn, connection, kind, targets, now)

@@ -242,7 +242,7 @@ def soft_delete_unlisted(conn: Connection, connection: str, kind: str, listed: L
     if live and not len(listed):
         log.warning("sweep skipped connection=%s kind=%s reason=service listed none of %d", connection, kind, live)
         return 0
-    return entities.soft_delete(conn, kind, gone, now)
+    return entities.soft_delete(conn, connection, kind, gone, now)
 
 
 def _has_open_quarantine(engine: Engine, connection: str) -> bool:
