@@ -28,7 +28,7 @@ from datetime import UTC, datetime
 from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
-from connector.errors import NotFound, ProviderError, Unsupported
+from connector.errors import ConnectorError, NotFound, Permanent, ProviderError, Unsupported
 from connector.http import HttpSession, encode_json
 from connector.providers.base import Capabilities, ChangeStamps, Page, Provider, RawRecord, StreamSpec, Window
 from connector.providers.hydra import marks
@@ -241,7 +241,7 @@ class HydraProvider(Provider):
             created = self._post(collection, marks.mark(kind, body, marker(idempotency_key)) if idempotency_key
                                  else body)
             if kind == "invoice":
-                self._finish_invoice(created, lines or [], wanted, rows_there=0, status="draft")
+                self._finish_or_withdraw(created, lines or [], wanted)
             return created
         target = self._need(remote_id, kind, operation)
         document = self._patch(f"{collection}/{target}", body) if body else None
@@ -307,6 +307,23 @@ class HydraProvider(Provider):
             self._post("invoice-rows", {**row_body(line), "invoice": self._iri("invoices", invoice_id)})
         if wanted == "sent" and status == "draft":
             self._send(invoice_id)
+
+    def _finish_or_withdraw(self, invoice_id: str, lines: Sequence[dict[str, Any]], wanted: object) -> None:
+        """Finish a draft just created; if the service refuses one of its rows, delete the draft and re-raise.
+
+        A refusal is final (the same rows would be refused again), so the create either completes or leaves
+        nothing behind: no invoice with some of its rows, which a later create would only duplicate. Transient
+        failures keep the draft: the retry finds it by its marker and tops it up (`find_marked`).
+        """
+        try:
+            self._finish_invoice(invoice_id, lines, wanted, rows_there=0, status="draft")
+        except Permanent:
+            try:
+                self._delete("invoices", invoice_id)
+            except ConnectorError as exc:
+                log.warning("hydra draft invoice %s left after a refused row: deleting it failed (%s)",
+                            invoice_id, type(exc).__name__)
+            raise
 
     def _need(self, remote_id: str | None, kind: str, operation: str) -> str:
         if not remote_id:
