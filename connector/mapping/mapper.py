@@ -114,9 +114,9 @@ def _items_in(entity: str, plan: ItemsPlan, binder: _Binder) -> Reader:
 def _record_out(entity: str, plan: RecordPlan, binder: _Binder) -> Callable[[Any, dict[str, Any]], dict[str, Any]]:
     def writers(
         fields: tuple[FieldPlan, ...],
-    ) -> tuple[tuple[str, Callable[[Any], Any], tuple[str, ...]], ...]:
+    ) -> tuple[tuple[str, Callable[[Any], Any], tuple[str, ...], tuple[str, ...]], ...]:
         return tuple(
-            (f.name, writer(f, binder.pair(f.transform, f.params, f.file, f.label)[1]), f.target)
+            (f.name, writer(f, binder.pair(f.transform, f.params, f.file, f.label)[1]), f.target, f.context)
             for f in fields
             if f.target is not None
         )
@@ -126,12 +126,18 @@ def _record_out(entity: str, plan: RecordPlan, binder: _Binder) -> Callable[[Any
     def write_record(record: Any, out: dict[str, Any]) -> dict[str, Any]:
         name = section = ""
         try:
-            for name, write, target in fields:
-                put_path(out, target, write(getattr(record, name)))
+            for name, write, target, context in fields:
+                value = getattr(record, name)
+                if context:  # the transform reads other fields of the record too
+                    value = (value, *[getattr(record, other) for other in context])
+                put_path(out, target, write(value))
             section = "extra."
-            for name, write, target in extras:
+            for name, write, target, context in extras:
                 if name in record.extra:
-                    put_path(out, target, write(record.extra[name]))
+                    value = record.extra[name]
+                    if context:
+                        value = (value, *[getattr(record, other) for other in context])
+                    put_path(out, target, write(value))
         except READ_ERRORS as exc:
             raise MappingError(entity, section + name, problem(exc)) from None
         return out

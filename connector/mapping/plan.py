@@ -58,6 +58,7 @@ class FieldPlan:
     has_default: bool
     required: bool  # a missing value is a MappingError
     target: tuple[str, ...] | None  # outbound path; None = never written
+    context: tuple[str, ...] = ()  # canonical fields the outbound transform reads with the value
 
 
 @dataclass(frozen=True, slots=True)
@@ -208,6 +209,20 @@ def _tables(
     return dict(spec.map), inverse
 
 
+def _context(ctx: _Context, label: str, transform: Transform, params: Mapping[str, Any], cls: type) -> tuple[str, ...]:
+    """The canonical fields the outbound side reads besides the value, checked against the record class."""
+    context = transform.context_fields(params)
+    known = [n for n in _slots(cls) if n not in _RESERVED] if context else []
+    for other in context:
+        if other not in known:
+            raise ctx.error(
+                label,
+                f"transform {transform.name!r} reads field {other!r}, which {cls.__name__} does not have; "
+                f"valid fields: {', '.join(known)}",
+            )
+    return context
+
+
 def _field(ctx: _Context, name: str, label: str, spec: FieldSpec, slot: _Slot | None, cls: type) -> FieldPlan:
     transform, params = _transform(ctx, label, spec, slot)
     readonly = spec.readonly or spec.from_ is None
@@ -255,6 +270,7 @@ def _field(ctx: _Context, name: str, label: str, spec: FieldSpec, slot: _Slot | 
         _path(p) for p in (spec.from_ if isinstance(spec.from_, list) else [spec.from_] if spec.from_ else [])
     )
     target = None if readonly else _path(spec.to) if spec.to else paths[0]
+    context = _context(ctx, label, transform, params, cls) if transform is not None and target is not None else ()
     return FieldPlan(
         name,
         label,
@@ -269,6 +285,7 @@ def _field(ctx: _Context, name: str, label: str, spec: FieldSpec, slot: _Slot | 
         has_default,
         required,
         target,
+        context,
     )
 
 

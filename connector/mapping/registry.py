@@ -22,7 +22,8 @@ __all__ = [
 Inbound = Callable[[Any], Any]
 """Wire value -> canonical value; raises ValueError (naming the value) for a value it cannot read."""
 Outbound = Callable[[Any], Any]
-"""Canonical value -> wire value; raises ValueError for a value the service cannot take."""
+"""Canonical value -> wire value; raises ValueError for a value the service cannot take. A transform with
+`field` parameters gets a tuple instead: the value, then the values of the canonical fields they name."""
 References = Mapping[str, list[dict[str, Any]]]
 """Raw reference lists fetched from the service at bind time, by name (e.g. ``countrylist``)."""
 Builder = Callable[[Mapping[str, Any], References], tuple[Inbound, Outbound | None]]
@@ -42,10 +43,16 @@ class UnknownName(ValueError):
 
 @dataclass(frozen=True, slots=True)
 class Param:
-    """A transform parameter: a converter (raises ValueError on a bad value) and a default."""
+    """A transform parameter: a converter (raises ValueError on a bad value) and a default.
+
+    A `field` parameter names a canonical field of the same record (``country_field: country``): the
+    outbound side then receives ``(value, <that field's value>, ...)``, so a field can be written in the
+    light of another one, declared in the mapping file rather than coded.
+    """
 
     convert: Callable[[Any], Any]
     default: Any = REQUIRED
+    field: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,6 +79,11 @@ class Transform:
     references: frozenset[str] = frozenset()
     reversible: bool = True
     summary: str = ""
+
+    def context_fields(self, resolved: Mapping[str, Any]) -> tuple[str, ...]:
+        """The canonical fields the outbound side reads besides the value: the `field` parameters' values,
+        in the order the parameters are declared (`resolved` as returned by `resolve_params`)."""
+        return tuple(resolved[name] for name, param in self.params.items() if param.field)
 
     def resolve_params(self, given: Mapping[str, Any]) -> dict[str, Any]:
         """Check and convert parameters given in a mapping file, filling in defaults.

@@ -119,8 +119,14 @@ def reader(plan: FieldPlan, inbound: Inbound | None) -> Reader:
 
 
 def writer(plan: FieldPlan, outbound: Outbound | None) -> Callable[[Any], Any]:
-    """One field's canonical -> wire step: reverse map, then the outbound transform."""
+    """One field's canonical -> wire step: reverse map, then the outbound transform.
+
+    A field whose transform reads other fields (`plan.context`) is given ``(value, *their values)``; the
+    reverse map applies to the value alone.
+    """
     look = _lookup(plan.reverse, "wire value", None, False) if plan.reverse is not None else None
+    if plan.context and look is not None and outbound is not None:
+        return lambda values: outbound((None if values[0] is None else look(values[0]), *values[1:]))
     if look is None and outbound is None:
         return lambda value: value
     if look is None:

@@ -305,3 +305,4 @@ from connector.mapping import composite as _composite  # noqa: E402,F401
 from connector.mapping import facturalia_transforms as _facturalia  # noqa: E402,F401
 from connector.mapping import fastfaktura_transforms as _fastfaktura  # noqa: E402,F401
 from connector.mapping import hydra_transforms as _hydra  # noqa: E402,F401
+from connector.mapping import phones as _phones  # noqa: E402,F401

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections import Counter
+
 from sqlalchemy import select
 
 from connector.store.tables import Outbox
@@ -12,8 +14,10 @@ from tests.support import FsSandbox, make_app, seed_until_yesterday
 def test_invoices_of_a_client_the_target_refused_wait_for_it(
     sqlite_url: str, fs: FsSandbox, ff: FastFakturaHarness
 ) -> None:
-    # FactuurSturen phone numbers are not E.164: FastFaktura refuses those clients (422 with the field).
     seed_until_yesterday(fs, days=30, seed=31, clients=6, invoices=30)
+    # A phone that cannot be made E.164: the client is refused (a failed row with the field), its invoices wait.
+    most = Counter(str(invoice["clientnr"]) for invoice in fs.state()["invoices"]).most_common(1)[0][0]
+    fs.act("edit_client", clientnr=most, changes={"phone": "bel na 17u"})
     app = make_app(sqlite_url, fs.connection("src"), ff.connection("dst", receives=["client", "invoice"]))
     app.sync("src")
     app.push("dst")
