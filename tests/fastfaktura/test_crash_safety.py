@@ -30,6 +30,17 @@ def _kill_after_requests(ff: FastFakturaHarness, env: dict[str, str], requests: 
     """Start a sync and SIGKILL it once the sandbox has seen `requests` API requests; True if killed."""
     log = ff.server.controls.log
     log.clear()
+    # Every answer a few milliseconds late: the poll below sees the count reached while the next request is
+    # still in flight, even on a loaded machine (without it a short rerun could end between two polls).
+    ff.faults([{"kind": "slow", "seconds": 0.005, "times": None}])
+    try:
+        return _run_and_kill(ff, env, requests)
+    finally:
+        ff.faults([])
+
+
+def _run_and_kill(ff: FastFakturaHarness, env: dict[str, str], requests: int) -> bool:
+    log = ff.server.controls.log
     proc = subprocess.Popen([sys.executable, "-m", "connector", "sync", "--connection", "ff"], cwd=REPO, env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 60
