@@ -19,7 +19,7 @@ from sqlalchemy import Connection, select
 
 from connector.store.tables import Conflict
 
-__all__ = ["CANONICAL", "ConflictPolicy", "changed_fields", "conflicts", "differs", "record_conflict"]
+__all__ = ["CANONICAL", "ConflictPolicy", "changed_fields", "conflicts", "contested", "differs", "record_conflict"]
 
 CANONICAL = "canonical"
 _conflict = Conflict.__table__  # type: ignore[attr-defined]
@@ -69,6 +69,31 @@ def changed_fields(current: Mapping[str, Any], incoming: Mapping[str, Any]) -> d
         for name, value in incoming.items()
         if name not in _IGNORED and current.get(name) is not None and _plain(current.get(name)) != _plain(value)
     }
+
+
+def contested(
+    diff: Mapping[str, tuple[Any, Any]], current: Mapping[str, Any], base: Mapping[str, Any] | None
+) -> dict[str, tuple[Any, Any]]:
+    """The part of `diff` changed on both sides: columns whose stored value moved away from `base` too.
+
+    Args:
+        diff: what the service changed against the stored values (`changed_fields`).
+        current: the stored values.
+        base: what the service held when the connector last saw it there (None: unknown, all of `diff`).
+    """
+    if base is None:
+        return dict(diff)
+    kept = {}
+    for name, (stored, incoming) in diff.items():
+        then = base.get(name)
+        if isinstance(stored, Mapping) and isinstance(incoming, Mapping) and isinstance(then, Mapping):
+            # a JSON column (`extra`): contested when a key the service changed moved on the stored side too
+            moved = [k for k in {*stored, *incoming} if _plain(stored.get(k)) != _plain(incoming.get(k))]
+            if any(_plain(then.get(k)) != _plain(stored.get(k)) for k in moved):
+                kept[name] = (stored, incoming)
+        elif _plain(then) != _plain(stored):
+            kept[name] = (stored, incoming)
+    return kept
 
 
 def _plain(value: Any) -> str:

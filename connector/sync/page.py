@@ -7,7 +7,7 @@ together. Unchanged records (same payload hash as the link remembers) cost one h
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -18,10 +18,10 @@ from connector.domain import CanonicalClient, CanonicalInvoice, CanonicalPayment
 from connector.errors import MappingError
 from connector.providers.base import RawRecord
 from connector.store import entities, identity, links, runs
-from connector.sync.conflicts import CANONICAL, ConflictPolicy, changed_fields, differs, record_conflict
+from connector.sync.conflicts import CANONICAL, ConflictPolicy, changed_fields, contested, differs, record_conflict
 from connector.sync.copies import COPY_STATE, is_copy, merge_invoice_row
 from connector.sync.marked import pending_creates
-from connector.sync.merge import ReadsFields, is_own_write, merge_row
+from connector.sync.merge import ReadsFields, is_own_write, merge_row, unchanged_there
 from connector.sync.payload import digest, dump_payload, load_payload, projection_hash
 from connector.sync.push_wire import ledger_hash
 from connector.sync.validate import check_record
@@ -32,6 +32,7 @@ KIND_ORDER = ("client", "invoice", "payment")
 
 
 Outbound = Callable[[str, Any], dict[str, Any]]
+Inbound = Callable[[str, Any], Any]
 
 
 class InboundMapper(Protocol):
@@ -79,6 +80,8 @@ class _Change:
     ref_id: int | None = None
     stored: dict[str, Any] | None = None  # an updated record's canonical row as stored
     reads: ReadsFields | None = None  # the fields the connection's mapping fills (a client's merge)
+    unchanged: frozenset[str] = frozenset()  # columns the service has not changed since last seen there
+    before: dict[str, Any] | None = None  # a client's row as its service held it when last seen there
 
 
 def apply_records(
@@ -168,7 +171,9 @@ def _apply_kind(
     for change in changes:
         change.reads = reads(kind) if reads is not None else None
     outbound = getattr(mapper, "outbound", None)  # to recognise the connector's own writes read back
-    stored.update(_write(conn, connection, kind, changes, now, counts, policy or ConflictPolicy(), outbound))
+    stored.update(
+        _write(conn, connection, kind, changes, now, counts, policy or ConflictPolicy(), outbound, mapper.inbound)
+    )
     counts.by_kind[kind] = counts.by_kind.get(kind, 0) + len(changes)
     if resolve_quarantine:
         runs.resolve_quarantine(conn, connection, kind, [c.raw.remote_id for c in changes], now)
@@ -226,7 +231,7 @@ def _row(kind: str, change: _Change, connection: str, now: datetime) -> dict[str
     record: CanonicalRecord = change.record
     if isinstance(record, CanonicalClient):
         row = entities.client_row(record, now)
-        return row if change.stored is None else merge_row(row, change.stored, change.reads)
+        return row if change.stored is None else merge_row(row, change.stored, change.reads, change.unchanged)
     if isinstance(record, CanonicalInvoice):
         row = entities.invoice_row(record, change.ref_id, connection, now)
         return row if change.stored is None else merge_invoice_row(row, change.stored, connection)
@@ -243,6 +248,7 @@ def _write(
     counts: PageCounts,
     policy: ConflictPolicy,
     outbound: Outbound | None = None,
+    inbound: Inbound | None = None,
 ) -> dict[str, int]:
     """Write a kind's changed records; return remote id -> canonical id of those written as a new entity or
     over their linked one (not those linked to an existing entity: see `_apply_kind`)."""
@@ -269,15 +275,17 @@ def _write(
     # A new payload whose canonical projection is unchanged (a reformatting) only refreshes the link.
     moved = [c for c in old if c.link is not None and (c.link.projection_hash != c.projection or c.link.deleted)]
     moved = _without_echoes(conn, connection, kind, moved, now)
-    moved = _merged_clients(conn, connection, kind, moved, now)
+    moved = _merged_clients(conn, connection, kind, moved, now, inbound)
     moved = _without_own_writes(conn, kind, moved, outbound)
     moved = _settle_conflicts(conn, connection, kind, moved, now, counts, policy)
     entities.update_entities(conn, kind, [(_entity_id(c), _row(kind, c, connection, now)) for c in moved])
     links.update_links(
         conn, [(c.link, c.payload_hash, c.projection, c.raw.change_stamp, c.text) for c in old if c.link], now
     )
-    # The source of a change holds the new version: nothing to push back to it (echo suppression).
-    links.mark_versions_held(conn, kind, [c.link.link_id for c in moved if c.link is not None])
+    # The source of a change holds the new version: nothing to push back to it (echo suppression), unless the
+    # merge kept stored values it lacks (a field changed elsewhere since): then the push brings them.
+    held = [c.link.link_id for c in moved if c.link is not None and _holds_merged(kind, c, outbound, now)]
+    links.mark_versions_held(conn, kind, held)
     counts.updated += len(moved)
     counts.unchanged += len(old) - len(moved)
     if kind == "invoice":
@@ -333,21 +341,86 @@ def _without_own_writes(
 
 
 def _merged_clients(
-    conn: Connection, connection: str, kind: str, moved: list[_Change], now: datetime
+    conn: Connection, connection: str, kind: str, moved: list[_Change], now: datetime, inbound: Inbound | None
 ) -> list[_Change]:
     """Merge updated clients field by field (see `merge`); drop those whose merge changes nothing stored."""
     if kind != "client" or not moved:
         return moved
     stored = entities.current_rows(conn, "client", [_entity_id(c) for c in moved])
+    before = _last_seen(conn, moved, inbound, now)
     kept = []
     for change in moved:
         change.stored = stored.get(_entity_id(change))
+        change.before = before.get(id(change))
+        if change.before is not None and change.stored is not None:
+            change.unchanged = unchanged_there(entities.client_row(change.record, now), change.before, change.reads)
         deleted = change.link is not None and change.link.deleted
         same = change.stored is not None and not differs(change.stored, _row(kind, change, connection, now))
         if same and not deleted:
             continue  # e.g. a service that lacks a field reads back the record the push gave it
         kept.append(change)
     return kept
+
+
+def _holds_merged(kind: str, change: _Change, outbound: Outbound | None, now: datetime) -> bool:
+    """Whether the service that sent `change` holds the merged client (see `merge`): the stored values the merge
+    kept instead of the service's own are the same on its wire (a spelling of its own, like an E.164 phone)."""
+    if kind != "client" or not change.unchanged or change.stored is None:
+        return True
+    theirs = entities.client_row(change.record, now)
+    kept = {
+        _FIELD.get(column, column): change.stored[column]
+        for column in change.unchanged
+        if column in theirs and column in change.stored and change.stored[column] != theirs[column]
+    }
+    kept_extra = {
+        key: change.stored["extra"][key]
+        for key in (c.removeprefix("extra.") for c in change.unchanged if c.startswith("extra."))
+        if key in (change.stored.get("extra") or {}) and change.stored["extra"][key] != theirs["extra"].get(key)
+    }
+    if "archived" in kept:
+        kept["archived"] = kept["archived"] is not None
+    if not kept and not kept_extra:
+        return True
+    if outbound is None:
+        return False
+    merged = replace(change.record, **kept, extra={**change.record.extra, **kept_extra})
+    try:
+        ours, service = outbound(kind, merged), outbound(kind, change.record)
+    except MappingError:
+        return False
+    return is_own_write(ours, service) and is_own_write(service, ours)
+
+
+_FIELD = {"archived_at": "archived"}  # a client column -> the canonical field stored in it, where they differ
+
+
+def _last_seen(
+    conn: Connection, moved: list[_Change], inbound: Inbound | None, now: datetime
+) -> dict[int, dict[str, Any]]:
+    """Per change (by id()): the client row of what its service held when last seen there, where it maps.
+
+    That is the link's raw record: the payload last read, or the image the push last wrote. An image holds
+    only what the connector sends (no id, no service timestamps); the keys it lacks are read from the new
+    payload, so they count as unchanged and the fields the connector wrote are compared as written.
+    """
+    live = [c for c in moved if c.link is not None and not c.link.deleted and isinstance(c.raw.data, dict)]
+    if inbound is None or not live:
+        return {}
+    payloads = links.written_images(conn, [c.link.link_id for c in live if c.link is not None])
+    rows: dict[int, dict[str, Any]] = {}
+    for change in live:
+        assert change.link is not None
+        text = payloads.get(change.link.link_id)
+        if text is None:
+            continue
+        try:
+            then = load_payload(text)
+            if isinstance(then, dict):
+                rows[id(change)] = entities.client_row(inbound("client", {**change.raw.data, **then}), now)
+        except (MappingError, ValueError, TypeError):
+            continue  # not readable as a record of this mapping (an old format): the merge takes what came
+    return rows
 
 
 def _settle_conflicts(
@@ -364,14 +437,14 @@ def _settle_conflicts(
     if not stale:
         return moved
     versions = entities.current_versions(conn, kind, [_entity_id(c) for c in stale])
-    contested = [c for c in stale if versions.get(_entity_id(c), 0) > (c.link.entity_version or 0)]  # type: ignore[union-attr]
-    if not contested:
+    behind = [c for c in stale if versions.get(_entity_id(c), 0) > (c.link.entity_version or 0)]  # type: ignore[union-attr]
+    if not behind:
         return moved
-    stored = entities.current_rows(conn, kind, [_entity_id(c) for c in contested])
+    stored = entities.current_rows(conn, kind, [_entity_id(c) for c in behind])
     overruled: set[int] = set()
-    for change in contested:
+    for change in behind:
         current = stored[_entity_id(change)]
-        diff = changed_fields(current, _row(kind, change, connection, now))
+        diff = contested(changed_fields(current, _row(kind, change, connection, now)), current, change.before)
         if not diff:
             continue
         incoming_at = getattr(change.record, "remote_updated_at", None)

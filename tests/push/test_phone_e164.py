@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import select
 
 from connector.app import App
-from connector.store.tables import Client, Outbox
+from connector.store.tables import Client, Conflict, Outbox
 from tests.fastfaktura.harness import FastFakturaHarness
 from tests.hydra.harness import HydraHarness
 from tests.support import FsSandbox, make_app
@@ -90,3 +90,53 @@ def test_a_number_that_cannot_be_made_e164_fails_its_row_with_the_reason_and_sen
     app.sync("fs")
     app.push("ff")
     assert not _writes(ff.requests()), "a refused client is not tried again until it changes"
+
+
+def _fs_clients(fs: FsSandbox) -> list[tuple[str, str, str]]:
+    return sorted((c["company"], c["email"], c["phone"]) for c in fs.state()["clients"])
+
+
+def _korf_everywhere(database_url: str, fs: FsSandbox, ff: FastFakturaHarness, hy: HydraHarness) -> App:
+    """One FactuurSturen client with a national phone, after a cycle has put it at FastFaktura and hydra."""
+    fs.act("create_client", company="Bakkerij De Korf", email="info@dekorf.nl", phone="020 123 4567")
+    app = _app(database_url, fs, ff, hy)
+    _cycle(app)
+    return app
+
+
+def test_an_edit_at_fastfaktura_moves_the_edited_field_only_not_its_phone_spelling(
+    database_url: str, fs: FsSandbox, ff: FastFakturaHarness, hy: HydraHarness
+) -> None:
+    app = _korf_everywhere(database_url, fs, ff, hy)
+    [client] = ff.state()["clients"]
+    assert client["phone"] == "+31201234567"
+
+    ff.act("edit_client", client_id=client["id"], changes={"email": "bestel@dekorf.nl"})  # a person, at FastFaktura
+    _cycle(app)
+
+    assert [(name, phone) for name, phone, _ in _canonical(app)] == [("Bakkerij De Korf", "020 123 4567")]
+    assert _fs_clients(fs) == [("Bakkerij De Korf", "bestel@dekorf.nl", "020 123 4567")]
+    assert [(c["email"], c["phone"]) for c in hy.state()["customers"]] == [("bestel@dekorf.nl", "020 123 4567")]
+    assert _cycle(app) == {"fs": (0, 0), "ff": (0, 0), "hy": (0, 0)}, "settled"
+
+
+def test_a_field_changed_elsewhere_is_not_undone_by_an_edit_of_another_field(
+    database_url: str, fs: FsSandbox, ff: FastFakturaHarness, hy: HydraHarness
+) -> None:
+    app = _korf_everywhere(database_url, fs, ff, hy)
+    [fs_client], [ff_client] = fs.state()["clients"], ff.state()["clients"]
+
+    # Between cycles: the e-mail is changed at FactuurSturen and, before FastFaktura has it, the name there.
+    fs.act("edit_client", clientnr=fs_client["clientnr"], changes={"email": "bestel@dekorf.nl"})
+    ff.act("edit_client", client_id=ff_client["id"], changes={"name": "De Korf B.V."})
+    _cycle(app)
+    _cycle(app)
+
+    with app.engine.connect() as conn:
+        conflicts = conn.execute(select(Conflict.field, Conflict.versions)).all()  # type: ignore[call-overload]
+        assert conflicts == [], "different fields: nobody's change is contested"
+        [(name, email)] = conn.execute(select(Client.name, Client.email)).all()  # type: ignore[call-overload]
+    assert (name, email) == ("De Korf B.V.", "bestel@dekorf.nl")
+    assert [(c["name"], c["email"]) for c in ff.state()["clients"]] == [("De Korf B.V.", "bestel@dekorf.nl")]
+    assert _fs_clients(fs) == [("De Korf B.V.", "bestel@dekorf.nl", "020 123 4567")]
+    assert _cycle(app) == {"fs": (0, 0), "ff": (0, 0), "hy": (0, 0)}, "settled"
