@@ -2,7 +2,8 @@
 
 Exit codes: 0 success; 1 a sync or check failed (service error, failing connection); 2 bad usage or
 configuration; 3 the database is not migrated (run `connector db upgrade`); 4 interrupted by SIGTERM or
-SIGINT with the work so far committed (`connector backfill`: the same command resumes).
+SIGINT with the work so far committed (`connector backfill`: the same command resumes); 5 a connection's
+lease is held by another holder (`sync`, `push`, `backfill`: nothing was done; see `connector.cli.leased`).
 """
 
 from __future__ import annotations
@@ -15,14 +16,24 @@ from connector.cli import commands
 from connector.cli import daemon as daemon_commands
 from connector.cli import push as push_commands
 from connector.cli.backfill import instant_arg, span_arg
+from connector.cli.leased import LEASE_EPILOG, add_wait_option
 
 __all__ = ["build_parser", "main"]
 
 EPILOG = """exit codes: 0 ok, 1 failed (service or sync error), 2 bad usage or configuration,
-3 database not migrated (run `connector db upgrade`), 4 interrupted (backfill: the same command resumes).
+3 database not migrated (run `connector db upgrade`), 4 interrupted (backfill: the same command resumes),
+5 a connection is busy: its lease is held by a `connector run` replica or another command (sync, push, backfill).
 configuration: CONNECTOR_DATABASE_URL (default sqlite:///data/connector.db), CONNECTOR_CONNECTIONS_FILE
 (default config/connections.toml), CONNECTOR_MAPPINGS_DIR (user mapping overrides), CONNECTOR_LOG_LEVEL,
 CONNECTOR_LOG_FORMAT (kv|json)."""
+
+
+class ParagraphsFormatter(argparse.HelpFormatter):
+    """Wraps each paragraph (separated by a blank line) of a description or epilog on its own."""
+
+    def _fill_text(self, text: str, width: int, indent: str) -> str:
+        return "\n\n".join(super(ParagraphsFormatter, self)._fill_text(part, width, indent)
+                            for part in text.split("\n\n"))
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -87,7 +98,11 @@ def build_parser() -> argparse.ArgumentParser:
         "sync",
         help="pull one connection into the canonical database now",
         description="Pull a connection's streams once: incremental windows from the stored cursors, "
-        "or everything with --full (which also soft-deletes records the service no longer lists).",
+        "or everything with --full (which also soft-deletes records the service no longer lists). SIGTERM or "
+        "SIGINT stops after the page in hand (exit 4; a second one stops at once).",
+        epilog="exit codes: 0 ok, 1 failed, 2 bad usage or configuration, 3 database not migrated, 4 interrupted, "
+        "5 the connection's lease is held elsewhere.\n\n" + LEASE_EPILOG,
+        formatter_class=ParagraphsFormatter,
     )
     sync.add_argument("--connection", required=True, help="connection name from the connections file")
     sync.add_argument(
@@ -97,6 +112,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="only this stream (repeatable); `sweep` lists ids and soft-deletes what vanished",
     )
     sync.add_argument("--full", action="store_true", help="ignore cursors and read everything")
+    add_wait_option(sync)
     sync.set_defaults(func=commands.sync)
 
     run = sub.add_parser(
@@ -126,10 +142,16 @@ def build_parser() -> argparse.ArgumentParser:
         description="Plan the desired state for every connection with `receives` (or the named one): an entity "
         "whose current version the connection does not hold gets one outbox row; then drain the outbox at "
         "each service's pace. --dry-run prints the plan (creates, updates, unsupported, per target, with field "
-        "diffs) from the database alone, without calling any service. Exits 1 when a push failed.",
+        "diffs) from the database alone, without calling any service. Exits 1 when a push failed. SIGTERM or "
+        "SIGINT stops after the row in hand (exit 4).",
+        epilog="exit codes: 0 ok, 1 a push failed, 2 bad usage or configuration, 3 database not migrated, "
+        "4 interrupted, 5 a target's lease is held elsewhere (the leases of every target are claimed before the "
+        "first request; --dry-run takes none).\n\n" + LEASE_EPILOG,
+        formatter_class=ParagraphsFormatter,
     )
     push.add_argument("--connection", help="only this target connection")
     push.add_argument("--dry-run", action="store_true", help="print the plan; call no service, write nothing")
+    add_wait_option(push)
     push.set_defaults(func=push_commands.push)
 
     outbox = sub.add_parser(
@@ -180,8 +202,10 @@ def build_parser() -> argparse.ArgumentParser:
         "(exit 4); a second one stops at once. A final report goes to stdout. Exit codes: 0 done (or this "
         "plan was already complete), 1 a window failed (the same command resumes), 2 bad usage (a bad date or "
         "window, a stream that is not windowed, another plan in progress), 3 database not migrated, "
-        "4 interrupted (the same command resumes).",
-        epilog="dates: YYYY-MM-DD is midnight UTC; an ISO 8601 time without an offset is UTC.",
+        "4 interrupted (the same command resumes), 5 the connection's lease is held elsewhere (nothing was done; "
+        "a lease lost while running stops after the page in hand, and the same command resumes).",
+        epilog="dates: YYYY-MM-DD is midnight UTC; an ISO 8601 time without an offset is UTC.\n\n" + LEASE_EPILOG,
+        formatter_class=ParagraphsFormatter,
     )
     backfill.add_argument("--connection", required=True, help="connection name from the connections file")
     backfill.add_argument("--since", required=True, type=instant_arg, metavar="D", help="start of the history")
@@ -211,6 +235,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="discard this connection's backfill position (a plan in progress or done) and start over; "
         "stored records stay",
     )
+    add_wait_option(backfill)
     backfill.set_defaults(func=commands.backfill)
 
     sandbox = sub.add_parser(

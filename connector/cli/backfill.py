@@ -1,24 +1,20 @@
-"""`connector backfill`: argument types, stopping on SIGTERM/SIGINT, the run with its progress, the final report.
+"""`connector backfill`: argument types, the run with its progress, the final report.
 
-The windows themselves are `connector.sync.backfill`'s; the progress line is `connector.cli.progress`'s.
+The windows themselves are `connector.sync.backfill`'s; the progress line is `connector.cli.progress`'s; stopping
+on SIGTERM/SIGINT and holding the connection's lease are `connector.cli.leased`'s.
 """
 
 from __future__ import annotations
 
 import argparse
-import signal
 import sys
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
-from types import FrameType
 from typing import TextIO
 
 from connector.app import App
+from connector.cli.leased import leased_app
 from connector.cli.progress import Progress, budget_of, short_time
 from connector.errors import ConfigError, ConnectorError, Interrupted
-from connector.stopping import StopToken
 from connector.sync.backfill import KEY_PREFIX, Backfill, BackfillReport, format_span, parse_span
 
 __all__ = [
@@ -27,7 +23,6 @@ __all__ = [
     "instant_arg",
     "run_backfill",
     "span_arg",
-    "stop_on_signals",
 ]
 
 EXIT_INTERRUPTED = 4  # stopped by SIGTERM/SIGINT with the page in hand committed: the same command resumes
@@ -52,34 +47,6 @@ def span_arg(text: str) -> timedelta:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
-# -- stopping ----------------------------------------------------------------------------------------
-
-
-@contextmanager
-def stop_on_signals(token: StopToken) -> Iterator[StopToken]:
-    """While inside, SIGTERM and SIGINT set `token` (the page in hand is committed, then the run stops);
-    a second signal acts at once, as the handlers before did. Only the main thread can take signals."""
-    if threading.current_thread() is not threading.main_thread():
-        yield token
-        return
-    previous = {sig: signal.getsignal(sig) for sig in (signal.SIGTERM, signal.SIGINT)}
-
-    def restore() -> None:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
-
-    def on_signal(signum: int, frame: FrameType | None) -> None:
-        token.stop(f"{signal.Signals(signum).name} received")
-        restore()
-
-    for sig in previous:
-        signal.signal(sig, on_signal)
-    try:
-        yield token
-    finally:
-        restore()
-
-
 # -- the command -------------------------------------------------------------------------------------
 
 
@@ -88,20 +55,18 @@ def run_backfill(app: App, args: argparse.Namespace, *, out: TextIO = sys.stdout
 
     Raises:
         ConfigError: bad arguments, an unknown or non-windowed stream, another plan in progress (exit 2).
+        LeaseHeld: another holder has the connection's lease, or took it while this ran (exit 5).
         ConnectorError: a window failed (exit 1); the report so far is printed first.
     """
     conn = app.connection(args.connection)
     if args.until is not None and args.until <= args.since:
         raise ConfigError("connector backfill", "--until", "must be after --since")
-    token = StopToken()
-    with stop_on_signals(token):
-        worker = App(app.settings, clock=app.clock, connections=app.connections, stop=token)
-        engine = worker.migrated_engine()
+    with leased_app(app, [conn.name], args.wait) as (worker, guard):
         mapping = worker.mapping(conn.provider)
         provider = worker.provider(conn)
         progress = Progress(err, worker.clock, lambda: budget_of(worker.pacer(conn.name)), tty=err.isatty())
         job = Backfill(
-            engine,
+            worker.migrated_engine(),
             worker.clock,
             conn.name,
             provider,
@@ -120,7 +85,9 @@ def run_backfill(app: App, args: argparse.Namespace, *, out: TextIO = sys.stdout
                 job.run()
         except Interrupted:
             out.write(format_report(job.report, worker.clock.monotonic() - started))
-            print(f"connector: {_where(job.report)}: interrupted ({token.reason or 'stop requested'}); "
+            if guard.lost is not None:
+                raise
+            print(f"connector: {_where(job.report)}: interrupted ({guard.token.reason or 'stop requested'}); "
                   "the page in hand is committed; the same command resumes there", file=err)
             return EXIT_INTERRUPTED
         except ConfigError:
@@ -132,7 +99,6 @@ def run_backfill(app: App, args: argparse.Namespace, *, out: TextIO = sys.stdout
             raise
         finally:
             provider.close()
-            engine.dispose()
     out.write(format_report(job.report, worker.clock.monotonic() - started))
     return 0
 

@@ -7,7 +7,17 @@ import sys
 from collections.abc import Callable
 
 from connector.app import App
-from connector.errors import ConfigError, ConnectorError, MappingSpecError, NotMigrated, ProviderError, StoreError
+from connector.cli.backfill import EXIT_INTERRUPTED
+from connector.cli.leased import EXIT_LEASE_HELD, LeaseHeld, leased_app
+from connector.errors import (
+    ConfigError,
+    ConnectorError,
+    Interrupted,
+    MappingSpecError,
+    NotMigrated,
+    ProviderError,
+    StoreError,
+)
 from connector.observability.logging import configure_logging, secrets
 from connector.settings import Settings, resolve_secret
 
@@ -29,6 +39,12 @@ def run(args: argparse.Namespace) -> int:
     except (ConfigError, MappingSpecError) as exc:
         _err(f"configuration error: {exc}")
         return EXIT_CONFIG
+    except LeaseHeld as exc:
+        _err(str(exc))
+        return EXIT_LEASE_HELD
+    except Interrupted as exc:
+        _err(f"interrupted ({exc}); what was done so far is committed")
+        return EXIT_INTERRUPTED
     except ProviderError as exc:
         _err(f"sync failed: {exc}")
         return EXIT_FAILED
@@ -95,7 +111,8 @@ def sync(app: App, args: argparse.Namespace) -> int:
     secret = resolve_secret(conn)
     if secret:
         secrets.add(secret.get_secret_value())
-    report = app.sync(conn.name, streams=args.stream, full=args.full)
+    with leased_app(app, [conn.name], args.wait) as (worker, _guard):
+        report = worker.sync(conn.name, streams=args.stream, full=args.full)
     for stream in report.streams:
         c = stream.counts
         print(

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import func, select
 
 from connector.app import App
+from connector.cli.leased import leased_app
 from connector.store.tables import Outbox
 from connector.sync.push import retry_row
 
@@ -23,7 +24,10 @@ def _short(value: Any, width: int = 40) -> str:
 
 
 def push(app: App, args: argparse.Namespace) -> int:
-    """Plan and send (or, with --dry-run, only print) the pushes; exit 1 when a row failed this run."""
+    """Plan and send (or, with --dry-run, only print) the pushes; exit 1 when a row failed this run.
+
+    Sending holds the lease of every target connection (`connector.cli.leased`); the dry run reads only.
+    """
     if args.dry_run:
         for target, lines in app.push_plan(args.connection).items():
             by_op: dict[str, int] = {}
@@ -41,7 +45,10 @@ def push(app: App, args: argparse.Namespace) -> int:
                     print(f"      {key}: {_short(before)} -> {_short(after)}")
         return 0
     failed = 0
-    for result in app.push(args.connection):
+    targets = [conn.name for conn in app.push_targets(args.connection)]
+    with leased_app(app, targets, args.wait) as (worker, _guard):
+        results = worker.push(args.connection)
+    for result in results:
         d = result.drain
         assert d is not None
         failed += d.failed

@@ -5,20 +5,24 @@ does nothing on conflict, then an update guarded by "held by me, or expired". On
 re-checks its guard after waiting for a concurrent one (read committed), on SQLite the write lock serialises
 them. Expiry is judged by the claiming replica's clock: replicas need clocks in step (NTP) to well within the
 time-to-live, which is tens of seconds.
+
+`claim` is for a holder that already holds the lease (a renewal) or finds it free or expired; `take` is for a
+first claim: it never adopts an unexpired row that happens to bear the same holder id (another process started
+under the same id), and may take over a lease whose holder its caller judges abandoned (a dead process).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 
-from sqlalchemy import Engine, case, or_, select, update
+from sqlalchemy import Connection, Engine, case, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from connector.clock import as_utc
 from connector.store.tables import Lease
 
-__all__ = ["claim", "holders", "release"]
+__all__ = ["claim", "holders", "release", "take"]
 
 _lease = Lease.__table__  # type: ignore[attr-defined]
 
@@ -32,13 +36,7 @@ def claim(engine: Engine, name: str, holder: str, now: datetime, ttl: timedelta)
     expires = now + ttl
     c = _lease.c
     with engine.begin() as conn:
-        dialect_insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
-        inserted = conn.execute(
-            dialect_insert(_lease)
-            .values(name=name, holder=holder, acquired_at=now, expires_at=expires)
-            .on_conflict_do_nothing(index_elements=["name"])
-        )
-        if inserted.rowcount == 1:
+        if _insert(conn, name, holder, now, expires):
             return expires
         renewed = conn.execute(
             update(_lease)
@@ -50,6 +48,54 @@ def claim(engine: Engine, name: str, holder: str, now: datetime, ttl: timedelta)
             )
         )
         return expires if renewed.rowcount == 1 else None
+
+
+def take(
+    engine: Engine,
+    name: str,
+    holder: str,
+    now: datetime,
+    ttl: timedelta,
+    *,
+    abandoned: Callable[[str], bool] | None = None,
+) -> datetime | None:
+    """Claim the lease `name` for `holder`, which does not hold it yet: when it is free, expired, or its holder
+    is `abandoned` (the caller's judgement, e.g. a process that is no longer alive).
+
+    An unexpired row naming `holder` itself is not adopted: it was written by another process under the same id.
+
+    Returns:
+        The new expiry when `holder` holds the lease now, None when a live holder's unexpired lease stands.
+    """
+    expires = now + ttl
+    c = _lease.c
+    taken = {"holder": holder, "acquired_at": now, "expires_at": expires}
+    with engine.begin() as conn:
+        if _insert(conn, name, holder, now, expires):
+            return expires
+        if conn.execute(update(_lease).where(c.name == name, c.expires_at <= now).values(**taken)).rowcount == 1:
+            return expires
+        if abandoned is None:
+            return None
+        current = conn.execute(select(c.holder).where(c.name == name)).scalar_one_or_none()
+        if current is None or current == holder or not abandoned(current):
+            return None
+        # guarded by the holder read above: a live process that took it meanwhile keeps it
+        moved = conn.execute(update(_lease).where(c.name == name, c.holder == current).values(**taken))
+        return expires if moved.rowcount == 1 else None
+
+
+def _insert(conn: Connection, name: str, holder: str, now: datetime, expires: datetime) -> bool:
+    """Insert the lease row unless one exists; True when this call created it."""
+    dialect_insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
+    # RETURNING, not rowcount: psycopg reports -1 for an INSERT ... ON CONFLICT DO NOTHING
+    inserted = conn.execute(
+        dialect_insert(_lease)
+        .values(name=name, holder=holder, acquired_at=now, expires_at=expires)
+        .on_conflict_do_nothing(index_elements=["name"])
+        .returning(_lease.c.name)
+    )
+    return inserted.first() is not None
 
 
 def release(engine: Engine, names: Iterable[str], holder: str, now: datetime) -> int:
@@ -65,9 +111,14 @@ def release(engine: Engine, names: Iterable[str], holder: str, now: datetime) ->
         return int(result.rowcount)
 
 
-def holders(engine: Engine, now: datetime) -> dict[str, tuple[str, datetime]]:
-    """Every unexpired lease: name -> (holder, expiry)."""
+def holders(
+    engine: Engine, now: datetime, names: Iterable[str] | None = None
+) -> dict[str, tuple[str, datetime]]:
+    """Every unexpired lease (or those of `names`): name -> (holder, expiry)."""
     c = _lease.c
+    query = select(c.name, c.holder, c.expires_at).where(c.expires_at > now)
+    if names is not None:
+        query = query.where(c.name.in_(list(names)))
     with engine.connect() as conn:
-        rows = conn.execute(select(c.name, c.holder, c.expires_at).where(c.expires_at > now)).all()
+        rows = conn.execute(query).all()
     return {name: (holder, as_utc(expires) or now) for name, holder, expires in rows}
