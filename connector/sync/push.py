@@ -299,9 +299,14 @@ def _push_one(
     if problem is not None:
         return _fail(engine, row, clock.now(), problem, report)
     ambiguous = bool((row["payload"] or {}).get("ambiguous"))
+    unkeyed_create = row["operation"] == "create" and not provider.capabilities.idempotency_keys
+    if unkeyed_create and not ambiguous:
+        # From here on the service may make the record before this process records it (killed, or its lease
+        # lost, between the answer and the commit): whoever drains the row next looks for it first.
+        _finish(engine, row["id"], clock.now(), payload={**(row["payload"] or {}), "ambiguous": True})
     try:
         remote_id = None
-        if ambiguous and row["operation"] == "create" and not provider.capabilities.idempotency_keys:
+        if ambiguous and unkeyed_create:
             taken = _linked_elsewhere(engine, target, kind, entity.id)
             remote_id = provider.find_marked(kind, row["idempotency_key"], payload, taken)  # made after all? not again
         if remote_id is None:
