@@ -5,6 +5,7 @@ The only module that imports every layer; everything below it receives what it n
 
 from __future__ import annotations
 
+import copy
 from datetime import timedelta
 from functools import cached_property
 from typing import Any
@@ -55,9 +56,18 @@ class App:
         self.settings = settings
         self.stop = stop
         base: Clock = clock or SystemClock()
+        self._base_clock = base
         self.clock: Clock = StoppableClock(base, stop) if stop is not None else base
         self._connections = connections
         self._pacers: dict[str, Pacer] = {}
+
+    def stopping_with(self, stop: StopToken) -> App:
+        """This app under another stop token (a daemon job's own): the same engine, connections and pacers."""
+        view = copy.copy(self)
+        view.__dict__["engine"] = self.engine  # built here if it was not yet, so the two share one pool
+        view.stop = stop
+        view.clock = StoppableClock(self._base_clock, stop)
+        return view
 
     @cached_property
     def engine(self) -> Engine:

@@ -9,12 +9,14 @@ token between pages and rows, so the page or row in hand is committed first.
 from __future__ import annotations
 
 import threading
+import time
+from collections.abc import Callable
 from datetime import datetime
 
 from connector.clock import Clock
 from connector.errors import Interrupted
 
-__all__ = ["StopToken", "StoppableClock", "check_stop"]
+__all__ = ["GuardedStop", "StopToken", "StoppableClock", "check_stop"]
 
 
 class StopToken:
@@ -39,6 +41,47 @@ class StopToken:
     def wait(self, seconds: float) -> bool:
         """Wait up to `seconds` for a stop; return True when one was asked."""
         return self._event.wait(max(0.0, seconds))
+
+
+class GuardedStop(StopToken):
+    """One job's stop: asked when its own `stop()` is called, when the `parent` token is, or once `allowed()`
+    turns False (a daemon job whose connection's lease this replica no longer holds).
+
+    Args:
+        parent: the process's token (SIGTERM).
+        allowed: checked whenever the token is read; False stops the job with `reason`.
+        reason: why, when `allowed()` stops it.
+        poll: seconds between checks of `allowed()` during a wait.
+    """
+
+    def __init__(self, parent: StopToken, allowed: Callable[[], bool], reason: str, poll: float = 0.5) -> None:
+        """Not stopped (unless the parent is)."""
+        super().__init__()
+        self.parent = parent
+        self.allowed = allowed
+        self.guard_reason = reason
+        self.poll = poll
+
+    @property
+    def stopped(self) -> bool:
+        """True once this token, its parent or its guard says stop."""
+        if super().stopped:
+            return True
+        if self.parent.stopped:
+            self.stop(self.parent.reason)
+        elif not self.allowed():
+            self.stop(self.guard_reason)
+        return super().stopped
+
+    def wait(self, seconds: float) -> bool:
+        """Wait up to `seconds` for a stop from any of the three; return True when one was asked."""
+        deadline = time.monotonic() + max(0.0, seconds)
+        while not self.stopped:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return False
+            self.parent.wait(min(remaining, self.poll))
+        return True
 
 
 def check_stop(token: StopToken | None, where: str) -> None:

@@ -22,7 +22,7 @@ from connector.clock import Clock
 from connector.daemon.leasing import LeaseKeeper
 from connector.errors import ConnectorError, Interrupted
 from connector.settings import Connection
-from connector.stopping import StopToken
+from connector.stopping import GuardedStop, StopToken
 from connector.sync.engine import SWEEP_STREAM
 
 __all__ = ["JobRunner", "JobSpec", "plan_jobs"]
@@ -149,8 +149,8 @@ class JobRunner:
                     counts = self._run(spec)
             finally:
                 serial.release()
-        except Interrupted:
-            status = "interrupted"
+        except Interrupted as exc:
+            status, error = "interrupted", str(exc)
         except ConnectorError as exc:
             status, error = "failed", f"{type(exc).__name__}: {exc}"
         except Exception as exc:  # a bug must not kill the scheduler thread; it is logged with its traceback
@@ -170,8 +170,13 @@ class JobRunner:
             return self._busy.setdefault(connection, threading.Lock())
 
     def _run(self, spec: JobSpec) -> dict[str, int]:
+        # The job stops at its next safe point on SIGTERM, and also once this replica no longer holds the
+        # connection's lease (renewals failed or another replica took it over): the new holder works on it now.
+        guard = GuardedStop(self.stop, lambda: self.keeper.holds(spec.connection),
+                            f"the lease of {spec.connection} is no longer held here")
+        app = self.app.stopping_with(guard)
         if spec.kind == "push":
-            results = self.app.push(spec.connection)
+            results = app.push(spec.connection)
             totals = {"planned": 0, "queued": 0, "done": 0, "failed": 0, "unsupported": 0, "requests": 0}
             for result in results:
                 totals["planned"] += result.planned
@@ -183,7 +188,7 @@ class JobRunner:
                     totals["requests"] += result.drain.requests
             return totals
         streams = [SWEEP_STREAM] if spec.kind == "sweep" else [str(spec.stream)]
-        report = self.app.sync(spec.connection, streams=streams)
+        report = app.sync(spec.connection, streams=streams)
         c = report.totals
         return {
             "read": c.read,
