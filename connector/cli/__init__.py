@@ -179,9 +179,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     status = sub.add_parser(
         "status",
-        help="connections, cursors, last runs, counts and quarantine; non-zero when failing",
-        description="Show each connection's streams (cursor, last run, counts) and the quarantine. "
-        "Exits 1 when a connection's last run of any stream failed.",
+        help="connections, cursors, last runs, counts, quarantine, outbox and leases; non-zero when failing",
+        description="Show each connection's streams (cursor, last run, counts), the quarantine, the outbox rows "
+        "pending or failed, and who holds the connection's lease (a daemon replica or a command working on it; "
+        "'free' when nobody does). Exits 1 when a connection's last run of any stream failed or was interrupted.",
     )
     status.add_argument("--json", action="store_true", help="print JSON instead of text")
     status.set_defaults(func=commands.status)

@@ -1,4 +1,5 @@
-"""`connector status`: what each connection last did, where its cursors are, and what is quarantined."""
+"""`connector status`: what each connection last did, where its cursors are, what is quarantined, what waits in
+its outbox, and who holds its lease (a daemon replica or a one-shot command working on it now)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,8 @@ from sqlalchemy import func, select
 
 from connector.app import App
 from connector.errors import ConfigError
-from connector.store.tables import Link, Quarantine, SyncRun, SyncState
+from connector.store import leases
+from connector.store.tables import Link, Outbox, Quarantine, SyncRun, SyncState
 
 __all__ = ["collect_status", "print_status"]
 
@@ -22,6 +24,8 @@ def collect_status(app: App) -> list[dict[str, Any]]:
     except ConfigError:
         configured = {}
     run, state, link, quarantine = (SyncRun.__table__, SyncState.__table__, Link.__table__, Quarantine.__table__)  # type: ignore[attr-defined]
+    outbox = Outbox.__table__  # type: ignore[attr-defined]
+    held = leases.holders(engine, app.clock.now())
     result = []
     with engine.connect() as conn:
         names = set(configured) | set(conn.execute(select(run.c.connection).distinct()).scalars())
@@ -46,6 +50,14 @@ def collect_status(app: App) -> list[dict[str, Any]]:
             open_quarantine = conn.execute(
                 select(func.count()).where(quarantine.c.connection == name, quarantine.c.resolved_at.is_(None))
             ).scalar_one()
+            waiting: dict[str, int] = dict(
+                conn.execute(
+                    select(outbox.c.status, func.count())
+                    .where(outbox.c.connection == name, outbox.c.status.in_(("pending", "failed")))
+                    .group_by(outbox.c.status)
+                ).all()
+            )
+            lease = held.get(name)
             streams = [
                 {
                     "stream": r["stream"],
@@ -69,6 +81,8 @@ def collect_status(app: App) -> list[dict[str, Any]]:
                     "streams": streams,
                     "records": counts,
                     "quarantine_open": open_quarantine,
+                    "outbox": {"pending": waiting.get("pending", 0), "failed": waiting.get("failed", 0)},
+                    "lease": {"holder": lease[0], "expires_at": lease[1].isoformat()} if lease else None,
                 }
             )
     return result
@@ -85,9 +99,12 @@ def print_status(app: App, *, as_json: bool) -> int:
         for item in data:
             flag = "FAILING" if item["failing"] else "ok"
             records = ", ".join(f"{k}={v}" for k, v in sorted(item["records"].items())) or "no records"
+            lease = item["lease"]
             print(
                 f"{item['connection']} ({item['provider'] or 'not configured'}): {flag}; {records}; "
-                f"quarantine={item['quarantine_open']}"
+                f"quarantine={item['quarantine_open']}; outbox pending={item['outbox']['pending']} "
+                f"failed={item['outbox']['failed']}; lease="
+                + (f"{lease['holder']} until {lease['expires_at']}" if lease else "free")
             )
             for s in item["streams"]:
                 print(

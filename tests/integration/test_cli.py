@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import json
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
+from connector.store import leases
+from connector.store.db import make_engine
 from tests.support import FsSandbox, run_cli
 
 COMMANDS = [
@@ -87,3 +91,22 @@ def test_status_exits_non_zero_when_a_connection_is_failing(tmp_path: Path, fs: 
     result = run_cli("status", env=env)
     assert result.returncode == 1
     assert "FAILING" in result.stdout
+
+
+def test_status_names_the_lease_holder_and_the_outbox(tmp_path: Path, fs: FsSandbox) -> None:
+    conf = fs.connections_toml(tmp_path / "c.toml")
+    url = f"sqlite:///{tmp_path / 's.db'}"
+    env = {"CONNECTOR_DATABASE_URL": url, "CONNECTOR_CONNECTIONS_FILE": str(conf)}
+    assert run_cli("db", "upgrade", env=env).returncode == 0
+    result = run_cli("status", env=env)
+    assert "outbox pending=0 failed=0; lease=free" in result.stdout, result.stdout
+
+    engine = make_engine(url)
+    expires = leases.claim(engine, "fs", "replica-a", datetime.now(UTC), timedelta(seconds=120))
+    engine.dispose()
+    assert expires is not None
+    result = run_cli("status", "--json", env=env)
+    [item] = json.loads(result.stdout)
+    assert item["lease"] == {"holder": "replica-a", "expires_at": expires.isoformat()}
+    assert item["outbox"] == {"pending": 0, "failed": 0}
+    assert f"lease=replica-a until {expires.isoformat()}" in run_cli("status", env=env).stdout
