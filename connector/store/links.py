@@ -24,9 +24,9 @@ __all__ = [
     "iter_live_remote_ids",
     "mark_versions_held",
     "matching_stamps",
+    "raw_payloads",
     "record_push",
     "update_links",
-    "written_images",
 ]
 
 _link = Link.__table__  # type: ignore[attr-defined]
@@ -222,8 +222,8 @@ def hold_version(conn: Connection, connection: str, kind: str, remote_id: str, v
     )
 
 
-def written_images(conn: Connection, link_ids: Sequence[int]) -> dict[int, str]:
-    """The raw record of each link (for links the connector wrote to: its last written image, until read)."""
+def raw_payloads(conn: Connection, link_ids: Sequence[int]) -> dict[int, str]:
+    """The raw record of each link: the payload last read there, or the image the push last wrote (until read)."""
     found: dict[int, str] = {}
     for batch in chunks(list(link_ids), 900):
         rows = conn.execute(select(_raw.c.link_id, _raw.c.payload).where(_raw.c.link_id.in_(batch)))

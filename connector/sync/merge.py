@@ -23,11 +23,16 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any, Protocol
 
-__all__ = ["ReadsFields", "is_own_write", "merge_row", "unchanged_there"]
+__all__ = ["ReadsFields", "column_of", "is_own_write", "merge_row", "unchanged_there"]
 
 _COLUMN = {"archived": "archived_at"}  # canonical field -> the column it is stored in, where they differ
 _ALWAYS_NEW = ("updated_at", "remote_deleted_at")
 _UNSENT = (None, "")  # providers leave empty values out of what they send
+
+
+def column_of(field: str) -> str:
+    """The client column a canonical field is stored in (``archived`` is ``archived_at``)."""
+    return _COLUMN.get(field, field)
 
 
 class ReadsFields(Protocol):
@@ -57,7 +62,7 @@ def merge_row(
     merged = {name: stored.get(name) for name in incoming}
     merged.update({name: incoming[name] for name in _ALWAYS_NEW if name in incoming})
     for field in reads.fields:
-        column = _COLUMN.get(field, field)
+        column = column_of(field)
         if column in incoming and column != "extra" and column not in unchanged:
             merged[column] = incoming[column]
     if "extra" in incoming:
@@ -88,7 +93,7 @@ def unchanged_there(
     """
     if reads is None:
         return frozenset()
-    columns = (_COLUMN.get(field, field) for field in reads.fields)
+    columns = (column_of(field) for field in reads.fields)
     same = {c for c in columns if c != "extra" and c in incoming and c in before and _same(c, incoming[c], before[c])}
     now_extra, then_extra = incoming.get("extra") or {}, before.get("extra") or {}
     same.update(f"extra.{k}" for k, v in now_extra.items() if k in then_extra and then_extra[k] == v)

@@ -7,7 +7,7 @@ together. Unchanged records (same payload hash as the link remembers) cost one h
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -21,7 +21,7 @@ from connector.store import entities, identity, links, runs
 from connector.sync.conflicts import CANONICAL, ConflictPolicy, changed_fields, contested, differs, record_conflict
 from connector.sync.copies import COPY_STATE, is_copy, merge_invoice_row
 from connector.sync.marked import pending_creates
-from connector.sync.merge import ReadsFields, is_own_write, merge_row, unchanged_there
+from connector.sync.merge import ReadsFields, column_of, is_own_write, merge_row, unchanged_there
 from connector.sync.payload import digest, dump_payload, load_payload, projection_hash
 from connector.sync.push_wire import ledger_hash
 from connector.sync.validate import check_record
@@ -284,7 +284,7 @@ def _write(
     )
     # The source of a change holds the new version: nothing to push back to it (echo suppression), unless the
     # merge kept stored values it lacks (a field changed elsewhere since): then the push brings them.
-    held = [c.link.link_id for c in moved if c.link is not None and _holds_merged(kind, c, outbound, now)]
+    held = [c.link.link_id for c in moved if c.link is not None and _holds_merged(kind, c, connection, outbound, now)]
     links.mark_versions_held(conn, kind, held)
     counts.updated += len(moved)
     counts.unchanged += len(old) - len(moved)
@@ -325,7 +325,7 @@ def _without_own_writes(
     written = [c for c in moved if c.link is not None and c.link.written_hash and not c.link.deleted]
     if not written:
         return moved
-    images = links.written_images(conn, [c.link.link_id for c in written if c.link is not None])
+    images = links.raw_payloads(conn, [c.link.link_id for c in written if c.link is not None])
     own: set[int] = set()
     for change in written:
         assert change.link is not None
@@ -362,37 +362,30 @@ def _merged_clients(
     return kept
 
 
-def _holds_merged(kind: str, change: _Change, outbound: Outbound | None, now: datetime) -> bool:
-    """Whether the service that sent `change` holds the merged client (see `merge`): the stored values the merge
-    kept instead of the service's own are the same on its wire (a spelling of its own, like an E.164 phone)."""
+def _holds_merged(kind: str, change: _Change, connection: str, outbound: Outbound | None, now: datetime) -> bool:
+    """Whether the service that sent `change` holds the merged client (see `merge`): what the merge kept instead of
+    the service's own values reads the same on its wire (a spelling of its own, like an E.164 phone)."""
     if kind != "client" or not change.unchanged or change.stored is None:
         return True
-    theirs = entities.client_row(change.record, now)
-    kept = {
-        _FIELD.get(column, column): change.stored[column]
-        for column in change.unchanged
-        if column in theirs and column in change.stored and change.stored[column] != theirs[column]
-    }
-    kept_extra = {
-        key: change.stored["extra"][key]
-        for key in (c.removeprefix("extra.") for c in change.unchanged if c.startswith("extra."))
-        if key in (change.stored.get("extra") or {}) and change.stored["extra"][key] != theirs["extra"].get(key)
-    }
-    if "archived" in kept:
-        kept["archived"] = kept["archived"] is not None
-    if not kept and not kept_extra:
+    theirs, merged = entities.client_row(change.record, now), _row(kind, change, connection, now)
+    kept = {name: merged[column] for name, column in _CLIENT_COLUMNS.items() if merged[column] != theirs[column]}
+    if not kept:
         return True
     if outbound is None:
         return False
-    merged = replace(change.record, **kept, extra={**change.record.extra, **kept_extra})
+    if "archived" in kept:
+        kept["archived"] = kept["archived"] is not None
     try:
-        ours, service = outbound(kind, merged), outbound(kind, change.record)
+        ours, service = outbound(kind, replace(change.record, **kept)), outbound(kind, change.record)
     except MappingError:
         return False
     return is_own_write(ours, service) and is_own_write(service, ours)
 
 
-_FIELD = {"archived_at": "archived"}  # a client column -> the canonical field stored in it, where they differ
+# canonical client field -> its column (the ids and times at the service are not the merge's)
+_CLIENT_COLUMNS = {
+    f.name: column_of(f.name) for f in fields(CanonicalClient) if f.name not in ("remote_id", "remote_updated_at")
+}
 
 
 def _last_seen(
@@ -407,7 +400,7 @@ def _last_seen(
     live = [c for c in moved if c.link is not None and not c.link.deleted and isinstance(c.raw.data, dict)]
     if inbound is None or not live:
         return {}
-    payloads = links.written_images(conn, [c.link.link_id for c in live if c.link is not None])
+    payloads = links.raw_payloads(conn, [c.link.link_id for c in live if c.link is not None])
     rows: dict[int, dict[str, Any]] = {}
     for change in live:
         assert change.link is not None
