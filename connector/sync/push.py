@@ -103,6 +103,8 @@ def plan_target(
             if kind not in routed:
                 continue
         versions = live_entity_versions(conn, kind)
+        if kind == "client" and "invoice" in routed:
+            versions = _with_needed_archived(conn, versions, held)
         stale = [(eid, held[eid]) for eid, version, _ in versions if _is_stale(held.get(eid), version)]
         current = in_step(kind, stale) if in_step is not None and stale else set()
         for entity_id, version, ref_id in versions:
@@ -128,6 +130,23 @@ def plan_target(
         if kind == "client":
             plans.extend(_archivals(conn, target, held, capabilities))
     return plans
+
+
+def _with_needed_archived(
+    conn: Connection, versions: list[tuple[int, int, int | None]], held: Mapping[int, links.HeldLink]
+) -> list[tuple[int, int, int | None]]:
+    """Add the archived clients that a live invoice names and the target has never had.
+
+    An archived client still has invoices (a FactuurSturen client set inactive keeps its history); a target
+    that receives those invoices needs the client first, or they wait for it until they fail.
+    """
+    needed = {ref for _, _, ref in live_entity_versions(conn, "invoice") if ref is not None}
+    extra = [
+        (entity_id, version, None)
+        for entity_id, version in archived_client_versions(conn)
+        if entity_id in needed and entity_id not in held
+    ]
+    return sorted([*versions, *extra]) if extra else versions
 
 
 def _archivals(
