@@ -251,6 +251,17 @@ def build_parser() -> argparse.ArgumentParser:
     sandbox.add_argument("--clients", type=int, default=100, help="seeded clients per sandbox")
     sandbox.add_argument("--invoices", type=int, default=500, help="seeded invoices per sandbox")
     sandbox.add_argument("--seed", type=int, default=42, help="seed of the generated data")
+    sandbox.add_argument(
+        "--quirk",
+        action="append",
+        default=[],
+        metavar="[SERVICE:]NAME[=VALUE]",
+        help="switch on a way the real service may behave (repeatable), e.g. factuursturen:count_cap=100; "
+        "without SERVICE: every started sandbox that has the quirk",
+    )
+    sandbox.add_argument(
+        "--list-quirks", action="store_true", help="print every sandbox's quirks with default and evidence, then exit"
+    )
     sandbox.set_defaults(func=commands.sandbox)
 
     demo = sub.add_parser(

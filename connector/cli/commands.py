@@ -144,7 +144,9 @@ def sandbox(app: App, args: argparse.Namespace) -> int:
     """`connector sandbox`."""
     from connector.cli.sandboxes import serve_sandboxes
 
-    return serve_sandboxes(args.service, args.port, args.json, args.clients, args.invoices, args.seed)
+    return serve_sandboxes(
+        args.service, args.port, args.json, args.clients, args.invoices, args.seed, args.quirk, args.list_quirks
+    )
 
 
 def demo(app: App, args: argparse.Namespace) -> int:

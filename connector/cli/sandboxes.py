@@ -11,16 +11,27 @@ from typing import Any
 import httpx
 
 from connector.errors import ConfigError
-from connector.sandbox import SERVICES, start
+from connector.sandbox import SERVICES, sandbox_class, start
+from connector.sandbox._main import quirk_table
+from connector.sandbox._quirks import parse_assignments
 from connector.settings import Connection
 
-__all__ = ["SANDBOXES", "sandbox_connection", "sandbox_control", "serve_sandboxes", "start_sandbox"]
+__all__ = [
+    "SANDBOXES",
+    "quirks_for",
+    "sandbox_connection",
+    "sandbox_control",
+    "serve_sandboxes",
+    "start_sandbox",
+]
 
 
 SANDBOXES = tuple(SERVICES)
 
 
-def start_sandbox(name: str, port: int, clients: int, invoices: int, seed: int) -> Any:
+def start_sandbox(
+    name: str, port: int, clients: int, invoices: int, seed: int, quirks: dict[str, Any] | None = None
+) -> Any:
     """Start one sandbox by service name and return it (it serves from a background thread).
 
     Raises:
@@ -28,7 +39,36 @@ def start_sandbox(name: str, port: int, clients: int, invoices: int, seed: int) 
     """
     if name not in SERVICES:
         raise ConfigError("sandbox", "--service", f"unknown service {name!r}; known: {', '.join(SANDBOXES)}")
-    return start(name, port=port, seed=seed, clients=clients, invoices=invoices)
+    extra = {"quirks": quirks} if quirks else {}
+    return start(name, port=port, seed=seed, clients=clients, invoices=invoices, **extra)
+
+
+def quirks_for(names: list[str], given: list[str]) -> dict[str, dict[str, Any]]:
+    """Split ``--quirk [SERVICE:]NAME[=VALUE]`` values among the started sandboxes, checking each.
+
+    Raises:
+        ConfigError: a quirk no started sandbox has, or a value its sandbox cannot take.
+    """
+    chosen: dict[str, dict[str, Any]] = {name: {} for name in names}
+    for item in given:
+        service, sep, rest = item.partition(":")
+        targets = [service] if sep else names
+        if sep and service not in names:
+            raise ConfigError("sandbox", "--quirk", f"{item}: {service!r} is not among the started sandboxes")
+        [(quirk, value)] = parse_assignments([rest if sep else item]).items()
+        taken = False
+        for name in targets:
+            declared = {q.name: q for q in sandbox_class(name).declared_quirks}
+            if quirk in declared:
+                try:
+                    declared[quirk].parse(value)
+                except ValueError as exc:
+                    raise ConfigError("sandbox", "--quirk", f"{item}: {exc}") from None
+                chosen[name][quirk] = value
+                taken = True
+        if not taken:
+            raise ConfigError("sandbox", "--quirk", f"{item}: no started sandbox has this quirk (see --list-quirks)")
+    return chosen
 
 
 def sandbox_control(sandbox: Any) -> httpx.Client:
@@ -63,13 +103,32 @@ def sandbox_connection(service: str, sandbox: Any, name: str, **overrides: Any) 
 
 
 def serve_sandboxes(
-    services: list[str] | None, port: int, as_json: bool, clients: int, invoices: int, seed: int
+    services: list[str] | None,
+    port: int,
+    as_json: bool,
+    clients: int,
+    invoices: int,
+    seed: int,
+    quirks: list[str] | None = None,
+    list_quirks: bool = False,
 ) -> int:
-    """Start the chosen sandboxes (default: all), print where they are, serve until Ctrl-C."""
+    """Start the chosen sandboxes (default: all), print where they are, serve until Ctrl-C.
+
+    With `list_quirks`, print each chosen sandbox's quirk switches instead and return.
+    """
     names = services or list(SANDBOXES)
+    for name in names:
+        if name not in SERVICES:
+            raise ConfigError("sandbox", "--service", f"unknown service {name!r}; known: {', '.join(SANDBOXES)}")
+    if list_quirks:
+        for name in names:
+            declared = sandbox_class(name).declared_quirks
+            print(quirk_table(declared, name) if declared else f"{name}: no quirk switches")
+        return 0
+    chosen = quirks_for(names, quirks or [])
     running = []
     for offset, name in enumerate(names):
-        sandbox = start_sandbox(name, port + offset if port else 0, clients, invoices, seed)
+        sandbox = start_sandbox(name, port + offset if port else 0, clients, invoices, seed, chosen[name])
         running.append(sandbox)
         info = {
             "service": name,

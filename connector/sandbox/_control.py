@@ -6,6 +6,7 @@
     GET|POST   {prefix}/faults      {"rules": [rule, ...]} replaces the rules; DELETE clears them
     GET|POST   {prefix}/ratelimit   {"limit": n | null, "window_seconds": s, "phase_seconds": p}
     GET|DELETE {prefix}/requests    the request log [{"method","path","query","status","t"}]
+    GET|POST|DELETE {prefix}/quirks {"name": value, ...} sets quirk switches (`_quirks`); DELETE: back to start
 
 A fault rule fires on requests matching its optional `method` and `path_prefix`: it lets the first
 `after` matches pass, then fires on every `every`-th match until it has fired `times` times
@@ -26,6 +27,7 @@ from email.utils import formatdate
 from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
+from connector.sandbox._quirks import QuirkSet
 from connector.sandbox._server import Request, Response, Router, json_response
 
 __all__ = ["FAULT_KINDS", "Controls", "FaultRegistry", "FaultRule", "RateDecision", "RateLimiter",
@@ -326,16 +328,18 @@ def read_json(request: Request) -> dict[str, Any]:
 class Controls:
     """Clock, faults, request log and rate limiter of one sandbox, with their control routes."""
 
-    def __init__(self, clock: SandboxClock, limiter: RateLimiter) -> None:
-        """Args: clock: the sandbox clock. limiter: the service's rate limiter."""
+    def __init__(self, clock: SandboxClock, limiter: RateLimiter, quirks: QuirkSet | None = None) -> None:
+        """Args: clock: the sandbox clock. limiter: the service's rate limiter. quirks: its quirk switches."""
         self.clock = clock
         self.limiter = limiter
+        self.quirks = quirks or QuirkSet(())
         self.faults = FaultRegistry()
         self.log = RequestLog()
         self.stopping = threading.Event()
 
     def reset(self) -> None:
-        """No faults, an empty log, fresh rate counters, the clock back to real time."""
+        """No faults, an empty log, fresh rate counters, the clock back to real time, quirks as started."""
+        self.quirks.reset()
         self.faults.replace([])
         self.log.clear()
         self.limiter.reset()
@@ -350,7 +354,8 @@ class Controls:
         for path, handler, methods in (("/clock", self._clock, "GET POST"),
                                        ("/faults", self._faults, "GET POST DELETE"),
                                        ("/ratelimit", self._ratelimit, "GET POST"),
-                                       ("/requests", self._requests, "GET DELETE")):
+                                       ("/requests", self._requests, "GET DELETE"),
+                                       ("/quirks", self._quirks, "GET POST DELETE")):
             for method in methods.split():
                 router.add(method, prefix + path, _guarded(handler))
 
@@ -383,6 +388,13 @@ class Controls:
             self.limiter.configure(None if limit is None else int(limit), None if window is None else float(window),
                                    float(body.get("phase_seconds", 0.0)))
         return json_response(self.limiter.describe())
+
+    def _quirks(self, request: Request) -> Response:
+        if request.method == "DELETE":
+            self.quirks.reset()
+        elif request.method == "POST":
+            self.quirks.set(read_json(request))
+        return json_response({"quirks": self.quirks.describe()})
 
     def _requests(self, request: Request) -> Response:
         if request.method == "DELETE":

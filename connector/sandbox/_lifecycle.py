@@ -6,6 +6,7 @@ import ssl
 from typing import Any, ClassVar, Protocol, Self
 
 from connector.sandbox._control import Controls
+from connector.sandbox._quirks import Quirk
 from connector.sandbox._server import Request, Response, Router, SandboxServer
 
 __all__ = ["CONTROL_PREFIX", "SandboxApp", "ServiceControlsLike"]
@@ -33,6 +34,7 @@ class SandboxApp:
     """
 
     api_prefix: ClassVar[str]
+    declared_quirks: ClassVar[tuple[Quirk, ...]] = ()  # its quirk switches (the constructor takes `quirks=`)
     controls: Controls
     service_controls: ServiceControlsLike
     control_router: Router

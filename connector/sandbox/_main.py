@@ -6,23 +6,25 @@ import argparse
 import json
 import signal
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from types import FrameType
 from typing import Any, TypeVar
 
 from connector.sandbox._lifecycle import SandboxApp
+from connector.sandbox._quirks import Quirk, parse_assignments
 
-__all__ = ["argument_parser", "serve"]
+__all__ = ["argument_parser", "quirk_table", "quirks_given", "serve"]
 
 S = TypeVar("S", bound=SandboxApp)
 
 
-def argument_parser(service: str, description: str) -> argparse.ArgumentParser:
+def argument_parser(service: str, description: str, quirks: Sequence[Quirk] = ()) -> argparse.ArgumentParser:
     """A parser for ``python -m connector.sandbox.<service>`` with the options every sandbox has.
 
     Args:
         service: the package name, e.g. ``hydra``.
         description: one line for ``--help``.
+        quirks: the sandbox's quirk switches: adds ``--quirk NAME[=VALUE]`` and ``--list-quirks``.
 
     Returns:
         The parser with ``--port`` and ``--seed``; the service adds its own options.
@@ -30,7 +32,47 @@ def argument_parser(service: str, description: str) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog=f"python -m connector.sandbox.{service}", description=description)
     parser.add_argument("--port", type=int, default=0, help="TCP port (0: any free port)")
     parser.add_argument("--seed", type=int, default=42, help="seed of the generated data")
+    if quirks:
+        parser.add_argument("--quirk", action="append", default=[], metavar="NAME[=VALUE]",
+                            help="switch a quirk on (repeatable); see --list-quirks")
+        parser.add_argument("--list-quirks", action=_ListQuirks, quirks=quirks,
+                            help="print every quirk with its default and evidence, then exit")
     return parser
+
+
+def quirk_table(quirks: Sequence[Quirk], service: str | None = None) -> str:
+    """One line per quirk: its name, default, what it does and the evidence for it."""
+    lines = []
+    for quirk in quirks:
+        name = f"{service}:{quirk.name}" if service else quirk.name
+        default = "off" if quirk.default in (None, False) else str(quirk.default).lower()
+        lines.append(f"{name}  (default {default})  {quirk.summary}\n    evidence: {quirk.evidence}")
+    return "\n".join(lines)
+
+
+def quirks_given(parser: argparse.ArgumentParser, args: argparse.Namespace, quirks: Sequence[Quirk]) -> dict[str, Any]:
+    """The ``--quirk`` values as a dict; a bad one ends the program with the parser's usage error (exit 2)."""
+    values = parse_assignments(getattr(args, "quirk", []) or [])
+    known = {q.name: q for q in quirks}
+    for name, value in values.items():
+        if name not in known:
+            parser.error(f"--quirk {name}: unknown; known: {', '.join(known)}")
+        try:
+            known[name].parse(value)
+        except ValueError as exc:
+            parser.error(f"--quirk {name}: {exc}")
+    return values
+
+
+class _ListQuirks(argparse.Action):
+    def __init__(self, option_strings: list[str], dest: str, quirks: Sequence[Quirk] = (), **kwargs: Any) -> None:
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, **kwargs)
+        self.quirks = quirks
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace, values: Any,
+                 option_string: str | None = None) -> None:
+        print(quirk_table(self.quirks))
+        parser.exit(0)
 
 
 def serve(sandbox: S, service: str, describe: Callable[[S], dict[str, Any]] | None = None) -> int:

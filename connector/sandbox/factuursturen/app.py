@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import base64
 import binascii
+from collections.abc import Mapping
 from datetime import date
+from typing import Any
 
 from connector.sandbox._control import Controls, FaultRule, RateLimiter, SandboxClock, apply_fault
 from connector.sandbox._lifecycle import CONTROL_PREFIX, SandboxApp
+from connector.sandbox._quirks import QuirkSet
 from connector.sandbox._server import Request, Response
 from connector.sandbox.factuursturen.control import ServiceControls
 from connector.sandbox.factuursturen.errors import FsError, error_response
+from connector.sandbox.factuursturen.quirks import QUIRKS
 from connector.sandbox.factuursturen.routes import API_PREFIX, ApiRoutes, paging
 from connector.sandbox.factuursturen.state import FactuurSturenState
 
@@ -23,11 +27,12 @@ class FactuurSturenSandbox(SandboxApp):
     """A FactuurSturen.nl API v1 simulator on 127.0.0.1 (see the package docstring for its fidelity)."""
 
     api_prefix = API_PREFIX
+    declared_quirks = QUIRKS
 
     def __init__(self, port: int = 0, username: str = "demo", api_key: str = "fs_test_key", seed: int = 42,
                  clients: int = 0, invoices: int = 0, lines_per_invoice: int = 3, rate_limit: int | None = 250,
                  rate_window_seconds: float = 3600, start_date: str | date | None = None,
-                 end_date: str | date | None = None) -> None:
+                 end_date: str | date | None = None, quirks: Mapping[str, Any] | None = None) -> None:
         """Build the sandbox (seeding now when `clients` or `invoices` is non-zero); `start` serves it.
 
         Args:
@@ -42,14 +47,15 @@ class FactuurSturenSandbox(SandboxApp):
             rate_window_seconds: length of a fixed rate window (aligned to the sandbox clock).
             start_date: first sent date of generated invoices (default: three years before end_date).
             end_date: last sent date (default: yesterday on the sandbox clock).
+            quirks: quirk switches to start with (`quirks.QUIRKS`), e.g. ``{"count_cap": 100}``.
         """
         self.username = username
         self.api_key = api_key
         self.clock = SandboxClock("Europe/Amsterdam")
         self.state = FactuurSturenState(self.clock)
         self.limiter = RateLimiter(rate_limit, rate_window_seconds, nominal=rate_limit or NOMINAL_LIMIT)
-        self.controls = Controls(self.clock, self.limiter)
-        self.api = ApiRoutes(self.state)
+        self.controls = Controls(self.clock, self.limiter, QuirkSet(QUIRKS, quirks))
+        self.api = ApiRoutes(self.state, self.controls.quirks)
         self._mount(ServiceControls(self.state, self.controls), port)
         if clients or invoices:
             self.seed(seed=seed, clients=clients or None, invoices=invoices, lines_per_invoice=lines_per_invoice,

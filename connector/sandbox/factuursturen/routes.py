@@ -6,6 +6,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from connector.sandbox._pdf import one_page_pdf
+from connector.sandbox._quirks import QuirkSet
 from connector.sandbox._server import Request, Response, Router
 from connector.sandbox.factuursturen import xml
 from connector.sandbox.factuursturen.commands import client_changes, new_invoice, payment, product_fields
@@ -13,6 +14,7 @@ from connector.sandbox.factuursturen.countries import country_list
 from connector.sandbox.factuursturen.errors import BadRequest, MethodNotAllowed, NotFound
 from connector.sandbox.factuursturen.fastjson import record_json
 from connector.sandbox.factuursturen.inputs import decode_body, to_date
+from connector.sandbox.factuursturen.quirks import QUIRKS
 from connector.sandbox.factuursturen.records import Client, Draft, Invoice, Product
 from connector.sandbox.factuursturen.state import FactuurSturenState
 from connector.sandbox.factuursturen.wire import (
@@ -70,9 +72,10 @@ def _window(items: Sequence[Any], start: int, count: int | None) -> Sequence[Any
 class ApiRoutes:
     """Every API endpoint of the service, bound to one state."""
 
-    def __init__(self, state: FactuurSturenState) -> None:
-        """Args: state: the account served."""
+    def __init__(self, state: FactuurSturenState, quirks: QuirkSet | None = None) -> None:
+        """Args: state: the account served. quirks: the sandbox's quirk switches (`quirks.QUIRKS`)."""
         self.state = state
+        self.quirks = quirks or QuirkSet(QUIRKS)
         self.router = Router()
         p = API_PREFIX
         for kind in ("clients", "products"):
@@ -117,14 +120,30 @@ class ApiRoutes:
     def _records(self, request: Request, root: str, item: str, records: Sequence[Record]) -> Response:
         """A bare list; JSON from each record's cached bytes (call with the state lock held)."""
         if wants_json(request):
-            return Response(200, b"[" + b",".join(record_json(r) for r in records) + b"]", _JSON)
-        return Response(200, xml.render(root, [_DICT[type(r)](r) for r in records], item), _XML)
+            return Response(200, b"[" + b",".join(self._json(r) for r in records) + b"]", _JSON)
+        return Response(200, xml.render(root, [self._dict(r) for r in records], item), _XML)
 
     def _single(self, request: Request, key: str, record: Record) -> Response:
         with self.state.lock:
             if wants_json(request):
-                return Response(200, b'{"' + key.encode() + b'":' + record_json(record) + b"}", _JSON)
-            return Response(200, xml.render(key, _DICT[type(record)](record)), _XML)
+                return Response(200, b'{"' + key.encode() + b'":' + self._json(record) + b"}", _JSON)
+            return Response(200, xml.render(key, self._dict(record)), _XML)
+
+    def _json(self, record: Record) -> bytes:
+        """A record's JSON (cached; a client whose `timestamp` a quirk reshapes is encoded afresh)."""
+        if isinstance(record, Client) and self.quirks.get("client_timestamp") != "datetime":
+            return encode(self._dict(record))
+        return record_json(record)
+
+    def _dict(self, record: Record) -> dict[str, Any]:
+        shown = _DICT[type(record)](record)
+        if isinstance(record, Client):
+            stamp = self.quirks.get("client_timestamp")
+            if stamp == "absent":
+                del shown["timestamp"]
+            elif stamp == "date":
+                shown["timestamp"] = shown["timestamp"][:10]
+        return shown
 
     def _plain(self, request: Request, root: str, item: str, value: Any) -> Response:
         if wants_json(request):
@@ -149,6 +168,9 @@ class ApiRoutes:
 
     def _list(self, request: Request) -> Response:
         kind, (start, count) = self._kind(request), paging(request)
+        cap = self.quirks.get("count_cap")
+        if cap is not None:
+            count = cap if count is None else min(count, cap)
         state = self.state
         if kind == "invoices":
             flt = request.arg("filter") or None
@@ -166,6 +188,18 @@ class ApiRoutes:
             return self._records(request, kind, "invoice", drafts)
 
     def _get(self, request: Request) -> Response:
+        try:
+            return self._get_one(request)
+        except NotFound:
+            kind = self._kind(request)
+            if not self.quirks.get("unknown_id_answers_list") or kind not in ("clients", "invoices"):
+                raise
+        with self.state.lock:  # the quirk: the whole list, as a bare array
+            if kind == "clients":
+                return self._records(request, "clients", "client", self.state.client_page(0, None))
+            return self._records(request, "invoices", "invoice", self.state.invoice_listing(None, None, None))
+
+    def _get_one(self, request: Request) -> Response:
         kind, ref = self._kind(request), request.params["ref"]
         if kind == "clients":
             return self._single(request, "client", self.state.get_client(ref))
