@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from connector.errors import ProtocolError
+from connector.errors import NotFound, ProtocolError
 from connector.providers.markers import marker
 
 __all__ = ["derive_payments", "expect_list", "keyed_values", "marker", "maybe_open", "unwrap"]
@@ -27,11 +27,17 @@ def expect_list(body: Any, what: str) -> list[dict[str, Any]]:
 def unwrap(body: Any, key: str) -> dict[str, Any]:
     """Take a single record out of its singular wrapper (``{"invoice": {...}}``).
 
+    The service was recorded answering a GET of an id it does not know with 200 and the whole list (a bare
+    array) instead of a 404 (PROVIDERS.md decision 21): an array where the wrapper was expected is "not found".
+
     Raises:
+        NotFound: the answer is an array (the id is unknown there).
         ProtocolError: the wrapper is missing.
     """
     if isinstance(body, dict) and isinstance(body.get(key), dict):
         return body[key]
+    if isinstance(body, list):
+        raise NotFound(f"no {key} with that id (the service answered its whole list)", status=200, provider=PROVIDER)
     raise ProtocolError(f"expected an object wrapped in {key!r}", provider=PROVIDER)
 
 
