@@ -192,15 +192,22 @@ def _zone(value: Any) -> ZoneInfo:
         raise ValueError(f"unknown time zone {value!r} (is the tz database installed?)") from None
 
 
+def _dates_param(value: Any) -> str:
+    if value not in ("midnight", "unknown"):
+        raise ValueError(f"expected midnight or unknown, got {value!r}")
+    return str(value)
+
+
 def _datetime_local(params: Mapping[str, Any], refs: References) -> tuple[Inbound, Outbound]:
     zone: ZoneInfo = params["zone"]
+    dates_unknown = params["dates"] == "unknown"
 
     def inbound(value: Any) -> datetime | None:
         text = str(value).strip() if isinstance(value, (str, int)) and not isinstance(value, bool) else None
         if text is not None and text.isdigit() and len(text) >= 9:  # Unix seconds
             return datetime.fromtimestamp(int(text), UTC)
-        if text in _ZERO_DATES:
-            return None
+        if text in _ZERO_DATES or (dates_unknown and text is not None and len(text) == 10):
+            return None  # a date alone does not say when in the day: no time (``dates: unknown``)
         try:
             moment = datetime.fromisoformat(text) if text else None
         except ValueError:
@@ -286,8 +293,9 @@ for _t in (
         "datetime_local",
         _datetime_local,
         (datetime,),
-        {"zone": Param(_zone, "Europe/Amsterdam")},
-        summary="naive local date-time in `zone` (Europe/Amsterdam) -> aware UTC",
+        {"zone": Param(_zone, "Europe/Amsterdam"), "dates": Param(_dates_param, "midnight")},
+        summary="naive local date-time in `zone` (Europe/Amsterdam) -> aware UTC; a date alone is its midnight, "
+        "or no time with `dates: unknown`",
     ),
     Transform(
         "flag_when",

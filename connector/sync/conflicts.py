@@ -2,10 +2,13 @@
 
 The pull finds them (the link's `entity_version` is older than the entity's) and asks the connection's
 policy who wins: `source_of_truth` (the connection wins for the kinds, or all the changed fields, it is
-authoritative for; otherwise the canonical side) or `newest_wins` (the later of the two sides' own
-modification times; a side without one loses to a side with one, and the incoming side wins a tie of
-unknowns, being the newest seen). Every conflict leaves a `conflict` row with both versions and the decision;
-when the canonical side wins, the service keeps an older version and the push puts the decided value back.
+authoritative for; otherwise the canonical side) or `newest_wins`: the later of the two sides' own
+modification times when both services keep one; when either does not (FactuurSturen clients carry no
+reliable time, PROVIDERS.md decision 23; FastFaktura none), the change the connector saw later, by when it
+first saw each side's change (the incoming one now, the canonical one when it was stored). A side without a
+clock therefore never loses by having none; the incoming side wins a tie. Every conflict leaves a
+`conflict` row with both versions and the decision; when the canonical side wins, the service keeps an older
+version and the push puts the decided value back.
 """
 
 from __future__ import annotations
@@ -40,15 +43,25 @@ class ConflictPolicy:
         fields: Iterable[str],
         incoming_at: datetime | None,
         canonical_at: datetime | None,
+        seen: tuple[datetime | None, datetime | None] = (None, None),
     ) -> tuple[str, str]:
-        """Return (winner: the connection's name or CANONICAL, the policy applied)."""
+        """Return (winner: the connection's name or CANONICAL, the policy applied).
+
+        Args:
+            incoming_at: the incoming side's own modification time, if its service keeps one.
+            canonical_at: the canonical side's own modification time, if the service it came from keeps one.
+            seen: when the connector first saw (the incoming change, the canonical change); unknown: None.
+        """
         policy = self.policies.get(kind, "newest_wins")
         if policy == "source_of_truth":
             owned = kind in self.source_of_truth or all(f"{kind}.{name}" in self.source_of_truth for name in fields)
             return (connection if owned else CANONICAL), policy
         if incoming_at is not None and canonical_at is not None:
             return (connection if incoming_at >= canonical_at else CANONICAL), policy
-        return (CANONICAL if incoming_at is None and canonical_at is not None else connection), policy
+        incoming_seen, canonical_seen = seen
+        if incoming_seen is not None and canonical_seen is not None:
+            return (connection if incoming_seen >= canonical_seen else CANONICAL), policy
+        return connection, policy
 
 
 def differs(current: Mapping[str, Any], incoming: Mapping[str, Any]) -> bool:

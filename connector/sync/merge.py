@@ -26,7 +26,7 @@ from typing import Any, Protocol
 __all__ = ["ReadsFields", "column_of", "is_own_write", "merge_row", "unchanged_there"]
 
 _COLUMN = {"archived": "archived_at"}  # canonical field -> the column it is stored in, where they differ
-_ALWAYS_NEW = ("updated_at", "remote_deleted_at")
+_ALWAYS_NEW = ("updated_at", "remote_deleted_at", "remote_updated_at")  # the accepted change is the newest
 _UNSENT = (None, "")  # providers leave empty values out of what they send
 
 

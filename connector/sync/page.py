@@ -441,7 +441,14 @@ def _settle_conflicts(
         if not diff:
             continue
         incoming_at = getattr(change.record, "remote_updated_at", None)
-        winner, applied = policy.decide(kind, connection, diff, incoming_at, as_utc(current.get("remote_updated_at")))
+        winner, applied = policy.decide(
+            kind,
+            connection,
+            diff,
+            incoming_at,
+            as_utc(current.get("remote_updated_at")),
+            seen=(now, as_utc(current.get("updated_at"))),
+        )
         record_conflict(conn, kind, _entity_id(change), connection, diff, applied, winner, now)
         counts.conflicts += 1
         if winner == CANONICAL:

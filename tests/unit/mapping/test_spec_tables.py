@@ -206,7 +206,7 @@ INVALID = [
         spec("    remote_updated_at: { from: c, transform: { name: datetime_local, zon: UTC } }\n"),
         "invoice",
         "remote_updated_at",
-        "transform 'datetime_local' has no parameter 'zon'; allowed: zone",
+        "transform 'datetime_local' has no parameter 'zon'; allowed: dates, zone",
     ),
     SpecCase(
         "bad-zone",
