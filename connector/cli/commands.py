@@ -6,6 +6,8 @@ import argparse
 import sys
 from collections.abc import Callable
 
+from pydantic import ValidationError
+
 from connector.app import App
 from connector.cli.backfill import EXIT_INTERRUPTED
 from connector.cli.leased import EXIT_LEASE_HELD, LeaseHeld, leased_app
@@ -28,7 +30,11 @@ EXIT_OK, EXIT_FAILED, EXIT_CONFIG, EXIT_NOT_MIGRATED = 0, 1, 2, 3
 
 def run(args: argparse.Namespace) -> int:
     """Dispatch to the subcommand and map errors to exit codes (messages on stderr, never a traceback)."""
-    settings = Settings()
+    try:
+        settings = Settings()
+    except ValidationError as exc:
+        _err(f"configuration error: {settings_problem(exc)}")
+        return EXIT_CONFIG
     configure_logging(settings.log_level, settings.log_format)
     func: Callable[[App, argparse.Namespace], int] = args.func
     try:
@@ -54,6 +60,18 @@ def run(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         _err("interrupted")
         return 130
+
+
+def settings_problem(exc: ValidationError) -> str:
+    """One line naming the first `CONNECTOR_*` variable at fault, what it holds wrong and what it takes.
+
+    The value itself is left out: a setting may hold a secret (a database URL with its password).
+    """
+    error = exc.errors()[0]
+    field = str(error["loc"][0]) if error.get("loc") else "?"
+    problem = str(error.get("msg", "invalid")).replace("Input should be", "should be")
+    more = f" (and {len(exc.errors()) - 1} more)" if len(exc.errors()) > 1 else ""
+    return f"CONNECTOR_{field.upper()}: {problem}{more}"
 
 
 def _err(message: str) -> None:

@@ -21,6 +21,7 @@ from connector.app import App
 from connector.clock import Clock, SystemClock
 from connector.daemon.jobs import JobRunner, JobSpec, plan_jobs
 from connector.daemon.leasing import LeaseKeeper
+from connector.errors import ConfigError
 from connector.observability import metrics as obs
 from connector.observability.health import DatabaseReadiness, Heartbeat
 from connector.observability.server import ObservabilityServer, serve
@@ -85,14 +86,22 @@ class Daemon:
     def start(self) -> None:
         """Claim leases, serve /metrics /healthz /readyz, and start the scheduler (jobs start after jitter)."""
         obs.install(self.metrics)
+        try:  # bound before any lease is claimed: a daemon that cannot start holds nothing
+            self.server = serve(
+                self.metrics,
+                self.heartbeat,
+                DatabaseReadiness(self.engine),
+                host=self.settings.metrics_host,
+                port=self.settings.metrics_port,
+            )
+        except OSError as exc:
+            raise ConfigError(
+                "settings",
+                "CONNECTOR_METRICS_PORT",
+                f"cannot serve /metrics on {self.settings.metrics_host}:{self.settings.metrics_port} "
+                f"({exc.strerror or exc}); choose a free port",
+            ) from None
         self.leases.refresh()
-        self.server = serve(
-            self.metrics,
-            self.heartbeat,
-            DatabaseReadiness(self.engine),
-            host=self.settings.metrics_host,
-            port=self.settings.metrics_port,
-        )
         now = datetime.now(UTC)
         self.scheduler.add_job(
             self.heartbeat.tick,

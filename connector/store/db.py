@@ -13,7 +13,7 @@ from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
-from connector.errors import NotMigrated, StoreError
+from connector.errors import ConfigError, NotMigrated, StoreError
 
 __all__ = [
     "alembic_config",
@@ -40,6 +40,14 @@ def make_engine(url: str) -> Engine:
         parsed = make_url(url)
     except Exception as exc:  # sqlalchemy raises ArgumentError with the URL text in it
         raise StoreError(f"CONNECTOR_DATABASE_URL is not a valid database URL ({type(exc).__name__})") from None
+    if parsed.drivername in ("postgres", "postgresql", "postgresql+psycopg"):  # postgres:// as most tools take it
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    elif parsed.drivername not in ("sqlite", "sqlite+pysqlite"):
+        raise ConfigError(
+            "settings",
+            "CONNECTOR_DATABASE_URL",
+            f"unsupported database {parsed.drivername!r}: use sqlite:///PATH or postgresql://HOST:PORT/DATABASE",
+        )
     if parsed.get_backend_name() == "sqlite":
         database = parsed.database
         if database and database != ":memory:":
@@ -48,8 +56,6 @@ def make_engine(url: str) -> Engine:
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin_immediate)
         return engine
-    if parsed.drivername == "postgresql":
-        parsed = parsed.set(drivername="postgresql+psycopg")
     return create_engine(parsed, pool_pre_ping=True)
 
 
