@@ -77,7 +77,8 @@ def collect_status(app: App) -> list[dict[str, Any]]:
                 {
                     "connection": name,
                     "provider": configured.get(name),
-                    "failing": any(s["status"] in ("failed", "interrupted") for s in streams),
+                    # interrupted (a SIGTERM, a redeploy) resumes from its checkpoint: not a failure
+                    "failing": any(s["status"] == "failed" for s in streams),
                     "streams": streams,
                     "records": counts,
                     "quarantine_open": open_quarantine,

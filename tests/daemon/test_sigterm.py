@@ -3,6 +3,7 @@ within the grace period; the next start resumes the interrupted window, with not
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -12,7 +13,7 @@ from connector.store import leases, runs
 from connector.store.db import make_engine
 from connector.store.tables import SyncRun
 from tests.daemon.harness import DaemonProcess, wait_for
-from tests.support import FsSandbox, seed_until_yesterday
+from tests.support import FsSandbox, run_cli, seed_until_yesterday
 from tests.truth import assert_store_matches
 
 GRACE = 10
@@ -51,6 +52,9 @@ def test_sigterm_mid_sync_exits_zero_and_the_next_start_resumes(
     assert interrupted.pages > 0
     assert runs.load_cursor(engine, "fs", "invoices")["progress"], "the checkpoint of the last page is kept"
     assert leases.holders(engine, datetime.now(UTC)) == {}, "the lease was released"
+    status = run_cli("status", env=env)  # a clean stop (a redeploy) is not a failure
+    assert status.returncode == 0, status.stdout + status.stderr
+    assert "FAILING" not in status.stdout and re.search(r"invoices\s+interrupted", status.stdout), status.stdout
 
     fs.faults()
     second = DaemonProcess.start(tmp_path / "second.log", env)
