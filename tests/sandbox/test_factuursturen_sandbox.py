@@ -276,6 +276,7 @@ def test_spent_budget_is_403_until_the_window_rolls(api: httpx.Client, ctl: http
 
 
 def test_clock_drives_date_header_and_sent(api: httpx.Client, ctl: httpx.Client) -> None:
+    _post(ctl, "/quirks", {"client_timestamp": "datetime"})  # absent by default (decision 23)
     state = _post(ctl, "/clock", {"now": "2025-03-30T01:59:00+01:00", "frozen": True})
     assert state["now"] == "2025-03-30T01:59:00+01:00"
     _post(ctl, "/clock", {"advance_seconds": 86400 * 2})
@@ -385,6 +386,7 @@ def test_payments_partial_full_and_over(api: httpx.Client, ctl: httpx.Client) ->
 
 
 def test_person_actions(api: httpx.Client, ctl: httpx.Client) -> None:
+    _post(ctl, "/quirks", {"client_timestamp": "datetime"})  # absent by default (decision 23)
     _post(ctl, "/clock", {"now": "2025-05-05T10:00:00+02:00", "frozen": True})
     _seed(ctl)
     before = api.get("/clients/3").json()["client"]

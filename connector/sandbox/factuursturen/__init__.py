@@ -67,10 +67,14 @@ Decisions where the sources are silent
       with a name in use -> 400 unless ``overwrite_if_exist``; repeat also needs initialdate, frequency,
       repeattype. Client POST requires nothing; country may be an id or a name in any language (unknown
       -> 400); choice fields (sendmethod, paymentmethod, collecttype, tax_type, default_doclang) are checked.
-    * Client ``timestamp`` ("YYYY-MM-DD HH:MM:SS", local) moves when a value really changes (PUT or the
-      web app), and when a newly sent invoice moves ``lastinvoice``; a PUT that changes nothing leaves it.
+    * Client ``timestamp`` is absent by default (decision 23, corrected: no recorded answer has it); the
+      quirk ``client_timestamp=date|datetime`` shows it as ``YYYY-MM-DD`` or ``YYYY-MM-DD HH:MM:SS`` (local).
+      It moves when a value really changes (PUT or the web app), and when a newly sent invoice moves
+      ``lastinvoice``; a PUT that changes nothing leaves it. Clients also carry ``email_reminder`` and
+      ``custom_1``..``custom_3``, keys the live service was seen sending [C rb].
+    * Quirk switches (``--quirk NAME[=VALUE]``, ``POST /_sandbox/quirks``): see `quirks` for the table of
+      quirks, defaults and evidence.
     * DELETE client with invoices or drafts -> 403. Deleted invoices take their payments with them.
-    * Unknown quirk not reproduced: GET /clients/{bogus} returning the whole list.
     * Balance is ``{"balance": "25.00"}``; profiles 1 "Standaard" and 2 "English"; taxes 21 H (default),
       9 L, 0 Z, -1 N. Countries: about 50, with the service's ids (146 Nederland, 18 Belgium, 50 Germany,
       63 France, 224 United Kingdom, 226 United States, ...), names in the five languages.

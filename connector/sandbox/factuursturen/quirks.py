@@ -6,7 +6,7 @@
 | | | are returned", a spec stubbing `invoices/bogus` [C rb]; decision 21 |
 | `count_cap=N` | off | the maximum `count` is undocumented; production clients stop on an empty |
 | | | page only [C hub]; decision 18 |
-| `client_timestamp=absent,date,datetime` | datetime | the seed types `timestamp` as a date; the recorded |
+| `client_timestamp=absent,date,datetime` | absent | the seed types `timestamp` as a date; the recorded |
 | | | clients of 2015 and 2017 have no such key [C rb]; py parses `%Y-%m-%d` [C py]; decision 23 |
 """
 
@@ -33,7 +33,7 @@ QUIRKS = (
     ),
     Quirk(
         "client_timestamp",
-        "datetime",
+        "absent",
         "client `timestamp`: absent, 'YYYY-MM-DD' (date) or 'YYYY-MM-DD HH:MM:SS' (datetime)",
         "the seed types it date; recorded clients of 2015 and 2017 have no timestamp key [C rb, py]; decision 23",
         choice("absent", "date", "datetime"),

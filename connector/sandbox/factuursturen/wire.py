@@ -90,6 +90,8 @@ def client_dict(c: Client) -> dict[str, Any]:
         "default_doclang": c.default_doclang, "default_email": str(c.default_email), "currency": c.currency,
         "mandate_id": c.mandate_id, "mandate_date": c.mandate_date, "collecttype": c.collecttype,
         "timestamp": c.timestamp, "tax_type": c.tax_type, "default_category": str(c.default_category),
+        # keys the live service was seen sending by 2017 [C rb]; values not recorded: flags as "true"/"false"
+        "email_reminder": "false", "custom_1": "", "custom_2": "", "custom_3": "",
     }
 
 

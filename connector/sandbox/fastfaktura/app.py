@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import contextlib
 import math
+from collections.abc import Mapping
 from datetime import date
+from typing import Any
 
 from connector.sandbox._control import Controls, FaultRule, RateLimiter, SandboxClock, apply_fault
 from connector.sandbox._lifecycle import CONTROL_PREFIX, SandboxApp
+from connector.sandbox._quirks import QuirkSet
 from connector.sandbox._server import Request, Response
 from connector.sandbox.fastfaktura.control import ServiceControls
 from connector.sandbox.fastfaktura.errors import ApiError, NotFound, Unprocessable, error_body, error_response
 from connector.sandbox.fastfaktura.inputs import new_invoice
+from connector.sandbox.fastfaktura.quirks import QUIRKS
 from connector.sandbox.fastfaktura.routes import API_PREFIX, PER_PAGE, ApiRoutes, archived_arg, page_number
 from connector.sandbox.fastfaktura.state import FastFakturaState
 
@@ -25,10 +29,12 @@ class FastFakturaSandbox(SandboxApp):
     """A FastFaktura API v1 simulator on 127.0.0.1 (see the package docstring for its fidelity)."""
 
     api_prefix = API_PREFIX
+    declared_quirks = QUIRKS
 
     def __init__(self, port: int = 0, seed: int = 42, clients: int = 0, invoices: int = 0, lines_per_invoice: int = 3,
                  api_key: str = "ffk_test_key", rate_limit: int | None = 120, rate_window_seconds: float = 60,
-                 start_date: str | date | None = None, end_date: str | date | None = None) -> None:
+                 start_date: str | date | None = None, end_date: str | date | None = None,
+                 quirks: Mapping[str, Any] | None = None) -> None:
         """Build the sandbox (seeding now when `clients` or `invoices` is non-zero); `start` serves it.
 
         Args:
@@ -42,13 +48,14 @@ class FastFakturaSandbox(SandboxApp):
             rate_window_seconds: length of a fixed rate window (aligned to the sandbox clock).
             start_date: first creation date of generated invoices (default: three years before end_date).
             end_date: last date of generated events (default: yesterday on the sandbox clock).
+            quirks: quirk switches to start with (`quirks.QUIRKS`), e.g. ``{"per_page": 10}``.
         """
         self.api_key = api_key
         self.clock = SandboxClock("UTC")
         self.state = FastFakturaState(self.clock)
         self.limiter = RateLimiter(rate_limit, rate_window_seconds, nominal=rate_limit or NOMINAL_LIMIT)
-        self.controls = Controls(self.clock, self.limiter)
-        self.api = ApiRoutes(self.state)
+        self.controls = Controls(self.clock, self.limiter, QuirkSet(QUIRKS, quirks))
+        self.api = ApiRoutes(self.state, self.controls.quirks)
         self._mount(ServiceControls(self.state, self.controls), port)
         if clients or invoices:
             self.seed(seed=seed, clients=clients or None, invoices=invoices, lines_per_invoice=lines_per_invoice,

@@ -12,6 +12,7 @@ from decimal import Decimal
 from typing import Any, TypeVar
 
 from connector.sandbox._pdf import one_page_pdf
+from connector.sandbox._quirks import QuirkSet
 from connector.sandbox._server import Request, Response, Router
 from connector.sandbox.fastfaktura.errors import MethodNotAllowed, NotFound, Unprocessable
 from connector.sandbox.fastfaktura.inputs import (
@@ -21,6 +22,7 @@ from connector.sandbox.fastfaktura.inputs import (
     new_invoice,
     send_command,
 )
+from connector.sandbox.fastfaktura.quirks import QUIRKS
 from connector.sandbox.fastfaktura.records import STATUSES, Invoice
 from connector.sandbox.fastfaktura.state import FastFakturaState
 from connector.sandbox.fastfaktura.wire import (
@@ -67,18 +69,24 @@ def archived_arg(request: Request) -> bool:
     return raw == "true"
 
 
-def newest_first(items: Sequence[T], page: int) -> list[T]:
-    """Page `page` of `items` (kept oldest first) served newest first."""
-    high = len(items) - (page - 1) * PER_PAGE
+def newest_first(items: Sequence[T], page: int, per_page: int = PER_PAGE, newest: bool = True) -> list[T]:
+    """Page `page` of `items` (kept oldest first), served newest first (or oldest first)."""
+    if not newest:
+        return list(items[(page - 1) * per_page:page * per_page])
+    high = len(items) - (page - 1) * per_page
     if high <= 0:
         return []
-    return list(reversed(items[max(0, high - PER_PAGE):high]))
+    return list(reversed(items[max(0, high - per_page):high]))
 
 
-def envelope(parts: list[bytes], page: int, total: int) -> Response:
-    """The list envelope around pre-serialized records."""
-    last = max(1, -(-total // PER_PAGE))
-    meta = b'],"meta":{"page":%d,"per_page":%d,"total":%d,"last_page":%d}}' % (page, PER_PAGE, total, last)
+def envelope(parts: list[bytes], page: int, total: int, per_page: int = PER_PAGE, shape: str = "data_meta") -> Response:
+    """The list envelope around pre-serialized records (`shape`: the `envelope` quirk)."""
+    if shape == "bare":
+        return Response(200, b"[" + b",".join(parts) + b"]", _JSON)
+    if shape == "data":
+        return Response(200, b'{"data":[' + b",".join(parts) + b"]}", _JSON)
+    last = max(1, -(-total // per_page))
+    meta = b'],"meta":{"page":%d,"per_page":%d,"total":%d,"last_page":%d}}' % (page, per_page, total, last)
     return Response(200, b'{"data":[' + b",".join(parts) + meta, _JSON)
 
 
@@ -94,9 +102,10 @@ def _object(value: Any, status: int = 200) -> Response:
 class ApiRoutes:
     """Every API endpoint of the service, bound to one state."""
 
-    def __init__(self, state: FastFakturaState) -> None:
-        """Args: state: the account served."""
+    def __init__(self, state: FastFakturaState, quirks: QuirkSet | None = None) -> None:
+        """Args: state: the account served. quirks: the sandbox's quirk switches (`quirks.QUIRKS`)."""
         self.state = state
+        self.quirks = quirks or QuirkSet(QUIRKS)
         self.router = Router()
         p = API_PREFIX
         for method, path, handler in (
@@ -146,7 +155,7 @@ class ApiRoutes:
         page, archived = page_number(request), archived_arg(request)
         with self.state.lock:
             items = self.state.client_listing(archived, request.arg("q"))
-            return envelope([client_json(c) for c in newest_first(items, page)], page, len(items))
+            return self._listing([client_json(c) for c in self._page(items, page)], page, len(items))
 
     def _client_response(self, client_id: str, status: int = 200) -> Response:
         with self.state.lock:
@@ -174,7 +183,13 @@ class ApiRoutes:
             raise Unprocessable("Invalid query parameter", {"status": f"must be one of {', '.join(STATUSES)}"})
         with self.state.lock:
             items = self.state.invoice_listing(status)
-            return envelope([entry_json(i) for i in newest_first(items, page)], page, len(items))
+            return self._listing([entry_json(i) for i in self._page(items, page)], page, len(items))
+
+    def _page(self, items: Sequence[T], page: int) -> list[T]:
+        return newest_first(items, page, self.quirks.get("per_page"), self.quirks.get("order") == "newest_first")
+
+    def _listing(self, parts: list[bytes], page: int, total: int) -> Response:
+        return envelope(parts, page, total, self.quirks.get("per_page"), self.quirks.get("envelope"))
 
     def _detail(self, invoice: Invoice, status: int = 200) -> Response:
         with self.state.lock:
