@@ -80,6 +80,8 @@ CASES = [
     Case("fastfaktura", {"envelope": "bare"}),
     Case("hydra", {"flavour": "3"}),
     Case("hydra", {"flavour": "4"}),
+    Case("hydra", {"flavour": "3", "max_items_per_page": 10}),
+    Case("hydra", {"flavour": "4", "absolute_links": True}),
 ]
 
 
@@ -95,10 +97,10 @@ def servers() -> Iterator[dict[str, Any]]:
 def _prepare(case: Case, server: Any) -> tuple[Any, Callable[[], None], Callable[[Any], None]]:
     """Reset, switch the quirks on, seed; return (connection, the person's changes, the truth check)."""
     server.reset()
+    quirks = dict(case.quirks)
     if case.provider == "hydra":
-        server.flavour(case.quirks["flavour"])
-    else:
-        server.post("/quirks", case.quirks)
+        server.flavour(quirks.pop("flavour"))
+    server.post("/quirks", quirks)
     if case.provider == "factuursturen":
         seed_until_yesterday(server, days=400, seed=21, clients=30, invoices=1100)
         conn = server.connection("c", page_size=case.page_size or 100)

@@ -93,6 +93,9 @@ Public API
     ``credentials``, ``state``, ``seed(**spec)``, ``reset()``.
     ``python -m connector.sandbox.fastfaktura --port N --clients N --invoices N --seed N [--no-rate-limit]``
     serves in the foreground and prints one JSON line with the URLs and credentials.
+
+Quirks
+    The quirk switches (``--quirk``, ``POST /_sandbox/quirks``) for the invented list details: see `quirks`.
 """
 
 from connector.sandbox.fastfaktura.app import FastFakturaSandbox

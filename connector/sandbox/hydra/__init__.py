@@ -116,6 +116,9 @@ Public API
     token}``), ``state``, ``seed(**spec)``, ``reset()``, ``flavour``. ``python -m connector.sandbox.hydra
     --port N --clients N --invoices N --seed N [--flavour 3|4]`` serves in the foreground and prints one
     JSON line with the URLs and credentials.
+
+Quirks
+    The quirk switches (``--quirk``, ``POST /_sandbox/quirks``): see `quirks`; the flavour stays ``/_sandbox/flavour``.
 """
 
 from connector.sandbox.hydra.app import HydraSandbox

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from connector.sandbox._main import argument_parser, serve
+from connector.sandbox._main import argument_parser, quirks_given, serve
 from connector.sandbox.hydra.app import FLAVOURS, HydraSandbox
+from connector.sandbox.hydra.quirks import QUIRKS
 
 
 def main(argv: list[str] | None = None) -> int:
     """Parse arguments, seed, serve until SIGINT/SIGTERM; prints one JSON line first."""
-    parser = argument_parser("hydra", "API Platform 'Facturering & betalingen' sandbox on 127.0.0.1")
+    parser = argument_parser("hydra", "API Platform 'Facturering & betalingen' sandbox on 127.0.0.1", QUIRKS)
     parser.add_argument("--clients", "--customers", dest="clients", type=int, default=0,
                         help="generated customers (0: invoices / 10)")
     parser.add_argument("--invoices", type=int, default=0, help="generated invoices")
@@ -18,9 +19,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rate-limit", type=int, default=0, help="requests per window (0: none, like the app)")
     parser.add_argument("--rate-window", type=float, default=60, help="rate window in seconds")
     args = parser.parse_args(argv)
+    quirks = quirks_given(parser, args, QUIRKS)
     return serve(HydraSandbox(port=args.port, seed=args.seed, clients=args.clients, invoices=args.invoices,
                               lines_per_invoice=args.lines_per_invoice, token=args.token, flavour=args.flavour,
-                              rate_limit=args.rate_limit or None, rate_window_seconds=args.rate_window), "hydra")
+                              rate_limit=args.rate_limit or None, rate_window_seconds=args.rate_window,
+                              quirks=quirks), "hydra")
 
 
 if __name__ == "__main__":

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from typing import Any
 
 from connector.sandbox._control import Controls, FaultRule, RateLimiter, SandboxClock, apply_fault
 from connector.sandbox._lifecycle import CONTROL_PREFIX, SandboxApp
+from connector.sandbox._quirks import QuirkSet
 from connector.sandbox._server import Request, Response
 from connector.sandbox.hydra.control import ServiceControls
 from connector.sandbox.hydra.errors import (
@@ -19,6 +21,7 @@ from connector.sandbox.hydra.errors import (
 )
 from connector.sandbox.hydra.listing import read_query
 from connector.sandbox.hydra.phpquery import parse_str
+from connector.sandbox.hydra.quirks import QUIRKS
 from connector.sandbox.hydra.records import Customer, Invoice, Transaction
 from connector.sandbox.hydra.routes import PUBLIC_PATHS, ApiRoutes, Call, Ctx
 from connector.sandbox.hydra.state import HydraState
@@ -61,10 +64,12 @@ class HydraSandbox(SandboxApp):
     """
 
     api_prefix = API_PREFIX
+    declared_quirks = QUIRKS
 
     def __init__(self, port: int = 0, seed: int = 42, clients: int = 0, invoices: int = 0,
                  lines_per_invoice: int = 3, token: str = "hydra_test_token", flavour: str = "3",
-                 rate_limit: int | None = None, rate_window_seconds: float = 60) -> None:
+                 rate_limit: int | None = None, rate_window_seconds: float = 60,
+                 quirks: Mapping[str, Any] | None = None) -> None:
         """Build the sandbox (seeding now when `clients` or `invoices` is non-zero); `start` serves it.
 
         Args:
@@ -77,6 +82,7 @@ class HydraSandbox(SandboxApp):
             flavour: "3" (API Platform 3.x defaults) or "4" (4.x: unprefixed keys, problem+json errors).
             rate_limit: requests per window and token (None: no limit, like the real app).
             rate_window_seconds: length of a fixed rate window (aligned to the sandbox clock).
+            quirks: quirk switches to start with (`quirks.QUIRKS`), e.g. ``{"max_items_per_page": 30}``.
         """
         if str(flavour) not in FLAVOURS:
             raise ValueError(f"flavour must be one of {FLAVOURS}, got {flavour!r}")
@@ -85,7 +91,7 @@ class HydraSandbox(SandboxApp):
         self.clock = SandboxClock("UTC")
         self.state = HydraState(self.clock)
         self.limiter = RateLimiter(rate_limit, rate_window_seconds, nominal=rate_limit or 0)
-        self.controls = Controls(self.clock, self.limiter)
+        self.controls = Controls(self.clock, self.limiter, QuirkSet(QUIRKS, quirks))
         self.api = ApiRoutes(self.state)
         self._mount(ServiceControls(self, self.controls), port)
         if clients or invoices:
@@ -129,7 +135,9 @@ class HydraSandbox(SandboxApp):
                     raise Unauthorized("JWT Token not found")
                 if token != self.token:
                     raise Unauthorized("Invalid JWT Token")
-            ctx = Ctx(fmt, flavour, self.clock.time())
+            quirks = self.controls.quirks
+            ctx = Ctx(fmt, flavour, self.clock.time(), quirks.get("max_items_per_page"),
+                      self._server.origin if quirks.get("absolute_links") else "")
             rule = self.controls.faults.take(request.method, request.raw_path, lambda r: self._applies(r, request))
             if rule is not None and rule.kind == "page_shift":
                 self._shift(request, ctx, insert=rule.body == "insert")
@@ -180,7 +188,7 @@ class HydraSandbox(SandboxApp):
         if found is None:
             return
         try:
-            query = read_query(found[0], parse_str(request.raw_query), ctx.now, found[1])
+            query = read_query(found[0], parse_str(request.raw_query), ctx.now, found[1], ctx.max_per_page)
         except HydraError:
             return
         state = self.state

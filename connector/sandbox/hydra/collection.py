@@ -25,7 +25,7 @@ def last_page(total: int, per_page: int) -> int:
     return max(1, -(-total // per_page))
 
 
-def _view(path: str, params: Params, query: Query, total: int, hydra: str) -> dict[str, str] | None:
+def _view(path: str, params: Params, query: Query, total: int, hydra: str, origin: str = "") -> dict[str, str] | None:
     applied = {k: v for k, v in params.items() if k not in ("page", "pagination")}
     last = last_page(total, query.per_page)
     paginated = last != 1
@@ -35,7 +35,7 @@ def _view(path: str, params: Params, query: Query, total: int, hydra: str) -> di
     head = f"{path}?{rest}&page=" if rest else f"{path}?page="
 
     def link(page: int) -> str:
-        return f"{head}{page}"
+        return f"{origin}{head}{page}"
 
     view = {"@id": link(query.page) if paginated else (f"{path}?{rest}" if rest else path),
             "@type": f"{hydra}PartialCollectionView"}
@@ -68,7 +68,7 @@ def _search(resource: str, flavour: str) -> str:
 
 
 def render_collection(path: str, members: list[str], total: int, query: Query, params: Params,
-                      flavour: str) -> bytes:
+                      flavour: str, origin: str = "") -> bytes:
     """A JSON-LD collection document.
 
     Args:
@@ -78,12 +78,13 @@ def render_collection(path: str, members: list[str], total: int, query: Query, p
         query: the parsed request.
         params: the request's query tree (for the view links).
         flavour: "3" (``hydra:`` prefixes) or "4".
+        origin: put before the view's links (``http://host:port``) to make them absolute URLs.
     """
     hydra = "hydra:" if flavour == "3" else ""
     res = RESOURCES[query.resource]
     head = dumps({"@context": res.context, "@id": path, "@type": f"{hydra}Collection"})[:-1]
     parts = [head, f',"{hydra}member":[', ",".join(members), f'],"{hydra}totalItems":{total}']
-    view = _view(path, params, query, total, hydra)
+    view = _view(path, params, query, total, hydra, origin)
     if view is not None:
         parts.append(f',"{hydra}view":{dumps(view)}')
     parts.append(f',"{hydra}search":{_search(query.resource, flavour)}}}')

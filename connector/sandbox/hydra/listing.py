@@ -136,7 +136,7 @@ def _relation_id(value: str, target: str) -> Any:
     return int(text) if text.isdigit() else ("<no match>", value)
 
 
-def read_query(resource: str, params: Params, now: float, scope: str = "") -> Query:
+def read_query(resource: str, params: Params, now: float, scope: str = "", max_per_page: int = MAX_PER_PAGE) -> Query:
     """Turn the parsed query string of a collection request into a `Query`.
 
     Raises:
@@ -149,7 +149,7 @@ def read_query(resource: str, params: Params, now: float, scope: str = "") -> Qu
     per_page = php_int(params.get("itemsPerPage"), DEFAULT_PER_PAGE)
     if per_page < 0:
         raise BadRequest("Limit should not be less than 0")
-    per_page = min(per_page, MAX_PER_PAGE)
+    per_page = min(per_page, max_per_page)
     if per_page == 0 and page > 1:
         raise BadRequest("Page should not be greater than 1 if limit is equal to 0")
     dates = []

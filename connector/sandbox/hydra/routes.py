@@ -12,7 +12,7 @@ from connector.sandbox.hydra.collection import render_collection, render_plain
 from connector.sandbox.hydra.docs import DOCS_PATH, api_documentation
 from connector.sandbox.hydra.errors import BadRequest, MethodNotAllowed, NotFound
 from connector.sandbox.hydra.inputs import decode
-from connector.sandbox.hydra.listing import read_query
+from connector.sandbox.hydra.listing import MAX_PER_PAGE, read_query
 from connector.sandbox.hydra.phpquery import parse_str
 from connector.sandbox.hydra.records import Invoice, Record
 from connector.sandbox.hydra.state import HydraState
@@ -33,6 +33,8 @@ class Ctx:
     fmt: str
     flavour: str
     now: float
+    max_per_page: int = MAX_PER_PAGE  # the `max_items_per_page` quirk
+    link_origin: str = ""  # the `absolute_links` quirk: view links start with the origin
 
 
 Call = Callable[[Request, Ctx], Response]
@@ -132,7 +134,7 @@ class ApiRoutes:
         params = parse_str(request.raw_query)
         if resource == "payment-methods" and str(params.get("deleted", "")).lower() in ("1", "true"):
             scope = "deleted"
-        query = read_query(resource, params, ctx.now, scope)
+        query = read_query(resource, params, ctx.now, scope, ctx.max_per_page)
         state = self.state
         with state.lock:
             items = state.listing(query)
@@ -142,7 +144,8 @@ class ApiRoutes:
                 body = render_plain([plain_json(r) for r in page])
             else:
                 body = render_collection(request.raw_path.rstrip("/") or request.raw_path,
-                                         [member_json(r) for r in page], len(items), query, params, ctx.flavour)
+                                         [member_json(r) for r in page], len(items), query, params, ctx.flavour,
+                                         ctx.link_origin)
         return Response(200, body, CONTENT_TYPES[ctx.fmt])
 
     def _by_name(self, request: Request, ctx: Ctx) -> Response:
