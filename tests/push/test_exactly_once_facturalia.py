@@ -3,6 +3,7 @@ push's retry a replay of the same invoice, never a second one."""
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import select
 
 from connector.store.tables import Link, Outbox
@@ -14,9 +15,13 @@ TRIALS = 20
 LINK, OUTBOX = Link.__table__, Outbox.__table__  # type: ignore[attr-defined]
 
 
+@pytest.mark.parametrize(
+    "replay", [{}, {"replay_status": "200", "replay_header": False}], ids=["replay-201", "replay-200-no-header"]
+)
 def test_dropped_creates_at_facturalia_are_replayed_not_duplicated(
-    database_url: str, fs: FsSandbox, fac: FacturaliaHarness
+    database_url: str, fs: FsSandbox, fac: FacturaliaHarness, replay: dict[str, object]
 ) -> None:
+    fac.post("/quirks", replay)  # however the service answers a replay (decision 13 is a guess)
     seed_until_yesterday(fs, days=60, seed=13, clients=6, invoices=50)
     target = fac.connection("fa", receives=["invoice"], max_attempts=1)
     app, clock = stepped_app(database_url, fs.connection("fs"), target)

@@ -77,6 +77,10 @@ Public API
     ``ca_bundle``, ``state``, ``seed(**spec)``, ``reset()``. ``python -m connector.sandbox.facturalia
     --port N`` serves in the foreground and prints one JSON line with base_url, control_url, credentials
     and ca_bundle.
+
+Quirks
+    How a replayed create answers (status, header) is switchable (``--quirk``, ``POST /_sandbox/quirks``): see
+    `quirks`.
 """
 
 from connector.sandbox.facturalia.app import FacturaliaSandbox

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any, Self
 
 from connector.sandbox._control import Controls, FaultRule, RateLimiter, SandboxClock, apply_fault
 from connector.sandbox._lifecycle import CONTROL_PREFIX, SandboxApp
 from connector.sandbox._pdf import one_page_pdf
+from connector.sandbox._quirks import QuirkSet
 from connector.sandbox._server import Request, Response
 from connector.sandbox.facturalia.control import ApiKeys, ServiceControls, product_from
 from connector.sandbox.facturalia.errors import ApiError, error_response
+from connector.sandbox.facturalia.quirks import QUIRKS
 from connector.sandbox.facturalia.records import Product
 from connector.sandbox.facturalia.state import DEFAULT_PRODUCTS, DEFAULT_RETENTION_SECONDS, FacturaliaState
 from connector.sandbox.facturalia.tls import RunCertificates
@@ -33,12 +35,14 @@ class FacturaliaSandbox(SandboxApp):
     """
 
     api_prefix = API_PREFIX
+    declared_quirks = QUIRKS
 
     def __init__(self, port: int = 0, seed: int = 42, clients: int = 0, invoices: int = 0,
                  api_key: str = "fac_live_test", scoped_key: str | None = "fac_live_scoped",
                  rate_limit: int | None = 60, rate_window_seconds: float = 60,
                  products: Iterable[str | dict[str, Any] | Product] = DEFAULT_PRODUCTS,
-                 idempotency_retention_seconds: float = DEFAULT_RETENTION_SECONDS) -> None:
+                 idempotency_retention_seconds: float = DEFAULT_RETENTION_SECONDS,
+                 quirks: Mapping[str, Any] | None = None) -> None:
         """Build the sandbox; `start` serves it (and seeds, when `clients` or `invoices` is non-zero).
 
         Args:
@@ -52,13 +56,14 @@ class FacturaliaSandbox(SandboxApp):
             rate_window_seconds: length of a fixed window (aligned to the sandbox clock).
             products: the account's products (codes or objects); a reset restores them.
             idempotency_retention_seconds: how long header keys and external ids are remembered.
+            quirks: quirk switches to start with (`quirks.QUIRKS`), e.g. ``{"replay_status": "200"}``.
         """
         self.api_key = api_key
         self.clock = SandboxClock("Europe/Brussels")
         self.state = FacturaliaState(self.clock, [p if isinstance(p, Product) else product_from(p) for p in products],
                                      idempotency_retention_seconds)
         self.limiter = RateLimiter(rate_limit, rate_window_seconds, nominal=rate_limit or 60)
-        self.controls = Controls(self.clock, self.limiter)
+        self.controls = Controls(self.clock, self.limiter, QuirkSet(QUIRKS, quirks))
         self.keys: ApiKeys = {api_key: None}
         if scoped_key:
             self.keys[scoped_key] = frozenset()
@@ -159,8 +164,9 @@ class FacturaliaSandbox(SandboxApp):
             raise ApiError(400, message="De request body moet een JSON-object zijn.")
         key = (request.header("Idempotency-Key") or "").strip() or None
         invoice, replayed = self.state.create_invoice(body, request.body, key)
-        response = Response(201, invoice.response, JSON_TYPE)
-        if replayed:
+        quirks = self.controls.quirks
+        response = Response(int(quirks.get("replay_status")) if replayed else 201, invoice.response, JSON_TYPE)
+        if replayed and quirks.get("replay_header"):
             response.headers.append(("Idempotency-Status", "replayed"))
         return response
 
