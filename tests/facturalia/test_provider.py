@@ -230,13 +230,13 @@ def test_payloads_that_cannot_work_are_refused_before_sending(fac: FacturaliaHar
 
 def test_an_unknown_product_code_is_rejected_with_the_service_details(fac: FacturaliaHarness) -> None:
     payload = fac.sample_invoice_payload()
-    payload["lines"][0]["product_code"] = "CONS-001"
+    payload["lines"][0]["product_code"] = "UNKNOWN-9"
     with pytest.raises(Rejected) as caught:
         provider(fac).write("invoice", "create", payload, None, idempotency_key="k")
     error = caught.value
     assert (error.status, error.code) == (422, "validation_error")
-    assert error.details == {"lines.0.product_code": "Product CONS-001 bestaat niet."}
-    assert "De gegevens zijn ongeldig." in str(error)
+    assert error.details == {"lines.0.product_code": "Product UNKNOWN-9 bestaat niet."}
+    assert "Controleer de velden." in str(error)
     assert fac.invoice_count() == 0
 
 

@@ -165,10 +165,10 @@ def _with(change: Any) -> dict[str, Any]:
 
 
 INVALID = [
-    (lambda b: b["invoice"].pop("date"), "invoice.date", "Dit veld is verplicht."),
+    (lambda b: b["invoice"].pop("date"), "invoice.date", "Verplicht (JJJJ-MM-DD)."),
     (lambda b: b["invoice"].update(date="26-09-2025"), "invoice.date", "Ongeldige datum; gebruik JJJJ-MM-DD."),
     (lambda b: b["invoice"].update(date="2025-02-30"), "invoice.date", "Ongeldige datum; gebruik JJJJ-MM-DD."),
-    (lambda b: b["invoice"].update(due_days=-1), "invoice.due_days", "Moet 0 of meer zijn."),
+    (lambda b: b["invoice"].update(due_days=-1), "invoice.due_days", "Moet ≥ 0 zijn."),
     (lambda b: b["invoice"].update(due_days="30"), "invoice.due_days", "Moet een geheel getal zijn."),
     (lambda b: b["invoice"].update(due_days_after="eom"), "invoice.due_days_after",
      "Ongeldige waarde; toegestaan: nf, em."),
@@ -190,10 +190,10 @@ INVALID = [
     (lambda b: b.update(lines=[]), "lines", "Minstens één factuurlijn is verplicht."),
     (lambda b: b.update(lines=["x"]), "lines.0", "Moet een object zijn."),
     (lambda b: b["lines"][0].pop("product_code"), "lines.0.product_code", "Dit veld is verplicht."),
-    (lambda b: b["lines"][0].update(product_code="CONS-001"), "lines.0.product_code",
-     "Product CONS-001 bestaat niet."),
+    (lambda b: b["lines"][0].update(product_code="UNKNOWN-9"), "lines.0.product_code",
+     "Product UNKNOWN-9 bestaat niet."),
     (lambda b: b["lines"][0].update(quantity=0), "lines.0.quantity", "Moet groter dan 0 zijn."),
-    (lambda b: b["lines"][0].update(unit_price=-0.01), "lines.0.unit_price", "Moet 0 of meer zijn."),
+    (lambda b: b["lines"][0].update(unit_price=-0.01), "lines.0.unit_price", "Moet ≥ 0 zijn."),
     (lambda b: b["lines"][0].update(unit_price="120.00"), "lines.0.unit_price", "Moet een getal zijn."),
     (lambda b: b["lines"][0].update(vat_rate=9), "lines.0.vat_rate", "Ongeldig btw-tarief; toegestaan: 0, 6, 12, 21."),
     (lambda b: b["lines"].append({**b["lines"][0], "vat_rate": 22}), "lines.1.vat_rate",
@@ -208,7 +208,7 @@ def test_invalid_requests_answer_422_with_dot_path_details(
     response = post(api, _with(change))
     assert response.status_code == 422
     error = error_of(response)
-    assert (error["code"], error["message"]) == ("validation_error", "De gegevens zijn ongeldig.")
+    assert (error["code"], error["message"]) == ("validation_error", "Controleer de velden.")
     assert error["details"] == {path: message}
     assert fac.invoice_count() == 0
 
@@ -229,8 +229,8 @@ def test_nulls_and_empty_strings_count_as_absent_and_unknown_keys_are_ignored(ap
 
 
 def test_added_products_and_keys_with_the_scope_work(fac: FacturaliaHarness, api: httpx.Client) -> None:
-    fac.post("/act/add_product", {"code": "CONS-001", "name": "Consultancy"})
-    payload = _with(lambda b: b["lines"][0].update(product_code="CONS-001"))
+    fac.post("/act/add_product", {"code": "CONS-002", "name": "Consultancy"})
+    payload = _with(lambda b: b["lines"][0].update(product_code="CONS-002"))
     fac.post("/act/create_key", {"key": "fac_live_scoped_ok", "scopes": ["invoices:create"]})
     assert post(api, payload, Authorization="Bearer fac_live_scoped_ok").status_code == 201
 
@@ -481,7 +481,7 @@ def test_the_server_survives_a_failed_handshake(fac: FacturaliaHarness, api: htt
 
 def test_seeding_is_deterministic_and_goes_through_the_create_path(fac: FacturaliaHarness) -> None:
     counts = fac.post("/seed", {"seed": 3, "customers": 4, "invoices": 6})
-    assert (counts["invoices"], counts["customers"], counts["products"]) == (6, 4, 4)
+    assert (counts["invoices"], counts["customers"], counts["products"]) == (6, 4, 5)
     first = fac.state()
     fac.post("/seed", {"seed": 3, "customers": 4, "invoices": 6})
     second = fac.state()
@@ -528,3 +528,18 @@ def test_module_entry_point_prints_where_it_serves() -> None:
         process.terminate()
         process.wait(timeout=10)
 
+
+
+def test_the_quickstart_example_works_verbatim_and_errors_read_as_the_service_shows_them(api: httpx.Client) -> None:
+    """Seed 002's cURL example (product CONS-001) is accepted as written; its error examples read the same."""
+    example = {
+        "invoice": {"date": "2025-09-26", "due_days": 30, "language": "nl"},
+        "customer": {"name": "ABCD BV"},
+        "lines": [{"product_code": "CONS-001", "quantity": 1, "unit_price": 120.0, "vat_rate": 21}],
+    }
+    assert api.post("invoices", json=example).status_code == 201
+    broken = api.post("invoices", content=b"{not json", headers={"Content-Type": "application/json"})
+    assert broken.json()["error"]["message"] == "Body is geen geldige JSON."
+    undated = api.post("invoices", json={**example, "invoice": {"due_days": 30}}).json()["error"]
+    assert (undated["message"], undated["details"]["invoice.date"]) == (
+        "Controleer de velden.", "Verplicht (JJJJ-MM-DD).")

@@ -25,14 +25,14 @@ CODES: dict[int, str] = {
 """The documented code of each status (FL5); any other 5xx is also `server_error`."""
 
 MESSAGES: dict[str, str] = {
-    "invalid_json": "Ongeldige JSON in de request body.",
+    "invalid_json": "Body is geen geldige JSON.",  # the texts of the service's own examples (FL5)
     "unauthorized": "Authorization header ontbreekt of ongeldig.",
     "forbidden": "Scope ontbreekt: invoices:create",
     "not_found": "Deze route bestaat niet.",
     "method_not_allowed": "Deze methode is niet toegestaan op deze route.",
     "idempotency_conflict": "Deze idempotency-sleutel werd al gebruikt met een andere payload.",
     "unsupported_media_type": "Content-Type moet application/json zijn.",
-    "validation_error": "De gegevens zijn ongeldig.",
+    "validation_error": "Controleer de velden.",
     "rate_limited": "Te veel verzoeken. Probeer het later opnieuw.",
     "server_error": "Er ging iets mis aan onze kant. Probeer het later opnieuw.",
 }

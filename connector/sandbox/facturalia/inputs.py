@@ -124,7 +124,7 @@ class _Object:
             self.fail(key, "Moet een geheel getal zijn.")
             return None
         if minimum is not None and value < minimum:
-            self.fail(key, f"Moet {minimum} of meer zijn.")
+            self.fail(key, f"Moet ≥ {minimum} zijn.")
             return None
         return value
 
@@ -158,8 +158,10 @@ class _Object:
         return value
 
     def day(self, key: str, required: bool = False) -> date | None:
-        value = self.text(key, required)
+        value = self.text(key)
         if value is None:
+            if required:
+                self.fail(key, "Verplicht (JJJJ-MM-DD).")  # the service's own example (FL5)
             return None
         if _DATE.match(value):
             try:
@@ -195,7 +197,7 @@ def _invoice(obj: _Object | None) -> InvoiceInput | None:
     if amount is not None and percent is not None:
         obj.fail("discount_percent", "Geef discount_amount of discount_percent, niet allebei.")
     if amount is not None and amount < 0:
-        obj.fail("discount_amount", "Moet 0 of meer zijn.")
+        obj.fail("discount_amount", "Moet ≥ 0 zijn.")
     if percent is not None and not 0 <= percent <= 100:
         obj.fail("discount_percent", "Moet tussen 0 en 100 liggen.")
     exemption = obj.integer("vat_exemption_code", minimum=0)
@@ -243,7 +245,7 @@ def _line(obj: _Object, products: Collection[str]) -> LineInput:
         obj.fail("quantity", "Moet groter dan 0 zijn.")
     price = obj.number("unit_price", required=True)
     if price is not None and price < 0:
-        obj.fail("unit_price", "Moet 0 of meer zijn.")
+        obj.fail("unit_price", "Moet ≥ 0 zijn.")
     rate = obj.number("vat_rate", required=True)
     if rate is not None and rate not in VAT_RATES:
         obj.fail("vat_rate", "Ongeldig btw-tarief; toegestaan: 0, 6, 12, 21.")

@@ -31,6 +31,7 @@ __all__ = ["DEFAULT_PRODUCTS", "DEFAULT_RETENTION_SECONDS", "FacturaliaState"]
 
 DEFAULT_RETENTION_SECONDS = 48 * 3600
 DEFAULT_PRODUCTS = (
+    Product("CONS-001", "Consultancy", Decimal("120.00"), 21),  # the quickstart example's product (seed 002)
     Product("CONSULT", "Consultancy (per uur)", Decimal("95.00"), 21),
     Product("HOSTING", "Webhosting (per maand)", Decimal("25.00"), 21),
     Product("LICENSE", "Softwarelicentie (per jaar)", Decimal("250.00"), 21),
