@@ -19,7 +19,7 @@ from connector.http.classify import (
 from connector.http.client import HttpSession, encode_json, split_json_array
 from connector.http.config import DEADLINE_PER_TIMEOUT, MAX_BODY_BYTES, HttpConfig
 from connector.http.deadline import DeadlineBackend, DeadlineClient, DeadlineTransport, deadline
-from connector.http.pacing import Pacer
+from connector.http.pacing import MAX_HOLD_SECONDS, Pacer
 from connector.http.paging import (
     NextLinkPaginator,
     PageNumberPaginator,
@@ -37,6 +37,7 @@ __all__ = [
     "EXCEPTION_MAP",
     "MASK",
     "MAX_BODY_BYTES",
+    "MAX_HOLD_SECONDS",
     "ApiKeyHeader",
     "BasicAuth",
     "BearerToken",
