@@ -8,16 +8,19 @@ in httpcore's own timeout error (``ReadTimeout``, ``WriteTimeout``, ``ConnectTim
 to ``httpx.TimeoutException`` and the classifier to the transient `Timeout`: the retry policy applies.
 
 Not bounded: name resolution (``getaddrinfo`` takes no timeout) and waiting for a free pooled connection.
+A request body is written in slices of 64 KiB, each cut to the time left when it starts (the connector's
+bodies are one slice; a service that drains a huge upload a byte at a time could stretch a slice).
 """
 
 from __future__ import annotations
 
+import functools
 import ssl
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from typing import Any
+from typing import Any, TypeVar
 
 import httpcore
 import httpx
@@ -26,6 +29,7 @@ __all__ = ["DeadlineBackend", "DeadlineClient", "DeadlineTransport", "deadline"]
 
 _DEADLINE: ContextVar[tuple[float, float] | None] = ContextVar("connector_http_deadline", default=None)
 _WRITE_SLICE = 64 * 1024  # a write gets the time left afresh every slice
+_T = TypeVar("_T")
 
 
 @contextmanager
@@ -55,9 +59,15 @@ def _cut(timeout: float | None, error: type[Exception]) -> float | None:
     return left if timeout is None else min(timeout, left)
 
 
-def _passed() -> bool:
-    current = _DEADLINE.get()
-    return current is not None and time.monotonic() >= current[0]
+def _within(error: type[Exception], timeout: float | None, wait: Callable[[float | None], _T]) -> _T:
+    """Run one socket wait with `timeout` cut to the deadline; a wait cut short says so in its error."""
+    try:
+        return wait(_cut(timeout, error))
+    except error:
+        current = _DEADLINE.get()
+        if current is not None and time.monotonic() >= current[0]:
+            _cut(timeout, error)  # raises with the deadline's message: a per-read timeout alone would not fire
+        raise
 
 
 class _DeadlineStream(httpcore.NetworkStream):
@@ -67,22 +77,12 @@ class _DeadlineStream(httpcore.NetworkStream):
         self._inner = inner
 
     def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
-        try:
-            return self._inner.read(max_bytes, _cut(timeout, httpcore.ReadTimeout))
-        except httpcore.ReadTimeout:
-            if _passed():  # say why: the per-read timeout alone would not have fired
-                _cut(timeout, httpcore.ReadTimeout)
-            raise
+        return _within(httpcore.ReadTimeout, timeout, lambda left: self._inner.read(max_bytes, left))
 
     def write(self, buffer: bytes, timeout: float | None = None) -> None:
-        view = memoryview(buffer)
-        for start in range(0, len(view), _WRITE_SLICE):
-            try:
-                self._inner.write(bytes(view[start:start + _WRITE_SLICE]), _cut(timeout, httpcore.WriteTimeout))
-            except httpcore.WriteTimeout:
-                if _passed():
-                    _cut(timeout, httpcore.WriteTimeout)
-                raise
+        for start in range(0, len(buffer), _WRITE_SLICE):
+            piece = buffer[start:start + _WRITE_SLICE]  # the whole buffer, uncopied, when it fits one slice
+            _within(httpcore.WriteTimeout, timeout, functools.partial(self._inner.write, piece))
 
     def close(self) -> None:
         self._inner.close()

@@ -57,9 +57,9 @@ def test_memory_stays_bounded_under_the_default_limit(hostile: HostileServer) ->
     result = json.loads(done.stdout)
 
     assert "larger than the limit of 67,108,864 bytes" in result["outcome"]
-    # The interpreter with its imports is ~35 MiB, the 64 MiB allowance on top (measured: 102 MiB in all);
-    # reading the bomb whole took 681 MiB.
-    assert result["peak"] < MAX_BODY_BYTES + 64 * MIB < BOMB_SIZE, f"peak RSS {result['peak'] / MIB:.0f} MiB"
+    # The interpreter with its imports is ~35 MiB, the 64 MiB allowance on top (measured: 102 MiB in all;
+    # room left for a heavier interpreter, e.g. under coverage); reading the bomb whole took 681 MiB.
+    assert result["peak"] < MAX_BODY_BYTES + 96 * MIB < BOMB_SIZE, f"peak RSS {result['peak'] / MIB:.0f} MiB"
 
 
 def test_a_body_at_the_limit_is_read_and_one_byte_more_is_refused(hostile: HostileServer) -> None:
