@@ -114,6 +114,8 @@ class App:
             auth=_auth(conn, cls.auth_scheme, secret_value),
             headers=dict(getattr(cls, "default_headers", {})),
             timeout_seconds=conn.timeout_seconds,
+            deadline_seconds=conn.request_deadline_seconds,
+            max_body_bytes=conn.max_body_mib * 1024 * 1024,
             max_attempts=conn.max_attempts,
             rate_limit=conn.rate_limit or getattr(cls, "default_rate_limit", None),
             rate_window_seconds=conn.rate_window_seconds or getattr(cls, "default_rate_window_seconds", None),

@@ -39,7 +39,11 @@ class Connection(BaseModel):
     enabled: bool = Field(default=True, description="Disabled connections are skipped by run and sync.")
     streams: list[str] | None = Field(default=None, description="Streams to pull; default: the provider's.")
     page_size: int = Field(default=500, ge=1, le=10_000, description="Records per list request.")
-    timeout_seconds: float = Field(default=30.0, gt=0, description="Per-request timeout.")
+    timeout_seconds: float = Field(default=30.0, gt=0, description="Timeout of each socket wait of a request.")
+    request_deadline_seconds: float | None = Field(
+        default=None, gt=0, description="One request in all (connect, headers, body); default 4 x timeout_seconds."
+    )
+    max_body_mib: int = Field(default=64, ge=1, description="Largest response body accepted (decoded), in MiB.")
     max_attempts: int = Field(default=5, ge=1, le=20, description="Attempts for a retryable request.")
     rate_limit: int | None = Field(default=None, ge=1, description="Requests per window (default: provider's).")
     rate_window_seconds: float | None = Field(default=None, gt=0, description="Rate window length in seconds.")

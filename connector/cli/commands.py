@@ -109,7 +109,7 @@ def config_check(app: App, args: argparse.Namespace) -> int:
             )
         secrets.add(secret.get_secret_value())
         app.mapping(conn.provider)
-        print(f"ok  {conn.name}: {conn.provider} at {conn.base_url}")
+        print(f"ok  {conn.name}: {conn.provider} at {secrets_redacted(conn.base_url)}")  # user-info too
     print(f"{len(app.connections)} connection(s) valid ({app.settings.connections_file})")
     return EXIT_OK
 

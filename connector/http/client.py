@@ -19,8 +19,10 @@ import httpx
 from connector.clock import Clock
 from connector.errors import ConfigError, ProtocolError, RateLimited, Timeout, Unavailable
 from connector.http.auth import secrets_of
+from connector.http.body import ACCEPT_ENCODING, UnreadableBody, read_bounded
 from connector.http.classify import Classifier, classify_exception, describe
 from connector.http.config import HttpConfig
+from connector.http.deadline import DeadlineClient, deadline
 from connector.http.pacing import Pacer
 from connector.http.redact import excerpt, redact
 from connector.http.retry import retry_policy
@@ -172,8 +174,8 @@ class HttpSession:
                                   f"cannot load CA bundle {config.verify}: {exc.strerror or exc}") from None
         base = urlsplit(config.base_url)
         self._origin = (base.scheme.lower(), base.netloc.lower())
-        self._client = httpx.Client(
-            base_url=config.base_url, auth=config.auth, headers=dict(config.headers),
+        self._client = DeadlineClient(
+            base_url=config.base_url, auth=config.auth, headers={"Accept-Encoding": ACCEPT_ENCODING, **config.headers},
             timeout=config.timeout_seconds, verify=verify, transport=transport, follow_redirects=False,
         )
 
@@ -323,12 +325,8 @@ class HttpSession:
         with self._count_lock:
             self.requests_made += 1
         try:
-            response = self._client.send(request)
-            # The body is read: drop the stream, whose wrapper points back at the response (a cycle
-            # that would keep every page's body alive until the next full garbage collection).
-            response.stream = httpx.ByteStream(b"")
-            self.pacer.observe(response)
-        except httpx.RequestError as exc:  # transport failures, and a body that cannot be decoded
+            response = self._receive(request, started)
+        except httpx.RequestError as exc:  # transport failures (a passed deadline is a timeout)
             self._report(request, 0, started)
             error = classify_exception(exc, request, secrets=self.secrets, **names)
             if not retry and method in _UNSAFE and isinstance(error, Timeout | Unavailable):
@@ -343,6 +341,33 @@ class HttpSession:
             if isinstance(problem, RateLimited) and problem.retry_after:
                 self.pacer.hold(problem.retry_after)
             raise problem
+        return response
+
+    def _receive(self, request: httpx.Request, started: float) -> httpx.Response:
+        """Send `request`, let the pacer see its headers, and read its body: all within the request
+        deadline, the body within the size limit (decoded).
+
+        Raises:
+            httpx.RequestError: a transport failure, or the deadline passed.
+            ProtocolError: the body is larger than allowed or cannot be decoded (the answer is reported).
+        """
+        with deadline(self.config.request_deadline):
+            response = self._client.send(request, stream=True)
+            try:
+                self.pacer.observe(response)
+                body = read_bounded(response, self.config.max_body_bytes)
+            except UnreadableBody as exc:
+                self._report(request, response.status_code, started)
+                raise ProtocolError(
+                    redact(f"{request.method} {request.url.path} -> {response.status_code}: {exc}", self.secrets),
+                    provider=self.config.provider, connection=self.config.connection,
+                ) from None
+            finally:
+                response.close()
+        # What httpx's own read() does, with the body read under our bounds; the stream is dropped, as its
+        # wrapper points back at the response (a cycle keeping every page alive until a full collection).
+        response._content = body
+        response.stream = httpx.ByteStream(b"")
         return response
 
     def _report(self, request: httpx.Request, status: int, started: float) -> None:

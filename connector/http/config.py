@@ -9,7 +9,12 @@ import httpx
 
 from connector.errors import ConfigError
 
-__all__ = ["HttpConfig"]
+__all__ = ["DEADLINE_PER_TIMEOUT", "MAX_BODY_BYTES", "HttpConfig"]
+
+DEADLINE_PER_TIMEOUT = 4
+"""Without a configured deadline, a request gets this many times `timeout_seconds` in all."""
+MAX_BODY_BYTES = 64 * 1024 * 1024
+"""The default largest decoded response body (64 MiB: a page of 500 invoices is well under 2 MiB)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,7 +27,10 @@ class HttpConfig:
         base_url: the API root; paths given to the session are relative to it.
         auth: how to authenticate (see `connector.http.auth`); never a hand-built header.
         headers: default headers, e.g. ``Accept: application/json``.
-        timeout_seconds: connect/read/write/pool timeout of one request.
+        timeout_seconds: connect/read/write/pool timeout of each socket wait of a request.
+        deadline_seconds: the whole of one attempt (connect, headers and body together); None:
+            `DEADLINE_PER_TIMEOUT` times `timeout_seconds`. Passing it is a transient `Timeout`.
+        max_body_bytes: the largest response body accepted, decoded (a bigger one is a `ProtocolError`).
         max_attempts: total attempts of a retryable request (1 = no retry).
         max_retry_seconds: stop retrying once this much time has passed since the first attempt.
         rate_limit: requests per window, when the service has a known budget.
@@ -39,6 +47,8 @@ class HttpConfig:
     auth: httpx.Auth | None = None
     headers: Mapping[str, str] = field(default_factory=dict)
     timeout_seconds: float = 30.0
+    deadline_seconds: float | None = None
+    max_body_bytes: int = MAX_BODY_BYTES
     max_attempts: int = 5
     max_retry_seconds: float = 600.0
     rate_limit: int | None = None
@@ -58,6 +68,8 @@ class HttpConfig:
         checks = {  # key -> (is wrong, what it must be)
             "base_url": (not self.base_url.startswith(("http://", "https://")), "must be an http(s) URL"),
             "timeout_seconds": (self.timeout_seconds <= 0, "must be > 0"),
+            "deadline_seconds": (self.deadline_seconds is not None and self.deadline_seconds <= 0, "must be > 0"),
+            "max_body_bytes": (self.max_body_bytes < 1, "must be >= 1"),
             "max_attempts": (self.max_attempts < 1, "must be >= 1"),
             "max_retry_seconds": (self.max_retry_seconds < 0, "must be >= 0"),
             "rate_limit": (limit is not None and limit < 1, "must be >= 1"),
@@ -71,3 +83,8 @@ class HttpConfig:
         for key, (wrong, problem) in checks.items():
             if wrong:
                 raise ConfigError(where, key, problem)
+
+    @property
+    def request_deadline(self) -> float:
+        """Seconds one attempt may take in all: `deadline_seconds`, or its default from `timeout_seconds`."""
+        return self.deadline_seconds or DEADLINE_PER_TIMEOUT * self.timeout_seconds

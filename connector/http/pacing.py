@@ -14,7 +14,7 @@ import httpx
 from connector.clock import Clock
 from connector.http.classify import parse_http_date, retry_after_seconds
 
-__all__ = ["Pacer"]
+__all__ = ["MAX_HOLD_SECONDS", "Pacer"]
 
 log = logging.getLogger("connector.http")
 
@@ -23,6 +23,7 @@ PROBE_SHARE = 50  # one request in this many of the budget may probe for the bou
 MAX_PROBES = 8
 PRECISION = 0.01  # probing stops once the boundary is known to within this share of the window
 POLL_SECONDS = 0.01  # a probe waits this long for the answer of a request another thread has in flight
+MAX_HOLD_SECONDS = 3600.0  # a Retry-After (or hold) longer than this and than the window is cut to it
 
 
 def _header_int(response: httpx.Response, name: str) -> int | None:
@@ -70,7 +71,10 @@ class Pacer:
     Each window's bounds widen by 0.01% of the window on either side, for the two clocks' drift. Once
     the budget is spent the next request waits for the upper bound of the window's end plus
     `margin_seconds`. An answer still counted in a window the pacer took for ended (the service's clock
-    moved) drops the learnt phase. A ``Retry-After`` (or `hold`) holds every request until it passes.
+    moved) drops the learnt phase. A ``Retry-After`` (or `hold`) holds every request until it passes (at
+    most an hour, or the window when longer), and on a rate-limit answer it replaces the wait for the
+    window's end: the service said when to come back (a 429 with ``Retry-After: 1`` and Remaining 0 would
+    otherwise wait out the hour); the next answer's Remaining counts again.
     Without a window length the pacer waits ``Retry-After`` or `default_wait_seconds` and probes again.
     The model assumes the connection's requests are the only ones the service counts on the account: a
     budget spent elsewhere lowers ``Remaining`` and is respected, but may blur the phase until a later
@@ -218,6 +222,8 @@ class Pacer:
                 self._take(_Answer(remaining, sent, answered))
             elif self._end is None and self.window_seconds:
                 self._end = self._own_window(sent, answered)
+            if retry_after is not None and self._remaining is not None and self._remaining <= self.reserve:
+                self._remaining = None  # spent, says the service, but back after the hold: not at the window end
         if retry_after is not None:
             self.hold(retry_after)
 
@@ -225,10 +231,13 @@ class Pacer:
         """Hold every request of this connection for `seconds` (a Retry-After, a RateLimited error).
 
         Args:
-            seconds: how long to hold, from now.
+            seconds: how long to hold, from now; cut to `MAX_HOLD_SECONDS` or the window, whichever is longer.
         """
+        bound = max(MAX_HOLD_SECONDS, self.window_seconds or 0.0)
+        if seconds > bound:
+            log.warning("pacing %s: a hold of %.0fs cut to %.0fs", self.name or "connection", seconds, bound)
         with self._lock:
-            until = self._clock.monotonic() + max(0.0, seconds)
+            until = self._clock.monotonic() + min(bound, max(0.0, seconds))
             self._hold_until = max(until, self._hold_until or until)
 
     # -- internals (called with the lock held) ----------------------------------------------------

@@ -183,3 +183,28 @@ def test_a_forgotten_release_cannot_block_forever(clock: FakeClock) -> None:
     pacer.acquire()  # never released
     assert send(pacer) > 0  # waits, but returns
     assert clock.total_slept < 200
+
+
+def test_a_rate_limit_answer_with_retry_after_waits_that_not_the_window(clock: FakeClock) -> None:
+    # A 429 (or a budget-spent 403) saying Remaining 0 and Retry-After 1, in an hourly window
+    pacer = Pacer(clock, limit=250, window_seconds=3600)
+    send(pacer, answer(status=429, remaining=0, retry_after="1"))
+    assert pacer.acquire() == pytest.approx(1.0)  # was 3,600 s: the rest of the window
+    pacer.observe(answer(remaining=249))
+    pacer.release()
+    assert pacer.remaining == 249
+
+
+def test_a_spent_budget_without_retry_after_still_waits_for_the_window(clock: FakeClock) -> None:
+    pacer = Pacer(clock, limit=250, window_seconds=3600)
+    send(pacer, answer(status=403, remaining=0))
+    assert pacer.acquire() > 3599
+
+
+def test_a_hold_is_cut_to_an_hour_or_the_window(clock: FakeClock) -> None:
+    pacer = Pacer(clock, limit=None, window_seconds=None)
+    pacer.observe(answer(status=429, retry_after="999999999", limit=None))
+    assert pacer.acquire() == pytest.approx(3600.0)
+    longer = Pacer(clock, limit=None, window_seconds=86400)
+    longer.hold(1e9)
+    assert longer.acquire() == pytest.approx(86400.0)
