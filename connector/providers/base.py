@@ -90,12 +90,16 @@ class Page:
     (a 404 on a record it was asked to refresh); the engine soft-deletes them. `unchanged` lists remote
     ids (per kind) the provider listed but did not re-fetch because `ChangeStamps` said they had not
     changed; the engine counts them as read and unchanged and as present for deletion sweeps.
+    `untrusted` says why the listing this page belongs to may have missed records (it shifted past
+    recovery, or a page came longer than asked): the engine then treats the run's listing as incomplete,
+    sweeps no deletions from it and does not move the stream's cursor past its window.
     """
 
     records: list[RawRecord]
     checkpoint: dict[str, Any] | None = None
     vanished: dict[str, list[str]] = field(default_factory=dict)
     unchanged: dict[str, list[str]] = field(default_factory=dict)
+    untrusted: str | None = None
 
 
 class ChangeStamps(Protocol):

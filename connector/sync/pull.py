@@ -57,6 +57,7 @@ class StreamReport:
     window: Window | None = None
     seen: dict[str, ListedIds] = field(default_factory=dict)
     complete_listing: bool = False
+    untrusted: str | None = None  # why this run's listing may have missed records (`Page.untrusted`)
     error: str | None = None
     seconds: float = 0.0
 
@@ -168,6 +169,10 @@ def run_stream(
                         runs.save_cursor(conn, connection, key, state, now)
                 report.counts.add(counts)
                 report.pages += 1
+                if page.untrusted and report.untrusted is None:
+                    report.untrusted, report.complete_listing = page.untrusted, False
+                    log.warning("listing not trusted connection=%s stream=%s reason=%s: no deletion sweep, "
+                                "the cursor stays", connection, key, page.untrusted)
                 if sweep_kinds and report.complete_listing:
                     listed: dict[str, list[str]] = {}
                     for raw in page.records:
@@ -186,7 +191,7 @@ def run_stream(
                     "memo": memo,
                     "progress": None,
                     "window": None,
-                    "high_water": _iso(window.until) if window else state.get("high_water"),
+                    "high_water": _iso(window.until) if window and not report.untrusted else state.get("high_water"),
                 }
                 runs.save_cursor(conn, connection, key, final, clock.now())
             report.status = "ok"
