@@ -36,6 +36,12 @@ class Capabilities:
     incremental: bool = False  # has a since/cursor filter for at least one stream
     id_sweep: bool = False  # can list ids to detect deletions
     idempotency_keys: bool = False  # accepts an Idempotency-Key on creates
+    marked: frozenset[str] = frozenset()  # kinds whose ambiguous create `find_marked` can find again
+
+    def safe_to_retry(self, kind: str) -> bool:
+        """Whether a create of `kind` whose answer was lost can be tried again without making it twice:
+        the service takes an idempotency key, or `find_marked` looks for it first (or it cannot be created)."""
+        return self.idempotency_keys or kind in self.marked or kind not in self.writable
 
 
 @dataclass(frozen=True, slots=True)

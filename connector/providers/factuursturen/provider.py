@@ -25,7 +25,14 @@ from zoneinfo import ZoneInfo
 from connector.errors import NotFound, ProtocolError, ProviderError, Rejected, Unsupported
 from connector.http import HttpSession, Override, StartCountPaginator, forbidden_with_zero_remaining_is_rate_limit
 from connector.providers.base import Capabilities, ChangeStamps, Page, Provider, RawRecord, StreamSpec, Window
-from connector.providers.factuursturen.wire import derive_payments, expect_list, marker, maybe_open, unwrap
+from connector.providers.factuursturen.wire import (
+    decimal_or_none,
+    derive_payments,
+    expect_list,
+    marker,
+    maybe_open,
+    unwrap,
+)
 from connector.providers.markers import found_marker
 
 __all__ = ["FactuurSturenProvider"]
@@ -56,6 +63,7 @@ class FactuurSturenProvider(Provider):
         deletable=frozenset({"client", "invoice"}),
         incremental=True,
         id_sweep=True,
+        marked=_KINDS,  # `find_marked` looks for each before a retry
     )
     sweep_kinds: ClassVar[tuple[str, ...]] = ("client", "invoice")
     auth_scheme: ClassVar[str] = "basic"
@@ -183,8 +191,16 @@ class FactuurSturenProvider(Provider):
     def find_marked(
         self, kind: str, idempotency_key: str, payload: Mapping[str, Any], taken: Callable[[str], bool] | None = None
     ) -> str | None:
-        """After an ambiguous create: the id of what carries this key's marker, if the service made it."""
+        """After an ambiguous create: the id of what it made, if the service made it.
+
+        A client carries the key's marker in its notes and an invoice in its third reference line. A
+        payment has no field for a marker: it is recognised by content on its invoice (re-read): one of
+        the payments derived from its history with the payload's date and amount that no other canonical
+        payment is linked to (`taken`).
+        """
         mark = marker(idempotency_key)
+        if kind == "payment":
+            return self._find_payment(payload, taken)
         if kind == "client":
             found = expect_list(self.session.get_json(f"search/clients/notes/{quote(mark, safe='')}"), "search")
             return next((str(c.get("clientnr")) for c in found if c.get("notes") == mark), None)
@@ -234,6 +250,22 @@ class FactuurSturenProvider(Provider):
         if not new:
             raise ProtocolError(f"payment on invoice {invoice_id} accepted but not in its history", provider=self.id)
         return str(new[-1])
+
+    def _find_payment(self, payload: Mapping[str, Any], taken: Callable[[str], bool] | None) -> str | None:
+        """The first payment on the payload's invoice with its date and amount that is not linked elsewhere."""
+        invoice_id = str(payload.get("invoice_id") or "")
+        amount = decimal_or_none(payload.get("amount"))
+        if not invoice_id or amount is None:
+            return None
+        try:
+            invoice = self._invoice(invoice_id)
+        except NotFound:
+            return None
+        for payment in derive_payments(invoice):
+            same = decimal_or_none(payment["amount"]) == amount and payment["date"] == str(payload.get("date") or "")
+            if same and not (taken and taken(payment["id"])):
+                return str(payment["id"])
+        return None
 
     def _invoice(self, invoice_id: str) -> dict[str, Any]:
         """One invoice by numeric id or full number (URL-quoted: numbers may contain '/')."""

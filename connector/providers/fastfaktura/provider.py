@@ -67,6 +67,7 @@ class FastFakturaProvider(Provider):
         archivable=frozenset({"client"}),
         incremental=False,
         id_sweep=True,
+        marked=frozenset({"client", "invoice"}),  # `find_marked` looks for each before a retry
         idempotency_keys=False,
     )
     sweep_kinds: ClassVar[tuple[str, ...]] = ("client", "invoice")
