@@ -159,7 +159,8 @@ class Provider(ABC):
             resume: the checkpoint of the last committed page of an interrupted run, else None.
             known: provider-owned state kept by the engine between runs (the stream's ``memo``),
                 e.g. the ids a refresh stream saw last time; the final page's checkpoint may carry
-                a new ``memo`` key to replace it.
+                a new ``memo`` key to replace it. A refresh stream of invoices also gets
+                ``store_open_ids``: the remote ids of the invoices the store holds as open.
             stamps: the store's change stamps (see `ChangeStamps`); providers without a
                 detail-on-change strategy ignore it.
 

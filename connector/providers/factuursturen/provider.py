@@ -3,7 +3,9 @@
 Incremental strategy (DESIGN.md "Pull"): the service filters invoices only by their *sent* date, so
 `invoices` reads the window the engine cuts (since/until as local dates, both inclusive); `open_invoices`
 re-reads every still-open invoice so late payments on old invoices are seen, and fetches one by one
-the invoices that left the open set since the last run (paid in full, or deleted: a 404). Clients
+the invoices that left the open set since the last run (paid in full, or deleted: a 404); "the open set
+of the last run" is its memo together with what the store holds as open, which survives a run killed
+before it saved the memo. Clients
 carry no change filter: the list is read whole and the engine's hash comparison finds the changes.
 
 A run whose `invoices` stream has just listed every invoice (no `since`, from the first page to the
@@ -137,7 +139,8 @@ class FactuurSturenProvider(Provider):
         elif stream == "open_invoices":
             seen_open, self._listed_open = self._listed_open, None
             if seen_open is None:
-                yield from self._open_refresh(set(known.get("open_ids", ())))
+                # what the last refresh saw open, and what the store holds as open (a killed run saves no memo)
+                yield from self._open_refresh({*known.get("open_ids", ()), *known.get("store_open_ids", ())})
             else:
                 log.info("open_invoices: this run listed every invoice; %d open, no refresh needed", len(seen_open))
                 yield Page([], {"memo": {"open_ids": sorted(seen_open)}})
