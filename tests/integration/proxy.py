@@ -1,6 +1,7 @@
 """A hostile middleman on a real loopback socket: forwards every request to a sandbox, and lets a test act
-before a list request is served (`before`) or rewrite its JSON answer (`rewrite`), to play a service that
-shifts its listing at a chosen moment, repeats records on a page, or caps `count`."""
+before a GET is forwarded (`before`) or after the sandbox answered it (`after`), or rewrite its JSON list
+answer (`rewrite`), to play a service that shifts its listing at a chosen moment (even between two
+concurrent page reads), repeats records on a page, or caps `count`."""
 
 from __future__ import annotations
 
@@ -29,12 +30,15 @@ class ListingProxy:
         upstream: the sandbox's API root (``http://127.0.0.1:N/api/v1``).
         before: called before a GET is forwarded (with the request's number for that path, from 1).
         rewrite: called with a GET's decoded JSON list; what it returns is sent instead.
+        after: called once the sandbox answered a GET (same arguments as `before`).
     """
 
-    def __init__(self, upstream: str, before: Before | None = None, rewrite: Rewrite | None = None) -> None:
+    def __init__(
+        self, upstream: str, before: Before | None = None, rewrite: Rewrite | None = None, after: Before | None = None
+    ) -> None:
         """Bind 127.0.0.1:0 (not serving yet)."""
         self.upstream = upstream.rstrip("/")
-        self.before, self.rewrite = before, rewrite
+        self.before, self.rewrite, self.after = before, rewrite, after
         self.counts: dict[str, int] = {}
         self.lock = threading.Lock()
         self.client = httpx.Client(timeout=60)
@@ -52,6 +56,7 @@ class ListingProxy:
         parts = urlsplit(raw)
         path = parts.path[len(urlsplit(self.upstream).path):].strip("/")
         query = dict(parse_qsl(parts.query))
+        n = 0
         if method == "GET":
             with self.lock:
                 n = self.counts[path] = self.counts.get(path, 0) + 1
@@ -60,6 +65,8 @@ class ListingProxy:
         target = f"{self.upstream}/{path}" + (f"?{parts.query}" if parts.query else "")
         sent = {k: v for k, v in headers.items() if k.lower() not in _HOP}
         answer = self.client.request(method, target, headers=sent, content=body)
+        if method == "GET" and self.after is not None:
+            self.after(path, query, n)
         content = answer.content
         if method == "GET" and self.rewrite is not None and answer.status_code == 200:
             decoded = json.loads(content)
@@ -106,10 +113,10 @@ class ListingProxy:
 
 @contextmanager
 def listing_proxy(
-    upstream: str, before: Before | None = None, rewrite: Rewrite | None = None
+    upstream: str, before: Before | None = None, rewrite: Rewrite | None = None, after: Before | None = None
 ) -> Iterator[ListingProxy]:
     """A started `ListingProxy`, stopped afterwards."""
-    proxy = ListingProxy(upstream, before, rewrite).start()
+    proxy = ListingProxy(upstream, before, rewrite, after).start()
     try:
         yield proxy
     finally:
