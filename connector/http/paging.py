@@ -88,7 +88,7 @@ class Paginator(ABC):
 
 
 class StartCountPaginator(Paginator):
-    """``?start=&count=`` offsets (0-based); stops on an empty page or a short one, never on a total.
+    """``?start=&count=`` offsets (0-based); stops on an empty page or a short one (see below), never on a total.
 
     With ``overlap=1`` every next page starts one record early and checks that record is the last one
     seen. If it is not, the listing shifted under us (an insert or delete while paging): the last-seen
@@ -102,6 +102,12 @@ class StartCountPaginator(Paginator):
     service repeated records on it) cannot say which of its records stand at which offsets. Such a page,
     and a shift the rewinds could not resolve, set `untrusted` (why the listing may have missed records):
     a caller must then not treat the listing as complete (no deletion sweep, no cursor moved past it).
+
+    A page shorter than `count` ends the listing only when it brings nothing new or is shorter than the
+    longest page the service has served in this listing: a service that silently caps `count` (serves 100
+    when asked for 500) would otherwise end the listing after its first page, and a sweep would take the
+    rest for deleted. So a listing whose first page is short costs one more request (which finds the end,
+    or shows the cap).
 
     Args:
         count: page size sent as ``count``.
@@ -140,6 +146,7 @@ class StartCountPaginator(Paginator):
         self._has_last = overlap > 0 and self.resume_offset > 0 and last_key is not _NO_KEY
         self._rewinds = 0
         self._rewound = False
+        self._served = 0  # the longest page the service has served in this listing
         self._pages: dict[str, int] = {}
         self._next = max(0, start - overlap)
 
@@ -174,9 +181,14 @@ class StartCountPaginator(Paginator):
         came = min(len(items), self.count)
         if len(items) > self.count:
             self._distrust(f"start={requested} count={self.count} returned {len(items)} records")
-        self.has_next = came >= self.count
+        fresh = came - min(skip, came)
+        # A short page ends the listing only when nothing new came or it is shorter than pages the service
+        # has served before: a service that caps `count` (100 when asked for 500) is not at its end.
+        self.has_next = came >= self.count or (fresh > 0 and came >= self._served)
+        self._served = max(self._served, came)
         self.resume_offset = requested + came
-        self._next = self.resume_offset - self.overlap
+        # never the same offset again: a page of `overlap` records or fewer is followed from its end
+        self._next = max(self.resume_offset - self.overlap, requested + 1)
         if came:
             # after a page longer than asked, which record stands at the offset is unknown: no check next
             self._last_key, self._has_last = self.key_of(items[came - 1]), len(items) <= self.count

@@ -98,3 +98,23 @@ def test_a_page_longer_than_count_skips_nothing_and_is_read_again(database_url: 
         assert again.totals.deleted == 0
     assert len(_linked_invoices(app)) == 450
     assert_store_matches(app.engine, "fs", fs.state())
+
+
+def test_a_service_capping_count_is_listed_whole_and_nothing_is_swept(database_url: str, fs: FsSandbox) -> None:
+    # Issue 12: asked for 500 a page, the service serves 100. A short first page is not the end of the list.
+    seed_until_yesterday(fs, days=365, seed=11, clients=20, invoices=450)
+    app = make_app(database_url, fs.connection())  # page_size 500
+    app.sync("fs")
+    assert len(_linked_invoices(app)) == 450
+
+    def cap(path: str, query: dict[str, str], items: list[Any]) -> list[Any]:
+        return items[:100]
+
+    with listing_proxy(fs.base_url, rewrite=cap) as proxy:
+        capped = make_app(database_url, fs.connection(base_url=proxy.url))
+        report = capped.sync("fs", full=True)  # a complete listing, which sweeps what it did not list
+
+    assert report.totals.deleted == 0
+    invoices = next(s for s in report.streams if s.stream == "invoices")
+    assert invoices.complete_listing and invoices.counts.read >= 450
+    assert_store_matches(app.engine, "fs", fs.state())

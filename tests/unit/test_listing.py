@@ -128,3 +128,41 @@ def test_a_resumed_listing_whose_last_record_and_more_went_is_not_trusted() -> N
     # Records were missed, and the paginator says so: the caller sweeps nothing and re-reads next time.
     assert {f"r{i:03d}" for i in range(109, 200)} - _ids(got)
     assert resumed.untrusted is not None and "kept shifting" in resumed.untrusted
+
+
+def test_a_service_that_caps_count_is_read_to_its_end() -> None:
+    listing = _records(47)
+    calls: list[int] = []
+
+    def capped(start: int, count: int) -> list[Any]:  # serves at most 4 whatever `count` asks
+        calls.append(start)
+        return listing[start : start + min(count, 4)]
+
+    got = _drain(StartCountPaginator(10, overlap=1), capped)
+    assert _ids(got) == _ids(listing)
+    assert len(calls) == 16  # 47 records, 3 new a page after the first 4, and the request that finds the end
+
+
+@pytest.mark.parametrize(("total", "starts"), [(7, [0, 6]), (25, [0, 9, 18])])
+def test_a_short_first_page_costs_one_request_more_and_a_short_later_page_none(total: int, starts: list[int]) -> None:
+    listing = _records(total)
+    calls: list[int] = []
+
+    def fetch(start: int, count: int) -> list[Any]:
+        calls.append(start)
+        return listing[start : start + count]
+
+    assert _ids(_drain(StartCountPaginator(10, overlap=1), fetch)) == _ids(listing)
+    assert calls == starts
+
+
+def test_a_listing_of_one_record_asks_once_more_from_its_end() -> None:
+    calls: list[int] = []
+    listing = _records(1)
+
+    def fetch(start: int, count: int) -> list[Any]:
+        calls.append(start)
+        return listing[start : start + count]
+
+    assert _drain(StartCountPaginator(10, overlap=1), fetch) == listing
+    assert calls == [0, 1]
