@@ -39,6 +39,24 @@ from connector.sync.references import references_for
 __all__ = ["App"]
 
 
+def check_push_routes(conn: Connection) -> None:
+    """Refuse a push route whose creates could be made twice: a kind the service creates that has neither an
+    idempotency key nor a marker look-up (`Capabilities.safe_to_retry`), since a retry after a dropped answer
+    could not tell whether the first attempt was committed.
+
+    Raises:
+        ConfigError: names the connection, the kind and the provider.
+    """
+    capabilities = get_provider_class(conn.provider).capabilities
+    for kind in conn.receives:
+        if not capabilities.safe_to_retry(kind):
+            raise ConfigError(
+                f"connection '{conn.name}'", "receives",
+                f"{conn.provider} has no idempotency key and no marker look-up for a {kind} create, so a retry "
+                f"after a lost answer could make it twice; remove {kind!r} from receives",
+            )
+
+
 class App:
     """Everything one process needs, built lazily from one `Settings`."""
 
@@ -58,6 +76,8 @@ class App:
         base: Clock = clock or SystemClock()
         self._base_clock = base
         self.clock: Clock = StoppableClock(base, stop) if stop is not None else base
+        for conn in connections or ():
+            check_push_routes(conn)
         self._connections = connections
         self._pacers: dict[str, Pacer] = {}
 
@@ -83,7 +103,10 @@ class App:
     def connections(self) -> list[Connection]:
         """Every configured connection (read from the connections file once)."""
         if self._connections is None:
-            self._connections = load_connections(self.settings.connections_file)
+            connections = load_connections(self.settings.connections_file)
+            for conn in connections:
+                check_push_routes(conn)
+            self._connections = connections
         return self._connections
 
     def connection(self, name: str) -> Connection:

@@ -18,6 +18,7 @@ __all__ = ["NextLinkPaginator", "PageNumberPaginator", "Paginator", "StartCountP
 log = logging.getLogger("connector.http")
 
 KeyOf = Callable[[Any], Any]
+_NO_KEY: Any = object()  # "no key given" (a record's key may itself be None)
 
 
 def _default_key(item: Any) -> Any:
@@ -87,19 +88,34 @@ class Paginator(ABC):
 
 
 class StartCountPaginator(Paginator):
-    """``?start=&count=`` offsets (0-based); stops on an empty or short page, never on a total.
+    """``?start=&count=`` offsets (0-based); stops on an empty page or a short one (see below), never on a total.
 
     With ``overlap=1`` every next page starts one record early and checks that record is the last one
     seen. If it is not, the listing shifted under us (an insert or delete while paging): the last-seen
     record is looked for further in the page (an insert before it), else the paginator rewinds one page
     (at most `max_rewinds` times). `shift_detected` counts these. Records may then come twice; the
-    caller's hash dedupe absorbs them.
+    caller's hash dedupe absorbs them. A resumed listing checks its first page the same way when it is
+    given the key of the last record the interrupted run stored (`last_key`, kept in its checkpoint), so a
+    listing that shifted while no process was reading it is caught too.
+
+    The offset advances by what came, never by more than was asked: a page longer than `count` (the
+    service repeated records on it) cannot say which of its records stand at which offsets. Such a page,
+    and a shift the rewinds could not resolve, set `untrusted` (why the listing may have missed records):
+    a caller must then not treat the listing as complete (no deletion sweep, no cursor moved past it).
+
+    A page shorter than `count` ends the listing only when it brings nothing new or is shorter than the
+    longest page the service has served in this listing: a service that silently caps `count` (serves 100
+    when asked for 500) would otherwise end the listing after its first page, and a sweep would take the
+    rest for deleted. So a listing whose first page is short costs one more request (which finds the end,
+    or shows the cap).
 
     Args:
         count: page size sent as ``count``.
         overlap: records re-read at the start of each next page (0 or more).
         key_of: the record's identity, for the overlap check.
         start: offset of the first record not yet seen (a resumed run passes its `resume_offset`).
+        last_key: the key of the record just before `start`, as the interrupted run saw it (`last_key`
+            of its paginator); with it a resumed listing verifies its overlap.
         max_rewinds: rewinds allowed before paging on without the check.
         start_param: name of the offset parameter.
         count_param: name of the page-size parameter.
@@ -112,6 +128,7 @@ class StartCountPaginator(Paginator):
         key_of: KeyOf = _default_key,
         *,
         start: int = 0,
+        last_key: Any = _NO_KEY,
         max_rewinds: int = 3,
         start_param: str = "start",
         count_param: str = "count",
@@ -124,11 +141,19 @@ class StartCountPaginator(Paginator):
         self.max_rewinds, self.start_param, self.count_param = max_rewinds, start_param, count_param
         self.resume_offset = max(0, start)  # offset of the first record not yet seen
         self.shift_detected = 0
-        self._last_key: Any = None
-        self._has_last = False
+        self.untrusted: str | None = None
+        self._last_key: Any = last_key if last_key is not _NO_KEY else None
+        self._has_last = overlap > 0 and self.resume_offset > 0 and last_key is not _NO_KEY
         self._rewinds = 0
+        self._rewound = False
+        self._served = 0  # the longest page the service has served in this listing
         self._pages: dict[str, int] = {}
         self._next = max(0, start - overlap)
+
+    @property
+    def last_key(self) -> Any:
+        """The key of the last record before `resume_offset` (for a checkpoint), or None if unknown."""
+        return self._last_key if self._has_last else None
 
     def init_request(self, params: dict[str, Any]) -> None:
         """Set ``start`` (overlapping a resumed offset) and ``count``."""
@@ -150,17 +175,41 @@ class StartCountPaginator(Paginator):
                                     "the service ignores the offset")
         skip = self._overlap_skip(items, requested)
         if skip is None:  # shifted, and the last-seen record is not on this page: re-read the page before
-            self._rewinds += 1
-            self._next, self._has_last, self.has_next = max(0, requested - self.count), False, True
-            self._seen.clear()  # offsets come round again after a rewind; `max_rewinds` bounds it
-            log.warning("listing shifted while paging (start=%d); rewinding to %d", requested, self._next)
+            self._rewind(requested)
             return []
-        self.has_next = len(items) >= self.count
-        self.resume_offset = requested + len(items)
-        self._next = self.resume_offset - self.overlap
-        if items:
-            self._last_key, self._has_last = self.key_of(items[-1]), True
+        self._rewound = False
+        came = min(len(items), self.count)
+        if len(items) > self.count:
+            self._distrust(f"start={requested} count={self.count} returned {len(items)} records")
+        fresh = came - min(skip, came)
+        # A short page ends the listing only when nothing new came or it is shorter than pages the service
+        # has served before: a service that caps `count` (100 when asked for 500) is not at its end.
+        self.has_next = came >= self.count or (fresh > 0 and came >= self._served)
+        self._served = max(self._served, came)
+        self.resume_offset = requested + came
+        # never the same offset again: a page of `overlap` records or fewer is followed from its end
+        self._next = max(self.resume_offset - self.overlap, requested + 1)
+        if came:
+            # after a page longer than asked, which record stands at the offset is unknown: no check next
+            self._last_key, self._has_last = self.key_of(items[came - 1]), len(items) <= self.count
         return items[skip:]
+
+    def _rewind(self, requested: int) -> None:
+        """Go one page back to find the last-seen record again."""
+        self._rewinds += 1
+        self._rewound = True
+        self._next, self.has_next = max(0, requested - self.count), True
+        # offsets, and the pages at them, come round again after a rewind: neither is a loop here
+        # (`max_rewinds` bounds it); a listing shifted by one serves at start-1 what start served
+        self._seen.clear()
+        self._pages.clear()
+        log.warning("listing shifted while paging (start=%d); rewinding to %d", requested, self._next)
+
+    def _distrust(self, reason: str) -> None:
+        """Note that the listing may have missed records (the first reason is kept)."""
+        if self.untrusted is None:
+            self.untrusted = reason
+            log.warning("listing not trusted: %s", reason)
 
     def _overlap_skip(self, items: list[Any], requested: int) -> int | None:
         """How many leading records were already seen; None when the listing shifted past recovery here."""
@@ -170,11 +219,16 @@ class StartCountPaginator(Paginator):
         keys = [self.key_of(i) for i in items]
         if len(keys) >= expected and keys[expected - 1] == self._last_key:
             return expected
-        self.shift_detected += 1
+        if not self._rewound:  # a re-read page after a rewind is the same shift, not another
+            self.shift_detected += 1
         if self._last_key in keys:  # an insert before it pushed it further down: carry on after it
             return keys.index(self._last_key) + 1
+        if requested == 0:  # read from the very first record again: nothing before it can be missed
+            self._has_last = False
+            return 0
         if self._rewinds >= self.max_rewinds:
-            log.warning("listing keeps shifting (start=%d); paging on without the overlap check", requested)
+            self._distrust(f"the listing kept shifting (start={requested}); paged on without the overlap check")
+            self._has_last = False
             return 0
         return None
 

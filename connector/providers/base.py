@@ -36,6 +36,12 @@ class Capabilities:
     incremental: bool = False  # has a since/cursor filter for at least one stream
     id_sweep: bool = False  # can list ids to detect deletions
     idempotency_keys: bool = False  # accepts an Idempotency-Key on creates
+    marked: frozenset[str] = frozenset()  # kinds whose ambiguous create `find_marked` can find again
+
+    def safe_to_retry(self, kind: str) -> bool:
+        """Whether a create of `kind` whose answer was lost can be tried again without making it twice:
+        the service takes an idempotency key, or `find_marked` looks for it first (or it cannot be created)."""
+        return self.idempotency_keys or kind in self.marked or kind not in self.writable
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,12 +96,16 @@ class Page:
     (a 404 on a record it was asked to refresh); the engine soft-deletes them. `unchanged` lists remote
     ids (per kind) the provider listed but did not re-fetch because `ChangeStamps` said they had not
     changed; the engine counts them as read and unchanged and as present for deletion sweeps.
+    `untrusted` says why the listing this page belongs to may have missed records (it shifted past
+    recovery, or a page came longer than asked): the engine then treats the run's listing as incomplete,
+    sweeps no deletions from it and does not move the stream's cursor past its window.
     """
 
     records: list[RawRecord]
     checkpoint: dict[str, Any] | None = None
     vanished: dict[str, list[str]] = field(default_factory=dict)
     unchanged: dict[str, list[str]] = field(default_factory=dict)
+    untrusted: str | None = None
 
 
 class ChangeStamps(Protocol):
@@ -149,7 +159,8 @@ class Provider(ABC):
             resume: the checkpoint of the last committed page of an interrupted run, else None.
             known: provider-owned state kept by the engine between runs (the stream's ``memo``),
                 e.g. the ids a refresh stream saw last time; the final page's checkpoint may carry
-                a new ``memo`` key to replace it.
+                a new ``memo`` key to replace it. A refresh stream of invoices also gets
+                ``store_open_ids``: the remote ids of the invoices the store holds as open.
             stamps: the store's change stamps (see `ChangeStamps`); providers without a
                 detail-on-change strategy ignore it.
 

@@ -22,6 +22,7 @@ from connector.providers.base import Provider, StreamSpec, Window
 from connector.stopping import StopToken, check_stop
 from connector.store import entities, links, runs
 from connector.store.db import serialize_canonical_writes
+from connector.store.open_set import open_invoice_ids
 from connector.store.tables import Quarantine
 from connector.sync.conflicts import ConflictPolicy
 from connector.sync.heap import quiet_gc
@@ -57,6 +58,7 @@ class StreamReport:
     window: Window | None = None
     seen: dict[str, ListedIds] = field(default_factory=dict)
     complete_listing: bool = False
+    untrusted: str | None = None  # why this run's listing may have missed records (`Page.untrusted`)
     error: str | None = None
     seconds: float = 0.0
 
@@ -144,7 +146,7 @@ def run_stream(
             report.complete_listing = report.complete_listing and (window is None or window.since is None)
             memo = dict(state.get("memo") or {})
             stamps = StoreStamps(engine, connection)
-            for page in provider.pull(spec.name, window, resume, memo, stamps):
+            for page in provider.pull(spec.name, window, resume, _known(engine, connection, spec, memo), stamps):
                 with engine.begin() as conn:
                     serialize_canonical_writes(conn)
                     now = clock.now()
@@ -168,6 +170,10 @@ def run_stream(
                         runs.save_cursor(conn, connection, key, state, now)
                 report.counts.add(counts)
                 report.pages += 1
+                if page.untrusted and report.untrusted is None:
+                    report.untrusted, report.complete_listing = page.untrusted, False
+                    log.warning("listing not trusted connection=%s stream=%s reason=%s: no deletion sweep, "
+                                "the cursor stays", connection, key, page.untrusted)
                 if sweep_kinds and report.complete_listing:
                     listed: dict[str, list[str]] = {}
                     for raw in page.records:
@@ -186,7 +192,7 @@ def run_stream(
                     "memo": memo,
                     "progress": None,
                     "window": None,
-                    "high_water": _iso(window.until) if window else state.get("high_water"),
+                    "high_water": _iso(window.until) if window and not report.untrusted else state.get("high_water"),
                 }
                 runs.save_cursor(conn, connection, key, final, clock.now())
             report.status = "ok"
@@ -225,6 +231,15 @@ def run_stream(
             report.seconds,
         )
     return report
+
+
+def _known(engine: Engine, connection: str, spec: StreamSpec, memo: dict[str, Any]) -> dict[str, Any]:
+    """What the provider is told it knows: the stream's memo, and for a refresh stream the store's open
+    invoices (``store_open_ids``), which outlive a run that never saved its memo."""
+    if not spec.refresh or "invoice" not in spec.kinds:
+        return memo
+    with engine.connect() as conn:
+        return {**memo, "store_open_ids": open_invoice_ids(conn, connection)}
 
 
 def soft_delete_unlisted(conn: Connection, connection: str, kind: str, listed: ListedIds, now: datetime) -> int:

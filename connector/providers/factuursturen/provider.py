@@ -3,7 +3,9 @@
 Incremental strategy (DESIGN.md "Pull"): the service filters invoices only by their *sent* date, so
 `invoices` reads the window the engine cuts (since/until as local dates, both inclusive); `open_invoices`
 re-reads every still-open invoice so late payments on old invoices are seen, and fetches one by one
-the invoices that left the open set since the last run (paid in full, or deleted: a 404). Clients
+the invoices that left the open set since the last run (paid in full, or deleted: a 404); "the open set
+of the last run" is its memo together with what the store holds as open, which survives a run killed
+before it saved the memo. Clients
 carry no change filter: the list is read whole and the engine's hash comparison finds the changes.
 
 A run whose `invoices` stream has just listed every invoice (no `since`, from the first page to the
@@ -18,14 +20,21 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import datetime, timedelta
-from typing import Any, ClassVar
+from typing import Any, ClassVar, NamedTuple
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 from connector.errors import NotFound, ProtocolError, ProviderError, Rejected, Unsupported
 from connector.http import HttpSession, Override, StartCountPaginator, forbidden_with_zero_remaining_is_rate_limit
 from connector.providers.base import Capabilities, ChangeStamps, Page, Provider, RawRecord, StreamSpec, Window
-from connector.providers.factuursturen.wire import derive_payments, expect_list, marker, maybe_open, unwrap
+from connector.providers.factuursturen.wire import (
+    decimal_or_none,
+    derive_payments,
+    expect_list,
+    marker,
+    maybe_open,
+    unwrap,
+)
 from connector.providers.markers import found_marker
 
 __all__ = ["FactuurSturenProvider"]
@@ -33,6 +42,15 @@ __all__ = ["FactuurSturenProvider"]
 log = logging.getLogger("connector.providers.factuursturen")
 
 _ZONE = ZoneInfo("Europe/Amsterdam")
+
+
+class Listed(NamedTuple):
+    """One page of a start/count listing: (record, its source text) pairs new on it, the checkpoint to
+    resume after it, and why the listing may have missed records (None while it is trusted)."""
+
+    items: list[tuple[dict[str, Any], str]]
+    checkpoint: dict[str, Any]
+    untrusted: str | None
 _KINDS = frozenset({"client", "invoice", "payment"})
 
 
@@ -47,6 +65,7 @@ class FactuurSturenProvider(Provider):
         deletable=frozenset({"client", "invoice"}),
         incremental=True,
         id_sweep=True,
+        marked=_KINDS,  # `find_marked` looks for each before a retry
     )
     sweep_kinds: ClassVar[tuple[str, ...]] = ("client", "invoice")
     auth_scheme: ClassVar[str] = "basic"
@@ -103,35 +122,41 @@ class FactuurSturenProvider(Provider):
         stamps: ChangeStamps,
     ) -> Iterator[Page]:
         """Yield pages of the named stream (see the module docstring)."""
-        start = int((resume or {}).get("start", 0))
         if stream == "clients":
-            for items, next_start in self._paged("clients", {}, start, "clientnr"):
+            for listed in self._paged("clients", {}, "clientnr", resume):
                 yield Page(
                     [
                         RawRecord(
                             "client", str(c.get("clientnr", "")), c, c.get("timestamp"), t, found_marker(c.get("notes"))
                         )
-                        for c, t in items
+                        for c, t in listed.items
                     ],
-                    {"start": next_start},
+                    listed.checkpoint,
+                    untrusted=listed.untrusted,
                 )
         elif stream == "invoices":
-            yield from self._invoice_window(window, start)
+            yield from self._invoice_window(window, resume)
         elif stream == "open_invoices":
-            listed, self._listed_open = self._listed_open, None
-            if listed is None:
-                yield from self._open_refresh(set(known.get("open_ids", ())))
+            seen_open, self._listed_open = self._listed_open, None
+            if seen_open is None:
+                # what the last refresh saw open, and what the store holds as open (a killed run saves no memo)
+                yield from self._open_refresh({*known.get("open_ids", ()), *known.get("store_open_ids", ())})
             else:
-                log.info("open_invoices: this run listed every invoice; %d open, no refresh needed", len(listed))
-                yield Page([], {"memo": {"open_ids": sorted(listed)}})
+                log.info("open_invoices: this run listed every invoice; %d open, no refresh needed", len(seen_open))
+                yield Page([], {"memo": {"open_ids": sorted(seen_open)}})
         else:
             raise ProviderError(f"unknown stream {stream!r}", provider=self.id)
 
     def list_ids(self, kind: str) -> Iterator[list[str]]:
         """Yield every client number or invoice id, a page at a time."""
         path, key = {"client": ("clients", "clientnr"), "invoice": ("invoices", "id")}[kind]
-        for items, _ in self._paged(path, {}, 0, key):
-            yield [str(item.get(key, "")) for item, _text in items]
+        untrusted = None
+        for listed in self._paged(path, {}, key):
+            untrusted = listed.untrusted
+            yield [str(item.get(key, "")) for item, _text in listed.items]
+        if untrusted:  # a listing that may have missed ids must not drive deletions
+            raise ProtocolError(f"{path}: the id listing is not trusted ({untrusted}); no deletion sweep this time",
+                                provider=self.id)
 
     def write(
         self,
@@ -169,15 +194,23 @@ class FactuurSturenProvider(Provider):
     def find_marked(
         self, kind: str, idempotency_key: str, payload: Mapping[str, Any], taken: Callable[[str], bool] | None = None
     ) -> str | None:
-        """After an ambiguous create: the id of what carries this key's marker, if the service made it."""
+        """After an ambiguous create: the id of what it made, if the service made it.
+
+        A client carries the key's marker in its notes and an invoice in its third reference line. A
+        payment has no field for a marker: it is recognised by content on its invoice (re-read): one of
+        the payments derived from its history with the payload's date and amount that no other canonical
+        payment is linked to (`taken`).
+        """
         mark = marker(idempotency_key)
+        if kind == "payment":
+            return self._find_payment(payload, taken)
         if kind == "client":
             found = expect_list(self.session.get_json(f"search/clients/notes/{quote(mark, safe='')}"), "search")
             return next((str(c.get("clientnr")) for c in found if c.get("notes") == mark), None)
         if kind == "invoice":
             since = (self.session.server_now() or datetime.now(_ZONE)).astimezone(_ZONE).date() - timedelta(days=1)
-            for items, _ in self._paged("invoices", {"since": since.isoformat()}, 0, "id"):
-                for invoice, _text in items:
+            for listed in self._paged("invoices", {"since": since.isoformat()}, "id"):
+                for invoice, _text in listed.items:
                     reference = invoice.get("reference")
                     if isinstance(reference, dict) and reference.get("line3") == mark:
                         return str(invoice.get("id", ""))
@@ -221,6 +254,22 @@ class FactuurSturenProvider(Provider):
             raise ProtocolError(f"payment on invoice {invoice_id} accepted but not in its history", provider=self.id)
         return str(new[-1])
 
+    def _find_payment(self, payload: Mapping[str, Any], taken: Callable[[str], bool] | None) -> str | None:
+        """The first payment on the payload's invoice with its date and amount that is not linked elsewhere."""
+        invoice_id = str(payload.get("invoice_id") or "")
+        amount = decimal_or_none(payload.get("amount"))
+        if not invoice_id or amount is None:
+            return None
+        try:
+            invoice = self._invoice(invoice_id)
+        except NotFound:
+            return None
+        for payment in derive_payments(invoice):
+            same = decimal_or_none(payment["amount"]) == amount and payment["date"] == str(payload.get("date") or "")
+            if same and not (taken and taken(payment["id"])):
+                return str(payment["id"])
+        return None
+
     def _invoice(self, invoice_id: str) -> dict[str, Any]:
         """One invoice by numeric id or full number (URL-quoted: numbers may contain '/')."""
         return unwrap(self.session.get_json(f"invoices/{quote(invoice_id, safe='')}"), "invoice")
@@ -228,22 +277,30 @@ class FactuurSturenProvider(Provider):
     # -- internals ---------------------------------------------------------------------------------
 
     def _paged(
-        self, path: str, params: dict[str, Any], start: int, key: str
-    ) -> Iterator[tuple[list[tuple[dict[str, Any], str]], int]]:
-        """Page through a start/count list from offset `start`.
-
-        Yields ((item, item's source text) pairs new on this page, offset to resume from).
-        """
-        pager = StartCountPaginator(self.page_size, overlap=1, key_of=lambda item: item.get(key), start=start)
+        self, path: str, params: dict[str, Any], key: str, resume: Mapping[str, Any] | None = None
+    ) -> Iterator[Listed]:
+        """Page through a start/count list, from the start or from a checkpoint (`Listed.checkpoint`)."""
+        resume = resume or {}
+        extra = {"last_key": resume["last"]} if "last" in resume else {}
+        pager = StartCountPaginator(
+            self.page_size, overlap=1, key_of=lambda item: item.get(key), start=int(resume.get("start", 0)), **extra
+        )
+        if resume.get("untrusted"):  # an interrupted run of this listing had already lost its trust
+            pager.untrusted = str(resume["untrusted"])
         request: dict[str, Any] = dict(params)
         pager.init_request(request)
+        told: str | None = None
         while True:
             pairs = self.session.get_json_array(path, params=request)
             items = expect_list([item for item, _ in pairs], path)
             texts = {id(item): text for item, text in pairs}
             fresh = pager.update_state(items)
-            if fresh:
-                yield [(item, texts[id(item)]) for item in fresh], pager.resume_offset
+            if fresh or pager.untrusted != told:
+                told = pager.untrusted
+                checkpoint: dict[str, Any] = {"start": pager.resume_offset, "last": pager.last_key}
+                if pager.untrusted:
+                    checkpoint["untrusted"] = pager.untrusted
+                yield Listed([(item, texts[id(item)]) for item in fresh], checkpoint, pager.untrusted)
             if not pager.has_next:
                 return
             pager.update_request(request)
@@ -268,28 +325,30 @@ class FactuurSturenProvider(Provider):
             records.extend(RawRecord("payment", p["id"], p) for p in derive_payments(invoice))
         return records
 
-    def _invoice_window(self, window: Window | None, start: int) -> Iterator[Page]:
+    def _invoice_window(self, window: Window | None, resume: Mapping[str, Any] | None) -> Iterator[Page]:
         """Page through the invoices of the window; a complete listing remembers the open ones."""
-        complete = start == 0 and (window is None or window.since is None)
+        complete = not resume and (window is None or window.since is None)
         self._listed_open = None
         open_ids: set[str] = set()
         listed = 0
-        for items, next_start in self._paged("invoices", self._window_params(window), start, "id"):
+        untrusted = None
+        for page in self._paged("invoices", self._window_params(window), "id", resume):
+            untrusted = page.untrusted
             if complete:
-                listed += len(items)
-                open_ids.update(str(invoice.get("id", "")) for invoice, _text in items if maybe_open(invoice))
-            yield Page(self._invoice_records(items), {"start": next_start})
+                listed += len(page.items)
+                open_ids.update(str(invoice.get("id", "")) for invoice, _text in page.items if maybe_open(invoice))
+            yield Page(self._invoice_records(page.items), page.checkpoint, untrusted=untrusted)
         # Only once every page is committed (the engine asked for the next one); an empty listing is
         # not trusted to stand for the open set (the engine distrusts it for deletions, too).
-        if complete and listed:
+        if complete and listed and not untrusted:
             self._listed_open = open_ids
 
     def _open_refresh(self, previously_open: set[str]) -> Iterator[Page]:
         """Re-read the open set; fetch invoices that left it one by one (404: deleted at the service)."""
         open_now: set[str] = set()
-        for items, _ in self._paged("invoices", {"filter": "open"}, 0, "id"):
-            open_now.update(str(i.get("id", "")) for i, _text in items)
-            yield Page(self._invoice_records(items))
+        for listed in self._paged("invoices", {"filter": "open"}, "id"):
+            open_now.update(str(i.get("id", "")) for i, _text in listed.items)
+            yield Page(self._invoice_records(listed.items), untrusted=listed.untrusted)
         left: list[tuple[dict[str, Any], str | None]] = []
         gone: list[str] = []
         for invoice_id in sorted(previously_open - open_now):

@@ -8,7 +8,7 @@ from typing import Any
 from connector.errors import NotFound, ProtocolError
 from connector.providers.markers import marker
 
-__all__ = ["derive_payments", "expect_list", "keyed_values", "marker", "maybe_open", "unwrap"]
+__all__ = ["decimal_or_none", "derive_payments", "expect_list", "keyed_values", "marker", "maybe_open", "unwrap"]
 
 PROVIDER = "factuursturen"
 
@@ -75,6 +75,11 @@ def _amount(value: Any) -> Decimal | None:
         return Decimal(value if kind is str else str(value))
     except InvalidOperation:
         return None
+
+
+def decimal_or_none(value: Any) -> Decimal | None:
+    """A wire amount (string, JSON number or Decimal) as a Decimal; None when it is empty or unreadable."""
+    return _amount(value)
 
 
 def maybe_open(invoice: dict[str, Any]) -> bool:

@@ -14,8 +14,11 @@ run starts one page earlier: the lists are newest first, so records created mean
 to later pages (the duplicates this makes are harmless: the engine dedupes by hash). Invoices never
 leave the list (there is no delete). Archiving a client while its listing is read moves the later
 clients up a place, so one may be skipped: when the listing's stated ``meta.total`` went down during
-the pass, the listing is read again (at most twice more). An archival hidden by a creation in the same
-pass (the total unchanged) is not noticed; the skipped client is read by the next run. A listing ends
+the pass, the listing is read again (at most twice more). A listing that moved under its pass anyway (a record
+listed twice, a stated total that changed, or a first page that reads differently at the end: an archival
+hidden by a creation, or an invoice created between two concurrent page reads, which leaves the record on
+their boundary on neither) ends with an untrusted page: the engine sweeps no deletions from it, and the
+next run reads what it missed (`shift`). A listing ends
 on an empty page or on one shorter than the page size (``meta.per_page``, else the largest page seen);
 ``meta.total`` never decides where a list ends.
 
@@ -26,16 +29,18 @@ counter and `Pacer` are thread-safe, and the pacer keeps the shared budget).
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
-from itertools import pairwise
+from functools import partial
 from typing import Any, ClassVar, TypeVar
 from urllib.parse import quote
 
 from connector.errors import NotFound, ProtocolError, ProviderError, Unsupported
 from connector.http import HttpSession, Override
 from connector.providers.base import Capabilities, ChangeStamps, Page, Provider, RawRecord, StreamSpec, Window
+from connector.providers.fastfaktura.shift import ListingWatch
 from connector.providers.fastfaktura.wire import (
     derive_payments,
     expect_object,
@@ -49,6 +54,7 @@ from connector.providers.markers import found_marker, marker, unmarked
 
 __all__ = ["FastFakturaProvider"]
 
+log = logging.getLogger("connector.providers.fastfaktura")
 T = TypeVar("T")
 R = TypeVar("R")
 _REREADS = 2  # extra passes over a client listing that shrank while it was read
@@ -67,6 +73,7 @@ class FastFakturaProvider(Provider):
         archivable=frozenset({"client"}),
         incremental=False,
         id_sweep=True,
+        marked=frozenset({"client", "invoice"}),  # `find_marked` looks for each before a retry
         idempotency_keys=False,
     )
     sweep_kinds: ClassVar[tuple[str, ...]] = ("client", "invoice")
@@ -136,9 +143,14 @@ class FastFakturaProvider(Provider):
             raise ProviderError(f"cannot list ids of {kind!r}", provider=self.id)
         listings = _LISTINGS if kind == "client" else (("all", {}),)
         path = f"{kind}s"
-        for _, params in listings:
-            for batch in self._batches(path, params, 1):
+        for name, params in listings:
+            watch = ListingWatch()
+            for batch in self._batches(path, params, 1, watch):
                 yield [record_id(item, path) for _, items in batch for item in items]
+            moved = watch.moved(partial(self._first_page, path, params), totals_prove=kind == "invoice")
+            if moved:  # a listing that may have missed an id must not drive deletions
+                raise ProtocolError(f"the {path} ({name}) listing moved while the sweep read it ({moved}); "
+                                    "no deletions this time", provider=self.id)
 
     def close(self) -> None:
         """Stop the worker threads and close the HTTP session."""
@@ -261,8 +273,8 @@ class FastFakturaProvider(Provider):
             name, params = _LISTINGS[index]
             first = _overlap(resume.get("page")) if index == start else 1
             for _ in range(1 + _REREADS):
-                totals: list[int] = []
-                for batch in self._batches("clients", params, first, totals):
+                watch = ListingWatch(first)
+                for batch in self._batches("clients", params, first, watch):
                     for number, items in batch:
                         records = [
                             RawRecord(
@@ -272,14 +284,19 @@ class FastFakturaProvider(Provider):
                             for c in items
                         ]
                         yield Page(records, {"listing": name, "page": number + 1})
-                if not _shrank(totals):
+                if not watch.shrank():
                     break
                 # A client left the listing while we paged (archived): the ones after it moved up a
                 # place and one of them may have been skipped. Read the listing once more.
                 first = 1
+            # clients can leave a list (archived) as others arrive, so equal totals prove nothing
+            moved = watch.moved(partial(self._first_page, "clients", params), totals_prove=False)
+            if moved:
+                yield self._untrusted(f"clients ({name})", moved)
 
     def _invoices(self, resume: Mapping[str, Any], stamps: ChangeStamps) -> Iterator[Page]:
-        for batch in self._batches("invoices", {}, _overlap(resume.get("page"))):
+        watch = ListingWatch(_overlap(resume.get("page")))
+        for batch in self._batches("invoices", {}, watch.first, watch):
             entries: dict[str, dict[str, Any]] = {}
             owner: dict[str, int] = {}  # id -> the batch's first page listing it (a shift may list it twice)
             for index, (_, items) in enumerate(batch):
@@ -311,6 +328,19 @@ class FastFakturaProvider(Provider):
                     records.extend(RawRecord("payment", p["id"], p) for p in derive_payments(detail))
                 yield Page(records, {"page": number + 1}, {"invoice": vanished} if vanished else {},
                            {"invoice": unchanged} if unchanged else {})
+        # invoices never leave the list: equal totals on every page prove none was added meanwhile
+        moved = watch.moved(lambda: self._first_page("invoices", {}), totals_prove=True)
+        if moved:
+            yield self._untrusted("invoices", moved)
+
+    def _first_page(self, path: str, params: dict[str, str]) -> list[dict[str, Any]]:
+        """The records of a list's first page, read again."""
+        return list_entries(self.session.get_json(path, params={**params, "page": 1}), f"GET {path} page 1")[0]
+
+    def _untrusted(self, listing: str, reason: str) -> Page:
+        """An empty last page telling the engine the listing may have missed records (no sweep from it)."""
+        log.warning("fastfaktura: the %s listing moved while it was read (%s); no deletions from it", listing, reason)
+        return Page([], None, untrusted=f"{listing}: {reason}")
 
     def _detail(self, invoice_id: str) -> tuple[dict[str, Any], str | None] | None:
         """GET one invoice detail (lines + events) and its source text; None when the service lost it (404).
@@ -333,14 +363,14 @@ class FastFakturaProvider(Provider):
             return detail, None
 
     def _batches(
-        self, path: str, params: dict[str, str], first: int, totals: list[int] | None = None
+        self, path: str, params: dict[str, str], first: int, watch: ListingWatch | None = None
     ) -> Iterator[list[tuple[int, list[dict[str, Any]]]]]:
         """Yield batches of (page number, records) of the non-empty list pages, in page order.
 
         The first request goes alone; later batches read up to `pages_per_batch` pages at once, but not
         past the ``meta.last_page`` the service stated (a hint that only saves requests: the listing
         still ends on an empty page or one shorter than the page size, never on the hint).
-        `totals` collects each page's ``meta.total`` so the caller can tell the listing shrank.
+        `watch` takes in every page read, so the caller can tell the listing moved meanwhile.
 
         Raises:
             ProtocolError: a page repeats the one before it (the service ignores ``page``). Only pages
@@ -360,8 +390,8 @@ class FastFakturaProvider(Provider):
             for number, body in zip(numbers, bodies, strict=True):
                 items, stated = list_entries(body, f"GET {path} page {number}")
                 meta_total, meta_last = list_meta(body)
-                if totals is not None and meta_total is not None:
-                    totals.append(meta_total)
+                if watch is not None:
+                    watch.page(number, items, meta_total)
                 last = meta_last if meta_last is not None else last
                 per_page = stated or max(per_page, len(items))
                 ids = [str(item.get("id")) for item in items]
@@ -388,11 +418,6 @@ class FastFakturaProvider(Provider):
         if self._pool is None:
             self._pool = ThreadPoolExecutor(self.workers, thread_name_prefix=f"{self.id}-http")
         return list(self._pool.map(fn, items))
-
-
-def _shrank(totals: list[int]) -> bool:
-    """Did a listing's stated total go down while it was paged?"""
-    return any(later < earlier for earlier, later in pairwise(totals))
 
 
 def _overlap(page: Any) -> int:

@@ -63,6 +63,7 @@ class HydraProvider(Provider):
         deletable=_KINDS,
         incremental=True,
         id_sweep=True,
+        marked=_KINDS,  # `find_marked` looks for each before a retry
     )
     sweep_kinds: ClassVar[tuple[str, ...]] = ("client", "invoice", "payment")
     auth_scheme: ClassVar[str] = "bearer"

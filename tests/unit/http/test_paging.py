@@ -44,7 +44,10 @@ def test_start_count_reads_everything_once(total: int) -> None:
     calls: list[dict[str, Any]] = []
     got = drain(StartCountPaginator(10), offsets(listing, calls))
     assert got == listing
-    assert [c["start"] for c in calls] == list(range(0, max(total, 0) + 1, 10))[: len(calls)]
+    expected = list(range(0, total + 1, 10))
+    if 0 < total < 10:  # a short first page is not trusted to be the end: one more request finds it
+        expected = [0, total]
+    assert [c["start"] for c in calls] == expected
     assert all(c["count"] == 10 for c in calls)
 
 

@@ -1,0 +1,120 @@
+"""Start/count listings that stay exact across stops and shifts (FactuurSturen, over real sockets).
+
+- A first load stopped after two invoice pages resumes at its stored offset; invoices deleted before that
+  offset while no process ran move everything up, and the resumed listing notices it by the last key its
+  checkpoint kept, rewinds, and stores every invoice.
+- A listing shifted by one record while being paged rewinds without the false "the service ignores the
+  offset" diagnosis.
+- A page longer than `count` (the service repeated records on it) neither skips records nor counts as a
+  complete listing: no deletion sweep and the cursor stays, so the next run reads it again.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+
+from connector.errors import ConnectorError
+from connector.store import runs
+from connector.store.tables import Link
+from tests.integration.proxy import listing_proxy
+from tests.support import FsSandbox, make_app, seed_until_yesterday
+from tests.truth import assert_store_matches
+
+
+def _linked_invoices(app: Any) -> set[str]:
+    with app.engine.connect() as conn:
+        ids = select(Link.remote_id).where(Link.connection == "fs", Link.entity_kind == "invoice")  # type: ignore[call-overload]
+        return {str(r) for r in conn.execute(ids).scalars()}
+
+
+def test_a_stopped_first_load_resumes_over_deletions_before_its_offset(database_url: str, fs: FsSandbox) -> None:
+    seed_until_yesterday(fs, days=365, seed=8, clients=20, invoices=450)
+    app = make_app(database_url, fs.connection(page_size=100, max_attempts=1))
+    # The third invoice page fails: pages at 0 and 99 are committed, the checkpoint says resume at 199.
+    fs.faults({"kind": "status", "status": 500, "times": 1, "after": 2, "path_prefix": "/api/v1/invoices"})
+    try:
+        app.sync("fs")
+        raise AssertionError("the first load should have stopped")
+    except ConnectorError:
+        pass
+    progress = runs.load_cursor(app.engine, "fs", "invoices")["progress"]
+    assert progress["start"] == 199
+    # While no process runs, a person deletes three invoices listed before the offset.
+    listing = sorted(fs.state()["invoices"], key=lambda i: int(i["id"]))
+    for invoice in listing[10:13]:
+        fs.act("delete_invoice", invoice=invoice["id"])
+
+    resumed = app.sync("fs")
+
+    invoices = next(s for s in resumed.streams if s.stream == "invoices")
+    assert invoices.status == "ok"
+    truth = fs.state()
+    assert _linked_invoices(app) >= {str(i["id"]) for i in truth["invoices"]}, "every invoice is stored"
+    app.sync("fs", streams=["sweep"])  # the three deleted ones go by the sweep; then the store is the truth
+    assert_store_matches(app.engine, "fs", truth)
+
+
+def test_a_listing_shifted_by_one_while_paged_is_read_whole(database_url: str, fs: FsSandbox) -> None:
+    seed_until_yesterday(fs, days=365, seed=9, clients=20, invoices=450)
+    first_id = min(int(i["id"]) for i in fs.state()["invoices"])
+
+    deleted: list[int] = []
+
+    def before(path: str, query: dict[str, str], n: int) -> None:
+        if path == "invoices" and query.get("start") == "297" and not deleted:  # after three pages
+            fs.act("delete_invoice", invoice=first_id)  # the first invoice goes: all the rest move up one
+            deleted.append(first_id)
+
+    with listing_proxy(fs.base_url, before=before) as proxy:
+        app = make_app(database_url, fs.connection(page_size=100, base_url=proxy.url))
+        report = app.sync("fs")
+        invoices = next(s for s in report.streams if s.stream == "invoices")
+        assert invoices.status == "ok", invoices.error
+        truth = fs.state()
+        assert _linked_invoices(app) >= {str(i["id"]) for i in truth["invoices"]}, "every invoice is stored"
+        app.sync("fs", streams=["sweep"])  # the deleted first invoice had been listed before it went
+    assert_store_matches(app.engine, "fs", truth)
+
+
+def test_a_page_longer_than_count_skips_nothing_and_is_read_again(database_url: str, fs: FsSandbox) -> None:
+    seed_until_yesterday(fs, days=365, seed=10, clients=20, invoices=450)
+
+    def repeat(path: str, query: dict[str, str], items: list[Any]) -> list[Any]:
+        if path == "invoices" and query.get("start") == "99" and "filter" not in query:
+            return items + items[10:18]  # 8 records of the page come twice: 108 for count=100
+        return items
+
+    with listing_proxy(fs.base_url, rewrite=repeat) as proxy:
+        app = make_app(database_url, fs.connection(page_size=100, base_url=proxy.url))
+        report = app.sync("fs")
+        invoices = next(s for s in report.streams if s.stream == "invoices")
+        assert invoices.status == "ok" and invoices.untrusted and not invoices.complete_listing
+        assert runs.load_cursor(app.engine, "fs", "invoices").get("high_water") is None, "the cursor stays"
+        assert_store_matches(app.engine, "fs", fs.state())
+
+        again = app.sync("fs")  # re-read whole (still repeating): nothing lost, nothing soft-deleted
+        assert again.totals.deleted == 0
+    assert len(_linked_invoices(app)) == 450
+    assert_store_matches(app.engine, "fs", fs.state())
+
+
+def test_a_service_capping_count_is_listed_whole_and_nothing_is_swept(database_url: str, fs: FsSandbox) -> None:
+    # Issue 12: asked for 500 a page, the service serves 100. A short first page is not the end of the list.
+    seed_until_yesterday(fs, days=365, seed=11, clients=20, invoices=450)
+    app = make_app(database_url, fs.connection())  # page_size 500
+    app.sync("fs")
+    assert len(_linked_invoices(app)) == 450
+
+    def cap(path: str, query: dict[str, str], items: list[Any]) -> list[Any]:
+        return items[:100]
+
+    with listing_proxy(fs.base_url, rewrite=cap) as proxy:
+        capped = make_app(database_url, fs.connection(base_url=proxy.url))
+        report = capped.sync("fs", full=True)  # a complete listing, which sweeps what it did not list
+
+    assert report.totals.deleted == 0
+    invoices = next(s for s in report.streams if s.stream == "invoices")
+    assert invoices.complete_listing and invoices.counts.read >= 450
+    assert_store_matches(app.engine, "fs", fs.state())
