@@ -1,8 +1,9 @@
 """Start/count listings that stay exact across stops and shifts (FactuurSturen, over real sockets).
 
-- A first load stopped after two invoice pages resumes at its stored offset; invoices deleted before that
-  offset while no process ran move everything up, and the resumed listing notices it by the last key its
-  checkpoint kept, rewinds, and stores every invoice.
+- A first load stopped after two invoice pages (a failed request, or SIGKILL while the third is in flight)
+  resumes at its stored offset; invoices deleted before that offset while no process ran move everything
+  up, and the resumed listing notices it by the last key its checkpoint kept, rewinds, and stores every
+  invoice.
 - A listing shifted by one record while being paged rewinds without the false "the service ignores the
   offset" diagnosis.
 - A page longer than `count` (the service repeated records on it) neither skips records nor counts as a
@@ -11,6 +12,11 @@
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
@@ -18,8 +24,9 @@ from sqlalchemy import select
 from connector.errors import ConnectorError
 from connector.store import runs
 from connector.store.tables import Link
+from tests.daemon.harness import wait_for
 from tests.integration.proxy import listing_proxy
-from tests.support import FsSandbox, make_app, seed_until_yesterday
+from tests.support import REPO, FsSandbox, make_app, run_cli, seed_until_yesterday
 from tests.truth import assert_store_matches
 
 
@@ -118,3 +125,40 @@ def test_a_service_capping_count_is_listed_whole_and_nothing_is_swept(database_u
     invoices = next(s for s in report.streams if s.stream == "invoices")
     assert invoices.complete_listing and invoices.counts.read >= 450
     assert_store_matches(app.engine, "fs", fs.state())
+
+
+def test_a_first_load_killed_mid_listing_resumes_over_deletions_before_its_offset(
+    database_url: str, fs: FsSandbox, tmp_path: Path
+) -> None:
+    seed_until_yesterday(fs, days=365, seed=13, clients=20, invoices=450)
+    conf = fs.connections_toml(tmp_path / "connections.toml", page_size=100)
+    env = {**os.environ, "CONNECTOR_DATABASE_URL": database_url, "CONNECTOR_CONNECTIONS_FILE": str(conf)}
+    assert run_cli("db", "upgrade", env=env).returncode == 0
+    # The third invoice page is held at the service: by then pages 0 and 99 are committed.
+    fs.faults({"kind": "slow", "seconds": 30, "times": 1, "after": 2, "path_prefix": "/api/v1/invoices"})
+    sync = subprocess.Popen([sys.executable, "-m", "connector", "sync", "--connection", "fs"], cwd=REPO, env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        def third_page_held() -> bool:
+            assert sync.poll() is None, "the sync ended before it was killed"
+            return any(rule["fired"] for rule in fs.control.get("/faults").json()["rules"])
+
+        wait_for(third_page_held, 60, "the sandbox to hold the third invoice page", every=0.01)
+        sync.send_signal(signal.SIGKILL)
+        sync.wait()
+    finally:
+        if sync.poll() is None:
+            sync.kill()
+    fs.faults()
+    listing = sorted(fs.state()["invoices"], key=lambda i: int(i["id"]))
+    for invoice in listing[20:24]:  # while no process runs, four invoices before the offset go
+        fs.act("delete_invoice", invoice=invoice["id"])
+
+    resumed = run_cli("sync", "--connection", "fs", env=env)
+
+    assert resumed.returncode == 0, resumed.stderr
+    app = make_app(database_url, fs.connection(page_size=100))
+    truth = fs.state()
+    assert _linked_invoices(app) >= {str(i["id"]) for i in truth["invoices"]}, "every invoice is stored"
+    app.sync("fs", streams=["sweep"])
+    assert_store_matches(app.engine, "fs", truth)
