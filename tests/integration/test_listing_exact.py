@@ -16,14 +16,19 @@ import os
 import signal
 import subprocess
 import sys
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
+import pytest
 from sqlalchemy import select
 
 from connector.errors import ConnectorError
 from connector.store import runs
 from connector.store.tables import Link
+from connector.sync.backfill import slice_windows
+from tests.backfill.harness import backfill_of, midnight, seed_three_years
 from tests.daemon.harness import wait_for
 from tests.integration.proxy import listing_proxy
 from tests.support import REPO, FsSandbox, make_app, run_cli, seed_until_yesterday
@@ -162,3 +167,40 @@ def test_a_first_load_killed_mid_listing_resumes_over_deletions_before_its_offse
     assert _linked_invoices(app) >= {str(i["id"]) for i in truth["invoices"]}, "every invoice is stored"
     app.sync("fs", streams=["sweep"])
     assert_store_matches(app.engine, "fs", truth)
+
+
+@pytest.mark.parametrize("times", [1, None], ids=["once", "always"])
+def test_a_backfill_window_read_untrusted_is_read_again_and_never_passed(
+    database_url: str, fs: FsSandbox, times: int | None
+) -> None:
+    first, today = seed_three_years(fs, invoices=300)
+    since, until = midnight(first), midnight(today)
+    windows = slice_windows(since, until, timedelta(days=30))
+    third = windows[2].since.astimezone(ZoneInfo("Europe/Amsterdam")).date().isoformat()  # type: ignore[union-attr]
+    repeated: list[int] = []
+
+    def repeat(path: str, query: dict[str, str], items: list[Any]) -> list[Any]:
+        more = times is None or len(repeated) < times
+        if path == "invoices" and query.get("since") == third and len(items) == 5 and more:
+            repeated.append(1)
+            return items + items[:2]  # 7 records for count=5
+        return items
+
+    with listing_proxy(fs.base_url, rewrite=repeat) as proxy:
+        app = make_app(database_url, fs.connection(page_size=5, base_url=proxy.url))
+        app.sync("fs", streams=["clients"])
+        with backfill_of(app, "fs", since, until) as job:
+            if times is None:
+                with pytest.raises(ConnectorError, match="moved in 3 reads"):
+                    job.run()
+            else:
+                job.run()
+
+    state = runs.load_cursor(app.engine, "fs", "backfill:invoices")
+    if times is None:  # never trusted: the backfill stops before the window, and its rerun starts there
+        assert len(repeated) == 3
+        assert state["high_water"] == windows[1].until.isoformat()  # type: ignore[union-attr]
+    else:  # read again at once, trusted the second time, and the backfill went on to the end
+        assert len(repeated) == 1
+        assert state["high_water"] == windows[-1].until.isoformat()  # type: ignore[union-attr]
+        assert_store_matches(app.engine, "fs", fs.state())
