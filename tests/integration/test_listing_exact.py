@@ -19,12 +19,14 @@ import sys
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs
 from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import select
 
 from connector.errors import ConnectorError
+from connector.providers.base import NoStamps
 from connector.store import runs
 from connector.store.tables import Link
 from connector.sync.backfill import slice_windows
@@ -204,3 +206,18 @@ def test_a_backfill_window_read_untrusted_is_read_again_and_never_passed(
         assert len(repeated) == 1
         assert state["high_water"] == windows[-1].until.isoformat()  # type: ignore[union-attr]
         assert_store_matches(app.engine, "fs", fs.state())
+
+
+def test_a_checkpoint_without_a_last_key_resumes_without_the_check(sqlite_url: str, fs: FsSandbox) -> None:
+    # A checkpoint written after a page longer than asked knows no last key ("last": None): not a key to find.
+    seed_until_yesterday(fs, days=365, seed=14, clients=5, invoices=450)
+    app = make_app(sqlite_url, fs.connection(page_size=100))
+    provider = app.provider(app.connection("fs"))
+    try:
+        pages = list(provider.pull("invoices", None, {"start": 199, "last": None, "untrusted": "earlier"}, {},
+                                   NoStamps()))
+    finally:
+        provider.close()
+    starts = [int(parse_qs(r["query"])["start"][0]) for r in fs.requests() if r["path"] == "/api/v1/invoices"]
+    assert starts == [198, 297, 396], "no rewind"
+    assert all(page.untrusted == "earlier" for page in pages), "an untrusted listing stays so across a resume"

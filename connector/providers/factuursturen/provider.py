@@ -281,7 +281,7 @@ class FactuurSturenProvider(Provider):
     ) -> Iterator[Listed]:
         """Page through a start/count list, from the start or from a checkpoint (`Listed.checkpoint`)."""
         resume = resume or {}
-        extra = {"last_key": resume["last"]} if "last" in resume else {}
+        extra = {"last_key": resume["last"]} if resume.get("last") is not None else {}  # None: not known
         pager = StartCountPaginator(
             self.page_size, overlap=1, key_of=lambda item: item.get(key), start=int(resume.get("start", 0)), **extra
         )
