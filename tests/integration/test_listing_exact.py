@@ -221,3 +221,22 @@ def test_a_checkpoint_without_a_last_key_resumes_without_the_check(sqlite_url: s
     starts = [int(parse_qs(r["query"])["start"][0]) for r in fs.requests() if r["path"] == "/api/v1/invoices"]
     assert starts == [198, 297, 396], "no rewind"
     assert all(page.untrusted == "earlier" for page in pages), "an untrusted listing stays so across a resume"
+
+
+def test_the_sandboxs_page_shift_twice_in_a_row_is_read_whole(database_url: str, fs: FsSandbox) -> None:
+    # The service deletes the invoice just before the pages at start=198 and start=297 as they are asked: the
+    # second shift is seen on the rewind, which serves at start=197 what start=198 served.
+    seed_until_yesterday(fs, days=365, seed=15, clients=20, invoices=450)
+    fs.faults({"kind": "page_shift", "path_prefix": "/api/v1/invoices", "after": 1, "times": 2})
+    app = make_app(database_url, fs.connection(page_size=100))
+
+    report = app.sync("fs")
+
+    invoices = next(s for s in report.streams if s.stream == "invoices")
+    assert invoices.status == "ok", invoices.error
+    assert [r["fired"] for r in fs.control.get("/faults").json()["rules"]] == [2]
+    truth = fs.state()
+    assert len(truth["invoices"]) == 448
+    assert _linked_invoices(app) >= {str(i["id"]) for i in truth["invoices"]}, "every invoice is stored"
+    app.sync("fs", streams=["sweep"])
+    assert_store_matches(app.engine, "fs", truth)
