@@ -47,6 +47,7 @@ __all__ = [
 ]
 
 log = logging.getLogger("connector.sync")
+UNTRUSTED_REREADS = 2  # reads of a window whose listing was not trusted, after the first
 
 KEY_PREFIX = "backfill:"
 MODE = "backfill"
@@ -343,26 +344,30 @@ class Backfill:
                 number += 1
                 report.current = (p.spec.name, number, window)
                 self._notify(WindowEvent(p.spec.name, number, report.windows_total, window))
-                stream_report = run_stream(
-                    self.engine,
-                    self.provider,
-                    mapper,
-                    self.connection,
-                    p.spec,
-                    full=False,
-                    clock=self.clock,
-                    options=self.options,
-                    window=window,
-                    key=KEY_PREFIX + p.spec.name,
-                    mode=MODE,
-                )
-                report.runs.append(stream_report)
+                stream_report = self._run_window(p.spec, window, mapper)
                 report.counts.add(stream_report.counts)
                 report.windows_done += 1
                 report.windows_run += 1
                 report.window_requests += stream_report.requests
                 report.requests = self.provider.requests_made - self._requests_before
                 self._notify(WindowEvent(p.spec.name, number, report.windows_total, window, stream_report))
+
+    def _run_window(self, spec: StreamSpec, window: Window, mapper: InboundMapper) -> StreamReport:
+        """Pull one window; a listing the provider does not trust (`StreamReport.untrusted`: it moved past
+        recovery while read) left the cursor before the window, so it is read again, at most `UNTRUSTED_REREADS`
+        times, and the backfill stops there rather than move past a window it may have read with gaps."""
+        for attempt in range(1 + UNTRUSTED_REREADS):
+            stream_report = run_stream(
+                self.engine, self.provider, mapper, self.connection, spec, full=False, clock=self.clock,
+                options=self.options, window=window, key=KEY_PREFIX + spec.name, mode=MODE,
+            )
+            self.report.runs.append(stream_report)
+            if not stream_report.untrusted:
+                return stream_report
+            log.warning("backfill %s: window %s..%s not trusted (%s); read %d of %d", spec.name, window.since,
+                        window.until, stream_report.untrusted, attempt + 1, 1 + UNTRUSTED_REREADS)
+        raise ConnectorError(f"backfill {spec.name}: the listing of the window {window.since}..{window.until} moved "
+                             f"in {1 + UNTRUSTED_REREADS} reads ({stream_report.untrusted}); run the backfill again")
 
     def _notify(self, event: WindowEvent) -> None:
         if self.on_window is not None:

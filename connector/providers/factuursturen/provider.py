@@ -13,6 +13,12 @@ last) has read every open invoice already, and its complete listing lets the eng
 vanished; the `open_invoices` stream of that same run (this provider instance) then makes no request:
 it only remembers which of the listed invoices were open, for the next run's refresh to notice those
 that leave the open set.
+
+Every list is paged with `StartCountPaginator` (one record of overlap). A page's checkpoint is ``{"start":
+offset to resume from, "last": key of the record before it, "untrusted": reason}``: a resumed listing checks
+its overlap against ``last`` (and rewinds when the list shifted while no process read it), and a listing
+once untrusted (it shifted past recovery, or served a page longer than asked) stays so after a resume; its
+pages say so (`Page.untrusted`), so the engine neither sweeps deletions from it nor moves a cursor past it.
 """
 
 from __future__ import annotations
@@ -42,6 +48,7 @@ __all__ = ["FactuurSturenProvider"]
 log = logging.getLogger("connector.providers.factuursturen")
 
 _ZONE = ZoneInfo("Europe/Amsterdam")
+_KINDS = frozenset({"client", "invoice", "payment"})
 
 
 class Listed(NamedTuple):
@@ -51,7 +58,6 @@ class Listed(NamedTuple):
     items: list[tuple[dict[str, Any], str]]
     checkpoint: dict[str, Any]
     untrusted: str | None
-_KINDS = frozenset({"client", "invoice", "payment"})
 
 
 class FactuurSturenProvider(Provider):
@@ -281,7 +287,7 @@ class FactuurSturenProvider(Provider):
     ) -> Iterator[Listed]:
         """Page through a start/count list, from the start or from a checkpoint (`Listed.checkpoint`)."""
         resume = resume or {}
-        extra = {"last_key": resume["last"]} if "last" in resume else {}
+        extra = {"last_key": resume["last"]} if resume.get("last") is not None else {}  # None: not known
         pager = StartCountPaginator(
             self.page_size, overlap=1, key_of=lambda item: item.get(key), start=int(resume.get("start", 0)), **extra
         )
