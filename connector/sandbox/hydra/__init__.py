@@ -7,9 +7,9 @@ Scope
     ``/invoices/send``, POST ``/e-invoices/send``), invoice-rows (GET list/one, POST, PATCH; no DELETE:
     405), invoice-transactions (the payments: GET list/one, POST, PATCH, DELETE), payment-methods (GET
     list/one, PATCH, DELETE, POST ``/payment-methods/create-setup-intent``), customers (GET list/one,
-    POST, PATCH, DELETE), the entrypoint ``GET /api``, minimal ``/api/contexts/{Type}`` documents and a
-    compact Hydra ``ApiDocumentation`` at ``/api/docs.jsonld`` (no token needed, as the firewall of
-    such apps lets the docs through). Not simulated: XML/CSV formats, OpenAPI, projects, bank transactions,
+    POST, PATCH, DELETE), the entrypoint ``GET /api``, the JSON-LD contexts ``/api/contexts/{Type}`` and
+    the Hydra ``ApiDocumentation`` at ``/api/docs.jsonld`` (no token needed, as the firewall of such apps
+    lets the docs through). Not simulated: XML/CSV formats, OpenAPI, projects, bank transactions,
     organizations, PDFs, real e-invoicing or Stripe. A control surface under ``/_sandbox`` (no auth,
     JSON) resets, seeds, shows the truth, switches the flavour, acts as a person in the web app,
     injects faults, moves the clock and (optionally) rate-limits; see `control` and
@@ -30,6 +30,26 @@ Fidelity (PROVIDERS.md section 4 and decisions 29-36, followed to the letter)
       ``view``, ``next``...); every error ``application/problem+json`` with ``title``, ``detail``,
       ``status``, ``type`` (``/errors/404``, ``/validation_errors/<code>``), ``description`` (plus
       ``@context``/``@id``/``@type`` for JSON-LD requests) and ``Link: <http://www.w3.org/ns/hydra/error>``.
+    * Self-description (see `docs`), as API Platform builds it, so that API Platform's own documentation
+      parser (``@api-platform/api-doc-parser``) builds the model of the API (every resource, field,
+      relation and CRUD operation; tests/hydra/test_api_doc_parser.py): the ``Link`` header names the
+      documentation by an ABSOLUTE URL (``<http://HOST/api/docs.jsonld>``, HOST from the request's
+      ``Host`` header, else the listening address); the entrypoint ``{"@context": "/api/contexts/Entrypoint",
+      "@id": "/api", "@type": "Entrypoint", "customer": "/api/customers", ...}`` has one key per
+      collection (the short name, first letter lower-case); each context has the absolute ``@vocab``
+      (``http://HOST/api/docs.jsonld#``), ``hydra`` and one term per property (``"number":
+      "Invoice/number"``; relations ``{"@id": "Invoice/customer", "@type": "@id"}``; the identifier left
+      out). ``docs.jsonld``: flavour "3" as 3.4 (one inline context with hydra, rdf, rdfs, xmls, owl,
+      schema, domain, range, subClassOf, expects, returns; ``hydra:``-prefixed keys; the ``Entrypoint``
+      class with one ``hydra:Link`` property per collection whose range is a ``hydra:Collection`` of the
+      resource's class and whose operations are the collection's GET and POST; ``ConstraintViolation``
+      and ``ConstraintViolationList``), flavour "4" as 4.1 with ``hydra_prefix: false`` (a context list:
+      the Hydra terms it uses, then the same terms as "3" without expects/returns; unprefixed keys;
+      ``getInvoiceCollection``-style titles; ``ConstraintViolation`` as an Error subclass). Per resource
+      a class with its properties (range ``xmls:string``/``integer``/``decimal``/``dateTime``/
+      ``boolean`` or the related class, relations as ``hydra:Link``, ``owl:maxCardinality`` 1 for one
+      related item, required/readable/writeable as the validators and inputs have them) and its item
+      operations. Custom operations (send, draft, by name, setup intents, e-invoices) are not listed.
     * Items: ``@context`` (``/api/contexts/Invoice``), ``@id``, ``@type``, then properties; relations
       as IRI strings; dates RFC 3339 ``+00:00`` (Doctrine ``date`` columns as midnight date-times);
       decimals as strings with scale 2 (``"12.50"``, vatRate ``"21.00"``); row ``quantity`` and
@@ -103,7 +123,7 @@ Decisions where the sources are silent
       of that resource instead (it lands before the page when the query orders new records first,
       e.g. ``order[id]=desc``, and moves every later record one place back).
     * Every API answer carries ``Date`` (sandbox clock, UTC), ``Vary: Accept``, ``Link`` to
-      ``/api/docs.jsonld`` (apiDocumentation), ``X-Content-Type-Options`` and ``X-Frame-Options``.
+      ``http://HOST/api/docs.jsonld`` (apiDocumentation), ``X-Content-Type-Options`` and ``X-Frame-Options``.
     * Payment methods: string ids (``pm_...``); ``?deleted=true`` lists the soft-deleted ones with
       ``deleted: true`` and ``deletedAt`` (decision 35).
     * Seeding is deterministic (see `seed`) and serializes every record once; a record's JSON is

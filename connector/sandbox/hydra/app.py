@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -11,6 +12,7 @@ from connector.sandbox._lifecycle import CONTROL_PREFIX, SandboxApp
 from connector.sandbox._quirks import QuirkSet
 from connector.sandbox._server import Request, Response
 from connector.sandbox.hydra.control import ServiceControls
+from connector.sandbox.hydra.docs import docs_url
 from connector.sandbox.hydra.errors import (
     HydraError,
     NotAcceptable,
@@ -32,7 +34,8 @@ __all__ = ["CONTROL_PREFIX", "FLAVOURS", "HydraSandbox", "negotiate"]
 FLAVOURS = ("3", "4")
 _FORMATS = {"application/ld+json": "jsonld", "*/*": "jsonld", "application/*": "jsonld", "application/json": "json"}
 _SHIFTABLE = ("customers", "invoices", "invoice-transactions", "payment-methods")
-_DOCS_LINK = f'<{API_PREFIX}/docs.jsonld>; rel="http://www.w3.org/ns/hydra/core#apiDocumentation"'
+_API_DOC = "http://www.w3.org/ns/hydra/core#apiDocumentation"
+_HOST = re.compile(r"^[A-Za-z0-9.\-]+(:\d{1,5})?$|^\[[0-9A-Fa-f:.]+\](:\d{1,5})?$")
 
 
 def negotiate(accept: str | None) -> str | None:
@@ -118,6 +121,7 @@ class HydraSandbox(SandboxApp):
             response.headers.append(("Date", self.clock.http_date()))
             return response
         flavour = self.flavour
+        origin = self._origin(request)
         fmt = negotiate(request.header("Accept"))
         token = _bearer(request.header("Authorization"))
         decision = self.limiter.hit(token or "", self.clock.time())
@@ -137,7 +141,7 @@ class HydraSandbox(SandboxApp):
                     raise Unauthorized("Invalid JWT Token")
             quirks = self.controls.quirks
             ctx = Ctx(fmt, flavour, self.clock.time(), quirks.get("max_items_per_page"),
-                      self._server.origin if quirks.get("absolute_links") else "")
+                      self._server.origin if quirks.get("absolute_links") else "", origin)
             rule = self.controls.faults.take(request.method, request.raw_path, lambda r: self._applies(r, request))
             if rule is not None and rule.kind == "page_shift":
                 self._shift(request, ctx, insert=rule.body == "insert")
@@ -149,11 +153,21 @@ class HydraSandbox(SandboxApp):
         if self.limiter.limit:
             response.headers += [("X-RateLimit-Limit", str(decision.limit)),
                                  ("X-RateLimit-Remaining", str(decision.remaining))]
-        response.headers += [("Date", self.clock.http_date()), ("Vary", "Accept"), ("Link", _DOCS_LINK),
+        response.headers += [("Date", self.clock.http_date()), ("Vary", "Accept"),
+                             ("Link", f'<{docs_url(origin)}>; rel="{_API_DOC}"'),
                              ("X-Content-Type-Options", "nosniff"), ("X-Frame-Options", "deny")]
         self.controls.log.append(request.method, request.raw_path, request.raw_query,
                                  0 if response.drop else response.status, self.clock.time())
         return response
+
+    def _origin(self, request: Request) -> str:
+        """Scheme and host of the request, as Symfony builds absolute URLs (the ``Host`` header when it is
+        a plain host name or address, else the listening address)."""
+        origin = self._server.origin
+        host = (request.header("Host") or "").strip()
+        if host and _HOST.match(host):
+            return f"{origin.partition('://')[0]}://{host}"
+        return origin
 
     def _perform(self, call: Call, request: Request, ctx: Ctx) -> Response:
         try:

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from connector.sandbox._server import Request, Response
 from connector.sandbox.hydra import writes
 from connector.sandbox.hydra.collection import render_collection, render_plain
-from connector.sandbox.hydra.docs import DOCS_PATH, api_documentation
+from connector.sandbox.hydra.docs import DOCS_PATH, ENTRYPOINT_LINKS, api_documentation, context_document
 from connector.sandbox.hydra.errors import BadRequest, MethodNotAllowed, NotFound
 from connector.sandbox.hydra.inputs import decode
 from connector.sandbox.hydra.listing import MAX_PER_PAGE, read_query
@@ -35,6 +35,7 @@ class Ctx:
     now: float
     max_per_page: int = MAX_PER_PAGE  # the `max_items_per_page` quirk
     link_origin: str = ""  # the `absolute_links` quirk: view links start with the origin
+    origin: str = ""  # scheme and host the request reached (absolute URLs in the documentation)
 
 
 Call = Callable[[Request, Ctx], Response]
@@ -53,7 +54,8 @@ class ApiRoutes:
         self._routes: list[tuple[str, tuple[str, ...], Call]] = []
         p = API_PREFIX
         self._add("GET", p, self._entrypoint)
-        self._add("GET", DOCS_PATH, lambda r, c: Response(200, api_documentation().encode(), CONTENT_TYPES["jsonld"]))
+        self._add("GET", DOCS_PATH, lambda r, c: Response(200, api_documentation(c.origin, c.flavour).encode(),
+                                                          CONTENT_TYPES["jsonld"]))
         self._add("GET", f"{p}/contexts/{{name}}", self._context)
         self._add("GET", f"{p}/invoices/draft", lambda r, c: self._list(r, c, "invoices", "draft"))
         self._add("GET", f"{p}/invoices/name/{{date}}", self._by_name)
@@ -169,20 +171,15 @@ class ApiRoutes:
         return self._created(ctx, self.state.create_payment_method(kind))
 
     def _entrypoint(self, request: Request, ctx: Ctx) -> Response:
-        links = {"customer": "customers", "invoice": "invoices", "invoiceRow": "invoice-rows",
-                 "invoiceTransaction": "invoice-transactions", "paymentMethod": "payment-methods"}
-        doc = {k: RESOURCES[v].path for k, v in links.items()}
+        doc = {k: RESOURCES[v].path for k, v in ENTRYPOINT_LINKS.items()}
         if ctx.fmt == "jsonld":
             doc = {"@context": f"{API_PREFIX}/contexts/Entrypoint", "@id": API_PREFIX, "@type": "Entrypoint", **doc}
         return Response(200, dumps(doc).encode(), CONTENT_TYPES[ctx.fmt])
 
     def _context(self, request: Request, ctx: Ctx) -> Response:
-        name = request.params["name"]
-        known = {r.type_name for r in RESOURCES.values()} | {"Entrypoint", "Error", "ConstraintViolation",
-                                                              "ConstraintViolationList"}
-        if name not in known:
+        doc = context_document(ctx.origin, request.params["name"])
+        if doc is None:
             raise NotFound("Not Found")
-        doc = {"@context": {"@vocab": f"{API_PREFIX}/docs.jsonld#", "hydra": "http://www.w3.org/ns/hydra/core#"}}
         return Response(200, dumps(doc).encode(), CONTENT_TYPES["jsonld"])
 
 
