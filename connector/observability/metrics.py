@@ -57,7 +57,7 @@ RUN_DURATION_BUCKETS = (0.5, 1.0, 5.0, 15.0, 30.0, 60.0, 120.0, 300.0, 600.0, 18
 METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"})
 PULL_OUTCOMES = ("created", "updated", "unchanged", "quarantined", "deleted")
 PUSH_OUTCOMES = frozenset({"done", "failed", "unsupported", "superseded", "deferred"})
-RUN_STATUSES = frozenset({"ok", "failed", "interrupted"})
+RUN_STATUSES = frozenset({"ok", "failed", "interrupted", "repaired", "gap"})  # the last two: gap audits
 
 
 class RunCounts(Protocol):
@@ -137,7 +137,8 @@ class Metrics:
             ("connection",), registry=r,
         )
         self.runs = Counter(
-            "connector_stream_runs_total", "Stream runs finished, by status: ok, failed, interrupted.",
+            "connector_stream_runs_total",
+            "Stream runs finished, by status: ok, failed, interrupted (gap audits: repaired, gap).",
             ("connection", "stream", "status"), registry=r,
         )
         self.run_duration = Histogram(

@@ -20,6 +20,7 @@ from connector.sync.listing import ListedIds
 from connector.sync.page import InboundMapper, PageCounts
 from connector.sync.pull import PullOptions, StreamReport, run_stream, soft_delete_unlisted
 from connector.sync.references import save_references
+from connector.sync.refetch import FetchOutcome, RefetchPolicy, refetch_quarantined
 
 __all__ = ["ConnectionReport", "MappingSource", "SyncEngine"]
 
@@ -46,6 +47,7 @@ class ConnectionReport:
     streams: list[StreamReport] = field(default_factory=list)
     setup_requests: int = 0  # requests outside any stream (reference lists for the mapping)
     resolved_refs: int = 0  # invoices stored before their client, linked to it after the run
+    refetched: FetchOutcome | None = None  # quarantined records read again after the streams (None: none)
 
     @property
     def totals(self) -> PageCounts:
@@ -58,7 +60,8 @@ class ConnectionReport:
     @property
     def requests(self) -> int:
         """HTTP requests made by every stream."""
-        return self.setup_requests + sum(r.requests for r in self.streams)
+        extra = self.refetched.requests if self.refetched is not None else 0
+        return self.setup_requests + sum(r.requests for r in self.streams) + extra
 
 
 class SyncEngine:
@@ -78,8 +81,13 @@ class SyncEngine:
         streams: Sequence[str] | None = None,
         full: bool = False,
         options: PullOptions | None = None,
+        refetch: RefetchPolicy | None = None,
     ) -> ConnectionReport:
         """Pull the selected streams (default: the provider's default ones) in the provider's order.
+
+        After the streams of an incremental run, a bounded batch of the connection's quarantined records is
+        read again by id (`refetch`, default `RefetchPolicy()`), so a record the service served broken once
+        is stored once it serves it readable again, without a ``--full`` run.
 
         Raises:
             ConfigError: an unknown stream name (the message lists the known ones).
@@ -124,6 +132,12 @@ class SyncEngine:
                 )
             )
         if [n for n in wanted if n != SWEEP_STREAM]:  # the mapping was bound: re-map client-less invoices
+            if not full:
+                options = options or PullOptions()
+                report.refetched = refetch_quarantined(
+                    self.engine, provider, bound, connection, self.clock, refetch or RefetchPolicy(),
+                    policy=options.conflicts, stop=options.stop,
+                )
             with self.engine.begin() as conn:
                 serialize_canonical_writes(conn)
                 report.resolved_refs = resolve_dangling_clients(conn, connection, bound)
