@@ -73,8 +73,8 @@ class Connection(BaseModel):
     refetch_per_run: int = Field(
         default=25, ge=0, description="Quarantined records read again by id after each incremental run (0: none)."
     )
-    audit_interval_seconds: float | None = Field(
-        default=86400.0, ge=60, description="`connector run`: seconds between gap audits; empty/null: no audit job."
+    audit_interval_seconds: float = Field(
+        default=86400.0, ge=0, description="`connector run`: seconds between gap audits (0: no audit job)."
     )
     audit_max_fetch: int = Field(
         default=500, ge=0, description="Missing records one gap audit reads back by id (the rest: the next audit)."

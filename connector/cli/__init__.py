@@ -3,7 +3,8 @@
 Exit codes: 0 success; 1 a sync or check failed (service error, failing connection); 2 bad usage or
 configuration; 3 the database is not migrated (run `connector db upgrade`); 4 interrupted by SIGTERM or
 SIGINT with the work so far committed (`connector backfill`: the same command resumes); 5 a connection's
-lease is held by another holder (`sync`, `push`, `backfill`: nothing was done; see `connector.cli.leased`).
+lease is held by another holder (`sync`, `push`, `backfill`, `audit`: nothing was done; see
+`connector.cli.leased`). `connector audit` exits 1 while records listed at the service stay missing.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from collections.abc import Sequence
 from connector.cli import commands
 from connector.cli import daemon as daemon_commands
 from connector.cli import push as push_commands
+from connector.cli.audit import add_audit_parser
 from connector.cli.backfill import instant_arg, span_arg
 from connector.cli.leased import LEASE_EPILOG, add_wait_option
 
@@ -186,6 +188,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     status.add_argument("--json", action="store_true", help="print JSON instead of text")
     status.set_defaults(func=commands.status)
+
+    add_audit_parser(sub, ParagraphsFormatter)
 
     backfill = sub.add_parser(
         "backfill",
