@@ -40,19 +40,20 @@ class QuarantinedRecord:
 
 
 def quarantine_batch(
-    conn: Connection, connection: str, kinds: Collection[str], after: int, limit: int
+    conn: Connection, connection: str, kinds: Collection[str], after: int, limit: int, *,
+    before: datetime | None = None,
 ) -> list[QuarantinedRecord]:
-    """Up to `limit` open quarantine rows of `kinds`, oldest first from just after row `after`, then wrapping
-    around to the oldest, so rows that stay unreadable do not keep the others from their turn."""
+    """Up to `limit` open quarantine rows of `kinds`, oldest first from just after row `after` (rows that stay
+    unreadable do not keep the others from their turn), made before `before` when given."""
     if limit <= 0 or not kinds:
         return []
     q = _quarantine.c
-    base = select(q.id, q.entity_kind, q.remote_id).where(
-        q.connection == connection, q.resolved_at.is_(None), q.entity_kind.in_(sorted(kinds))
+    query = select(q.id, q.entity_kind, q.remote_id).where(
+        q.connection == connection, q.resolved_at.is_(None), q.entity_kind.in_(sorted(kinds)), q.id > after
     )
-    rows = list(conn.execute(base.where(q.id > after).order_by(q.id).limit(limit)))
-    if len(rows) < limit and after > 0:
-        rows += list(conn.execute(base.where(q.id <= after).order_by(q.id).limit(limit - len(rows))))
+    if before is not None:
+        query = query.where(q.created_at < before)
+    rows = conn.execute(query.order_by(q.id).limit(limit))
     return [QuarantinedRecord(int(i), str(k), str(r)) for i, k, r in rows]
 
 

@@ -100,6 +100,7 @@ class SyncEngine:
                 raise ConfigError(f"connection '{connection}'", "stream", f"unknown stream {name!r}; known: {known}")
         wanted = list(streams) if streams else [n for n, s in specs.items() if s.default]
         report = ConnectionReport(connection)
+        started = self.clock.now()
         if [n for n in wanted if n != SWEEP_STREAM]:
             before = provider.requests_made
             try:
@@ -136,7 +137,7 @@ class SyncEngine:
                 options = options or PullOptions()
                 report.refetched = refetch_quarantined(
                     self.engine, provider, bound, connection, self.clock, refetch or RefetchPolicy(),
-                    policy=options.conflicts, stop=options.stop,
+                    since=started, policy=options.conflicts, stop=options.stop,
                 )
             with self.engine.begin() as conn:
                 serialize_canonical_writes(conn)

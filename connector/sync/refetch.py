@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import Engine
 
@@ -42,10 +42,12 @@ class RefetchPolicy:
         per_run: at most this many records per run (0: never).
         budget: the requests left in the connection's rate window, when known; a run then takes at most
             half of them, so the next streams keep the rest.
+        rest: the pause after a whole cycle over the open rows that healed nothing.
     """
 
     per_run: int = 25
     budget: Callable[[], int | None] | None = None
+    rest: timedelta = timedelta(hours=1)
 
     def limit(self) -> int:
         """Records this run may read again."""
@@ -129,32 +131,44 @@ def refetch_quarantined(
     clock: Clock,
     refetch: RefetchPolicy,
     *,
+    since: datetime | None = None,
     policy: ConflictPolicy | None = None,
     stop: StopToken | None = None,
 ) -> FetchOutcome | None:
     """Read a bounded batch of the connection's open quarantine rows again by id (see the module docstring).
 
-    Returns None when there was nothing to do (no rows, no capacity, or a provider that cannot read by id);
-    otherwise the outcome, also left as a ``refetch`` run row. A failure of the service is logged and kept in
-    the run row, never raised: the streams before it have done their work, and the rows wait for a later run.
+    Rows are taken oldest first, from where the last batch ended; rows quarantined at or after `since` (by the
+    streams of this very run, which have just read those records) wait for a later run. When a whole cycle
+    over the rows healed nothing, the next cycle starts `RefetchPolicy.rest` later, so records that stay
+    unreadable do not spend the budget run after run.
+
+    Returns None when there was nothing to do (no rows due, no capacity, or a provider that cannot read by
+    id); otherwise the outcome, also left as a ``refetch`` run row. A failure of the service is logged and kept
+    in the run row, never raised: the streams before it have done their work, and the rows wait for a later run.
     """
     kinds = set(provider.fetchable_kinds)
     limit = refetch.limit()
     if not kinds or limit <= 0:
         return None
     state = runs.load_cursor(engine, connection, REFETCH_STREAM)
-    with engine.connect() as conn:
-        batch = gaps.quarantine_batch(conn, connection, kinds, int(state.get("after") or 0), limit)
-    if not batch:
+    now = clock.now()
+    resting = state.get("rest_until")
+    if resting and datetime.fromisoformat(resting) > now:
         return None
-    wanted = _ids_by_kind(batch)
-    started, now = clock.monotonic(), clock.now()
+    after, healed = int(state.get("after") or 0), int(state.get("healed") or 0)
+    with engine.connect() as conn:
+        batch = gaps.quarantine_batch(conn, connection, kinds, after, limit, before=since)
+    if not batch:
+        if after:  # the last batch ended the cycle exactly: start over (after a rest if it healed nothing)
+            _save_state(engine, connection, 0, 0, healed, refetch, clock)
+        return None
+    started = clock.monotonic()
     run_id = runs.start_run(engine, connection, REFETCH_STREAM, REFETCH_STREAM, now)
     status, error, outcome = "ok", None, FetchOutcome()
     try:
         store_fetched(
-            engine, provider, mapper, connection, wanted, clock, stream=REFETCH_STREAM, policy=policy, stop=stop,
-            outcome=outcome,
+            engine, provider, mapper, connection, _ids_by_kind(batch), clock, stream=REFETCH_STREAM, policy=policy,
+            stop=stop, outcome=outcome,
         )
     except ProviderError as exc:
         status, error = "failed", f"{type(exc).__name__}: {exc}"[:2000]
@@ -168,9 +182,25 @@ def refetch_quarantined(
         seconds = clock.monotonic() - started
         _finish(engine, run_id, status, error, outcome, seconds, clock.now(), connection)
     if status == "ok":
-        with engine.begin() as conn:
-            runs.save_cursor(conn, connection, REFETCH_STREAM, {"after": batch[-1].row_id}, clock.now())
+        ended = len(batch) < limit
+        _save_state(engine, connection, 0 if ended else batch[-1].row_id, healed + outcome.resolved,
+                    healed + outcome.resolved if ended else None, refetch, clock)
     return outcome
+
+
+def _save_state(
+    engine: Engine, connection: str, after: int, healed: int, cycle_healed: int | None, refetch: RefetchPolicy,
+    clock: Clock,
+) -> None:
+    """Keep where the next batch starts; at the end of a cycle (`cycle_healed` given) start a new one, resting
+    first when the cycle healed nothing."""
+    state: dict[str, object] = {"after": after, "healed": healed}
+    if cycle_healed is not None:
+        state = {"after": 0, "healed": 0}
+        if cycle_healed == 0:
+            state["rest_until"] = (clock.now() + refetch.rest).isoformat()
+    with engine.begin() as conn:
+        runs.save_cursor(conn, connection, REFETCH_STREAM, state, clock.now())
 
 
 def _finish(
