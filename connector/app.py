@@ -179,9 +179,11 @@ class App:
             provider.close()
 
     def refetch_policy(self, conn: Connection) -> RefetchPolicy:
-        """How many quarantined records a run of `conn` reads again: its setting, within half the budget left."""
+        """How many quarantined records a run of `conn` reads again (its setting, within half the budget left), and
+        how many missing ones a gap audit after a short listing reads back."""
         pacer = self.pacer(conn.name)
-        return RefetchPolicy(conn.refetch_per_run, (lambda: pacer.remaining) if pacer is not None else None)
+        budget = (lambda: pacer.remaining) if pacer is not None else None
+        return RefetchPolicy(conn.refetch_per_run, budget, audit_max_fetch=conn.audit_max_fetch)
 
     def pull_options(self, conn: Connection) -> PullOptions:
         """How pulls of `conn` cut windows and settle conflicts; they stop on this app's stop token."""

@@ -120,7 +120,7 @@ def sync(app: App, args: argparse.Namespace) -> int:
             f"updated={c.updated} unchanged={c.unchanged} deleted={c.deleted} quarantined={c.quarantined} "
             f"requests={stream.requests} {stream.seconds:.2f}s"
         )
-    return EXIT_OK
+    return EXIT_FAILED if any(stream.status == "gap" for stream in report.streams) else EXIT_OK  # records missing
 
 
 def backfill(app: App, args: argparse.Namespace) -> int:

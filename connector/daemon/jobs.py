@@ -153,7 +153,7 @@ class JobRunner:
                     status = "skipped"
                 else:
                     counts = self._run(spec)
-                    if spec.kind == "audit" and counts.get("remaining"):
+                    if counts.get("remaining"):
                         status = "gap"  # records the service lists are still missing: not a plain ok
             finally:
                 serial.release()
@@ -215,6 +215,7 @@ class JobRunner:
             "deleted": c.deleted,
             "quarantined": c.quarantined,
             "requests": report.requests,
+            **({"remaining": sum(a.remaining for a in report.audits)} if report.audits else {}),
         }
 
 

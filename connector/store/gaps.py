@@ -10,16 +10,18 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Connection, delete, select, update
+from sqlalchemy import Connection, delete, distinct, func, select, update
 
 from connector.store.entities import ENTITY_TABLES
 from connector.store.sql import chunks
-from connector.store.tables import Link, Quarantine, RawRecord
+from connector.store.tables import Link, Quarantine, RawRecord, SyncRun
 
 __all__ = [
     "QuarantinedRecord",
     "absent_ids",
     "drop_dangling_links",
+    "held_count",
+    "mark_last_run",
     "quarantine_batch",
     "resolve_gone",
     "settle_refetched",
@@ -28,6 +30,7 @@ __all__ = [
 _link = Link.__table__  # type: ignore[attr-defined]
 _raw = RawRecord.__table__  # type: ignore[attr-defined]
 _quarantine = Quarantine.__table__  # type: ignore[attr-defined]
+_run = SyncRun.__table__  # type: ignore[attr-defined]
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,3 +171,31 @@ def drop_dangling_links(conn: Connection, connection: str, kind: str, remote_ids
             conn.execute(delete(_link).where(c.id.in_(dangling)))
             dropped += len(dangling)
     return dropped
+
+
+def held_count(conn: Connection, connection: str, kind: str) -> int:
+    """Records of `kind` the store holds for `connection`: live links to an existing canonical row, plus records
+    in open quarantine without one (each record once)."""
+    table = ENTITY_TABLES[kind]
+    c, q = _link.c, _quarantine.c
+    live = select(c.remote_id).join(table, table.c.id == c.entity_id).where(
+        c.connection == connection, c.entity_kind == kind, c.remote_deleted_at.is_(None)
+    )
+    stored = conn.execute(select(func.count()).select_from(live.subquery())).scalar_one()
+    waiting = conn.execute(
+        select(func.count(distinct(q.remote_id))).where(
+            q.connection == connection, q.entity_kind == kind, q.resolved_at.is_(None), q.remote_id.not_in(live)
+        )
+    ).scalar_one()
+    return int(stored) + int(waiting)
+
+
+def mark_last_run(conn: Connection, connection: str, stream: str, status: str, note: str) -> None:
+    """Give the latest run row of a connection's stream another status, with `note` added to its error."""
+    r = _run.c
+    latest = conn.execute(
+        select(r.id, r.error).where(r.connection == connection, r.stream == stream).order_by(r.id.desc()).limit(1)
+    ).first()
+    if latest is not None:
+        error = f"{latest[1]}; {note}" if latest[1] else note
+        conn.execute(update(_run).where(r.id == latest[0]).values(status=status, error=error[:2000]))

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine
 
@@ -32,12 +32,15 @@ from connector.providers.base import Provider
 from connector.stopping import StopToken, check_stop
 from connector.store import gaps, runs
 from connector.sync.conflicts import ConflictPolicy
-from connector.sync.engine import MappingSource
 from connector.sync.page import KIND_ORDER
 from connector.sync.references import references_for
 from connector.sync.refetch import FetchOutcome, store_fetched
 
-__all__ = ["AUDIT_STREAM", "AuditReport", "KindGap", "audit_kinds", "last_audit", "run_audit"]
+if TYPE_CHECKING:
+    from connector.sync.engine import MappingSource
+    from connector.sync.pull import StreamReport
+
+__all__ = ["AUDIT_STREAM", "AuditReport", "KindGap", "audit_kinds", "check_listing", "last_audit", "run_audit"]
 
 log = logging.getLogger("connector.sync")
 
@@ -198,6 +201,45 @@ def _finish(engine: Engine, run_id: int, report: AuditReport, clock: Clock) -> N
         report.connection, report.status, sum(k.listed for k in report.kinds), report.missing,
         sum(k.fetched for k in report.kinds), report.remaining, report.requests, report.seconds,
     )
+
+
+def check_listing(
+    engine: Engine,
+    provider: Provider,
+    mapping: MappingSource,
+    connection: str,
+    clock: Clock,
+    stream: StreamReport,
+    *,
+    max_fetch: int = 500,
+    policy: ConflictPolicy | None = None,
+    stop: StopToken | None = None,
+) -> AuditReport | None:
+    """After a stream run that listed every record of its kinds: does the store hold as many as were listed?
+
+    Costs no request when it does (a count per kind against the ids the listing named). When the store holds
+    fewer (a record listed but not stored: say its canonical row was lost while its link stayed, so the
+    listing took it for unchanged), the gap audit runs for those kinds and the stream's run ends ``repaired``
+    or ``gap`` instead of ``ok``. Returns the audit, or None when nothing was short.
+    """
+    if stream.status != "ok" or not stream.complete_listing:
+        return None
+    short: list[str] = []
+    with engine.connect() as conn:
+        for kind in audit_kinds(provider):
+            if kind in stream.seen and gaps.held_count(conn, connection, kind) < stream.seen[kind].distinct():
+                short.append(kind)
+    if not short:
+        return None
+    log.warning("listing short connection=%s stream=%s kinds=%s: auditing", connection, stream.stream, short)
+    audit = run_audit(engine, provider, mapping, connection, clock, kinds=short, max_fetch=max_fetch, policy=policy,
+                      stop=stop)
+    stream.status = "gap" if audit.remaining else "repaired"
+    note = (f"the store held fewer records than listed: {audit.missing} missing, {audit.remaining} still missing "
+            "after the gap audit")
+    with engine.begin() as conn:
+        gaps.mark_last_run(conn, connection, stream.stream, stream.status, note)
+    return audit
 
 
 def last_audit(engine: Engine, connection: str) -> dict[str, Any]:

@@ -36,18 +36,20 @@ REFETCH_STREAM = "refetch"
 
 @dataclass(frozen=True, slots=True)
 class RefetchPolicy:
-    """How many quarantined records one run reads again.
+    """How many quarantined (or missing) records one run reads again.
 
     Attributes:
         per_run: at most this many records per run (0: never).
         budget: the requests left in the connection's rate window, when known; a run then takes at most
             half of them, so the next streams keep the rest.
         rest: the pause after a whole cycle over the open rows that healed nothing.
+        audit_max_fetch: missing records a gap audit after a short listing reads back (`gap.check_listing`).
     """
 
     per_run: int = 25
     budget: Callable[[], int | None] | None = None
     rest: timedelta = timedelta(hours=1)
+    audit_max_fetch: int = 500
 
     def limit(self) -> int:
         """Records this run may read again."""
