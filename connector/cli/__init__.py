@@ -102,7 +102,8 @@ def build_parser() -> argparse.ArgumentParser:
         description="Pull a connection's streams once: incremental windows from the stored cursors, "
         "or everything with --full (which also soft-deletes records the service no longer lists). SIGTERM or "
         "SIGINT stops after the page in hand (exit 4; a second one stops at once).",
-        epilog="exit codes: 0 ok, 1 failed, 2 bad usage or configuration, 3 database not migrated, 4 interrupted, "
+        epilog="exit codes: 0 ok, 1 failed (or records listed at the service are still missing after the gap "
+        "audit a short listing runs), 2 bad usage or configuration, 3 database not migrated, 4 interrupted, "
         "5 the connection's lease is held elsewhere.\n\n" + LEASE_EPILOG,
         formatter_class=ParagraphsFormatter,
     )
@@ -183,8 +184,10 @@ def build_parser() -> argparse.ArgumentParser:
         "status",
         help="connections, cursors, last runs, counts, quarantine, outbox and leases; non-zero when failing",
         description="Show each connection's streams (cursor, last run, counts), the quarantine, the outbox rows "
-        "pending or failed, and who holds the connection's lease (a daemon replica or a command working on it; "
-        "'free' when nobody does). Exits 1 when a connection's last run of any stream failed or was interrupted.",
+        "pending or failed, who holds the connection's lease (a daemon replica or a command working on it; "
+        "'free' when nobody does) and what its last gap audit found per kind (missing, fetched, remaining). "
+        "Exits 1 when a connection's last run of any stream failed, was interrupted or left records missing "
+        "(gap).",
     )
     status.add_argument("--json", action="store_true", help="print JSON instead of text")
     status.set_defaults(func=commands.status)
