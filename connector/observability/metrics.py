@@ -191,7 +191,7 @@ class Metrics:
         Args:
             connection: connection name.
             stream: stream name (``sweep`` for the deletion sweep).
-            status: ``ok``, ``failed`` or ``interrupted``.
+            status: ``ok``, ``failed`` or ``interrupted``; ``repaired`` or ``gap`` after a gap audit.
             seconds: run duration; None when the run never started (the connection failed before it).
             finished_at: when it finished (the time written to its run row).
             counts: what it did to the store; None when it failed before reading anything.
@@ -204,7 +204,7 @@ class Metrics:
         self.runs.labels(connection, stream, status).inc()
         if seconds is not None:
             self.run_duration.labels(connection, stream).observe(max(0.0, seconds))
-        if status == "ok":
+        if status in ("ok", "repaired"):  # repaired: what a run or audit found missing was brought back
             self.last_success.labels(connection, stream).set(finished_at.timestamp())
 
     def observe_push(self, connection: str, kind: str, outcome: str) -> None:

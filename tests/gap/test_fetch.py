@@ -77,3 +77,20 @@ def test_a_stored_record_read_again_by_id_is_unchanged(kit: ContractHarness, sql
     provider.close()
     assert outcome.counts.created == outcome.counts.updated == outcome.counts.quarantined == 0
     assert outcome.counts.unchanged == outcome.counts.read >= 2
+
+
+def test_payments_by_id(kit: ContractHarness, sqlite_url: str) -> None:
+    provider = _provider(kit, sqlite_url)
+    if "payment" not in provider.fetchable_kinds:  # FastFaktura: payments are events of their invoice only
+        pytest.skip(f"{kit.provider_id} reads payments with their invoice")
+    if "payment" in provider.sweep_kinds:  # hydra: transactions have their own ids and routes
+        known = next(iter(provider.list_ids("payment")))[0]
+    else:  # FactuurSturen: a payment is an event of its invoice's history, read through the invoice
+        invoices = [rid for batch in provider.list_ids("invoice") for rid in batch]
+        paid = next(p for page in provider.fetch("invoice", invoices) for p in page.records if p.kind == "payment")
+        known = paid.remote_id
+    bogus = f"{known.partition(':')[0]}:99" if ":" in known else BOGUS
+    pages = list(provider.fetch("payment", [known, bogus]))
+    assert known in {r.remote_id for page in pages for r in page.records if r.kind == "payment"}
+    assert [rid for page in pages for rid in page.vanished.get("payment", [])] == [bogus]
+    provider.close()
