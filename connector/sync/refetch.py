@@ -13,6 +13,7 @@ import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import Engine
 
@@ -27,11 +28,12 @@ from connector.sync.conflicts import ConflictPolicy
 from connector.sync.page import KIND_ORDER, InboundMapper, PageCounts, apply_records, soft_delete_remote
 from connector.sync.payload import digest, dump_payload
 
-__all__ = ["REFETCH_STREAM", "FetchOutcome", "RefetchPolicy", "refetch_quarantined", "store_fetched"]
+__all__ = ["MAX_REST", "REFETCH_STREAM", "FetchOutcome", "RefetchPolicy", "refetch_quarantined", "store_fetched"]
 
 log = logging.getLogger("connector.sync")
 
 REFETCH_STREAM = "refetch"
+MAX_REST = timedelta(days=1)  # the longest pause between fruitless cycles over the same unreadable records
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,7 +44,8 @@ class RefetchPolicy:
         per_run: at most this many records per run (0: never).
         budget: the requests left in the connection's rate window, when known; a run then takes at most
             half of them, so the next streams keep the rest.
-        rest: the pause after a whole cycle over the open rows that healed nothing.
+        rest: the pause after a whole cycle over the open rows that healed nothing (doubled after each
+            further fruitless cycle, up to `MAX_REST`).
         audit_max_fetch: missing records a gap audit after a short listing reads back (`gap.check_listing`).
     """
 
@@ -162,7 +165,7 @@ def refetch_quarantined(
         batch = gaps.quarantine_batch(conn, connection, kinds, after, limit, before=since)
     if not batch:
         if after:  # the last batch ended the cycle exactly: start over (after a rest if it healed nothing)
-            _save_state(engine, connection, 0, 0, healed, refetch, clock)
+            _save_state(engine, connection, state, 0, 0, healed, refetch, clock)
         return None
     started = clock.monotonic()
     run_id = runs.start_run(engine, connection, REFETCH_STREAM, REFETCH_STREAM, now)
@@ -185,22 +188,34 @@ def refetch_quarantined(
         _finish(engine, run_id, status, error, outcome, seconds, clock.now(), connection)
     if status == "ok":
         ended = len(batch) < limit
-        _save_state(engine, connection, 0 if ended else batch[-1].row_id, healed + outcome.resolved,
+        _save_state(engine, connection, state, 0 if ended else batch[-1].row_id, healed + outcome.resolved,
                     healed + outcome.resolved if ended else None, refetch, clock)
     return outcome
 
 
 def _save_state(
-    engine: Engine, connection: str, after: int, healed: int, cycle_healed: int | None, refetch: RefetchPolicy,
+    engine: Engine,
+    connection: str,
+    previous: dict[str, Any],
+    after: int,
+    healed: int,
+    cycle_healed: int | None,
+    refetch: RefetchPolicy,
     clock: Clock,
 ) -> None:
     """Keep where the next batch starts; at the end of a cycle (`cycle_healed` given) start a new one, resting
-    first when the cycle healed nothing."""
-    state: dict[str, object] = {"after": after, "healed": healed}
+    first when the cycle healed nothing: `RefetchPolicy.rest`, doubled after each fruitless cycle in a row up to
+    `MAX_REST` (records that stay unreadable cost less and less), back to none once a cycle heals a record."""
+    state: dict[str, Any] = {"after": after, "healed": healed}
+    if previous.get("rest_seconds"):
+        state["rest_seconds"] = previous["rest_seconds"]
     if cycle_healed is not None:
         state = {"after": 0, "healed": 0}
         if cycle_healed == 0:
-            state["rest_until"] = (clock.now() + refetch.rest).isoformat()
+            last = float(previous.get("rest_seconds") or 0)
+            rest = min(max(refetch.rest.total_seconds(), 2 * last), MAX_REST.total_seconds())
+            state["rest_seconds"] = rest
+            state["rest_until"] = (clock.now() + timedelta(seconds=rest)).isoformat()
     with engine.begin() as conn:
         runs.save_cursor(conn, connection, REFETCH_STREAM, state, clock.now())
 

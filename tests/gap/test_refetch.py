@@ -7,11 +7,15 @@ list it again, so before the re-read only `--full` brought it back. Real sockets
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, select
 
+from connector.app import App
+from connector.clock import SystemClock
+from connector.settings import Settings
+from connector.store import runs
 from connector.store.tables import Invoice, Link, Payment, Quarantine, SyncRun
 from tests.support import FsSandbox, make_app, seed_until_yesterday
 
@@ -120,3 +124,42 @@ def test_the_reread_is_bounded_per_run_takes_turns_and_rests_after_a_fruitless_c
     assert all(len(ids) == 1 for ids in read) and {i for ids in read for i in ids} == set(open_invoices)
     assert reread() == [] and reread() == [], "a whole cycle healed nothing: the next one waits (an hour)"
     assert len([k for k, _, _ in _open_rows(app) if k == "invoice"]) == 3
+
+
+class ShiftedClock(SystemClock):
+    """The system clock moved on by what a test adds."""
+
+    def __init__(self) -> None:
+        """Start at real time."""
+        self.offset = timedelta(0)
+
+    def now(self) -> datetime:
+        """Real time plus the offset."""
+        return super().now() + self.offset
+
+
+def test_fruitless_cycles_rest_longer_each_time_until_a_record_heals(sqlite_url: str, fs: FsSandbox) -> None:
+    seed_until_yesterday(fs, days=60, seed=6, clients=6, invoices=15)
+    victim = _old_paid(fs)[0]
+    fs.act("corrupt_invoice", invoice=victim["id"], field="totalintax", value="12,3a")
+    make_app(sqlite_url)  # migrates
+    clock = ShiftedClock()
+    app = App(Settings(database_url=sqlite_url), clock=clock, connections=[fs.connection()])
+    app.sync("fs")
+
+    def reads_after(hours: float) -> bool:
+        clock.offset += timedelta(hours=hours)
+        fs.clear_requests()
+        app.sync("fs")
+        return any(r["path"].endswith(f"/invoices/{victim['id']}") for r in fs.requests())
+
+    assert reads_after(0)  # the first cycle: still broken, so the next one waits an hour
+    assert not reads_after(0.9)
+    assert reads_after(0.2)  # then two hours
+    assert not reads_after(1.9)
+    assert reads_after(0.2)  # then four
+    assert not reads_after(3.9)
+    fs.act("corrupt_invoice", invoice=victim["id"], field="totalintax", value=victim["totalintax"])
+    assert reads_after(0.2)
+    assert _open_rows(app) == []
+    assert "rest_until" not in runs.load_cursor(app.engine, "fs", "refetch")
