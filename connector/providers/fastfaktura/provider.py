@@ -381,15 +381,6 @@ class FastFakturaProvider(Provider):
                 return
             size = self.pages_per_batch if last is None else max(1, min(self.pages_per_batch, last - page + 1))
 
-    def _map(self, fn: Callable[[T], R], items: Sequence[T]) -> list[R]:
-        """`fn` over `items` in order, concurrently on the worker threads when there is more than one."""
-        if self.workers <= 1 or len(items) <= 1:
-            return [fn(item) for item in items]
-        if self._pool is None:
-            self._pool = ThreadPoolExecutor(self.workers, thread_name_prefix=f"{self.id}-http")
-        return list(self._pool.map(fn, items))
-
-
     # -- reading records again by id (`Provider.fetch`) ----------------------------------------------
 
     # Payments are events of an invoice's timeline with no route of their own: they come with their invoice.
@@ -434,6 +425,14 @@ class FastFakturaProvider(Provider):
             return expect_object(self.session.get_json(path), f"GET {path}"), None
         except NotFound:
             return None
+
+    def _map(self, fn: Callable[[T], R], items: Sequence[T]) -> list[R]:
+        """`fn` over `items` in order, concurrently on the worker threads when there is more than one."""
+        if self.workers <= 1 or len(items) <= 1:
+            return [fn(item) for item in items]
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(self.workers, thread_name_prefix=f"{self.id}-http")
+        return list(self._pool.map(fn, items))
 
 
 def _shrank(totals: list[int]) -> bool:
