@@ -215,6 +215,7 @@ class JobRunner:
             "deleted": c.deleted,
             "quarantined": c.quarantined,
             "requests": report.requests,
+            **({"reread_resolved": report.refetched.resolved} if report.refetched is not None else {}),
             **({"remaining": sum(a.remaining for a in report.audits)} if report.audits else {}),
         }
 
