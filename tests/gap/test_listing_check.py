@@ -91,3 +91,23 @@ def test_factuursturen_full_sync_no_longer_leaves_a_lost_invoice_lost(database_u
     assert next(s for s in report.streams if s.stream == "invoices").status == "repaired"
     singles = [r["path"] for r in fs.requests() if r["path"].startswith("/api/v1/invoices/")]
     assert singles == [f"/api/v1/invoices/{lost}"]
+
+
+def test_sync_exits_1_while_a_short_listing_leaves_records_missing(tmp_path: Any, fs: FsSandbox) -> None:
+    from tests.support import run_cli
+
+    seed_until_yesterday(fs, days=40, seed=13, clients=5, invoices=12)
+    url = f"sqlite:///{tmp_path / 's.db'}"
+    conf = fs.connections_toml(tmp_path / "c.toml", audit_max_fetch=0)  # the audit may read nothing back
+    env = {"CONNECTOR_DATABASE_URL": url, "CONNECTOR_CONNECTIONS_FILE": str(conf)}
+    assert run_cli("db", "upgrade", env=env).returncode == 0
+    assert run_cli("sync", "--connection", "fs", env=env).returncode == 0
+    app = make_app(url, fs.connection())
+    _lose_an_unpaid_invoice_row(app, "fs")
+
+    result = run_cli("sync", "--connection", "fs", "--full", env=env)
+
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "fs/invoices: gap" in result.stdout
+    status = run_cli("status", env=env)
+    assert status.returncode == 1 and "invoices       gap" in status.stdout
