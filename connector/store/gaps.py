@@ -22,7 +22,9 @@ __all__ = [
     "drop_dangling_links",
     "held_count",
     "mark_last_run",
+    "open_quarantined",
     "quarantine_batch",
+    "quarantine_payloads",
     "resolve_gone",
     "settle_refetched",
 ]
@@ -199,3 +201,27 @@ def mark_last_run(conn: Connection, connection: str, stream: str, status: str, n
     if latest is not None:
         error = f"{latest[1]}; {note}" if latest[1] else note
         conn.execute(update(_run).where(r.id == latest[0]).values(status=status, error=error[:2000]))
+
+
+def quarantine_payloads(conn: Connection, row_ids: Sequence[int]) -> dict[int, str]:
+    """The payload kept with each quarantine row."""
+    q = _quarantine.c
+    found: dict[int, str] = {}
+    for batch in chunks(list(row_ids), 900):
+        found.update((int(i), str(p)) for i, p in conn.execute(select(q.id, q.payload).where(q.id.in_(batch))))
+    return found
+
+
+def open_quarantined(conn: Connection, connection: str, kind: str, remote_ids: Collection[str]) -> set[str]:
+    """Which of `remote_ids` of `kind` have an open quarantine row."""
+    q = _quarantine.c
+    found: set[str] = set()
+    for batch in chunks(sorted(remote_ids), 900):
+        found.update(
+            conn.execute(
+                select(q.remote_id).where(
+                    q.connection == connection, q.entity_kind == kind, q.resolved_at.is_(None), q.remote_id.in_(batch)
+                )
+            ).scalars()
+        )
+    return found

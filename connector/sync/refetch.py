@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import Engine
 
 from connector.clock import Clock
-from connector.errors import Interrupted, ProviderError
+from connector.errors import Interrupted, MappingError, ProviderError
 from connector.observability import metrics
 from connector.providers.base import Provider
 from connector.stopping import StopToken, check_stop
@@ -26,7 +26,7 @@ from connector.store import gaps, runs
 from connector.store.db import serialize_canonical_writes
 from connector.sync.conflicts import ConflictPolicy
 from connector.sync.page import KIND_ORDER, InboundMapper, PageCounts, apply_records, soft_delete_remote
-from connector.sync.payload import digest, dump_payload
+from connector.sync.payload import digest, dump_payload, load_payload
 
 __all__ = ["MAX_REST", "REFETCH_STREAM", "FetchOutcome", "RefetchPolicy", "refetch_quarantined", "store_fetched"]
 
@@ -167,12 +167,18 @@ def refetch_quarantined(
         if after:  # the last batch ended the cycle exactly: start over (after a rest if it healed nothing)
             _save_state(engine, connection, state, 0, 0, healed, refetch, clock)
         return None
+    ended = len(batch) < limit
+    due, waiting = _split_waiting(engine, connection, mapper, batch)
+    if not due:  # only payments that heal with their quarantined invoice: its own turn reads them
+        _save_state(engine, connection, state, 0 if ended else batch[-1].row_id, healed, healed if ended else None,
+                    refetch, clock)
+        return None
     started = clock.monotonic()
     run_id = runs.start_run(engine, connection, REFETCH_STREAM, REFETCH_STREAM, now)
     status, error, outcome = "ok", None, FetchOutcome()
     try:
         store_fetched(
-            engine, provider, mapper, connection, _ids_by_kind(batch), clock, stream=REFETCH_STREAM, policy=policy,
+            engine, provider, mapper, connection, _ids_by_kind(due), clock, stream=REFETCH_STREAM, policy=policy,
             stop=stop, outcome=outcome,
         )
     except ProviderError as exc:
@@ -186,8 +192,11 @@ def refetch_quarantined(
     finally:
         seconds = clock.monotonic() - started
         _finish(engine, run_id, status, error, outcome, seconds, clock.now(), connection)
+    gone = [pid for invoice_id in outcome.vanished.get("invoice", ()) for pid in waiting.get(invoice_id, ())]
+    if gone:  # their invoice is gone at the service: so are they
+        with engine.begin() as conn:
+            outcome.resolved += gaps.resolve_gone(conn, connection, "payment", gone, clock.now())
     if status == "ok":
-        ended = len(batch) < limit
         _save_state(engine, connection, state, 0 if ended else batch[-1].row_id, healed + outcome.resolved,
                     healed + outcome.resolved if ended else None, refetch, clock)
     return outcome
@@ -255,6 +264,35 @@ def _finish(
         connection, REFETCH_STREAM, status, c.read, c.created, c.updated, outcome.resolved,
         outcome.still_quarantined, outcome.requests, seconds,
     )
+
+
+def _split_waiting(
+    engine: Engine, connection: str, mapper: InboundMapper, rows: list[gaps.QuarantinedRecord]
+) -> tuple[list[gaps.QuarantinedRecord], dict[str, list[str]]]:
+    """Split off the payments whose invoice is in open quarantine too: reading the invoice again (its own row's
+    turn) brings them along, so reading them on their own would only cost a request more each.
+
+    Returns:
+        (the rows to read again, invoice remote id -> remote ids of its waiting payments among `rows`).
+    """
+    payments = {row.row_id: row for row in rows if row.kind == "payment"}
+    if not payments:
+        return rows, {}
+    owners: dict[int, str] = {}
+    with engine.connect() as conn:
+        for row_id, text in gaps.quarantine_payloads(conn, list(payments)).items():
+            try:
+                owner = getattr(mapper.inbound("payment", load_payload(text)), "invoice_remote_id", None)
+            except (MappingError, ValueError, TypeError):
+                continue  # not readable as a payment: read it again on its own
+            if owner:
+                owners[row_id] = str(owner)
+        held = gaps.open_quarantined(conn, connection, "invoice", set(owners.values()))
+    waiting: dict[str, list[str]] = {}
+    for row_id, owner in owners.items():
+        if owner in held:
+            waiting.setdefault(owner, []).append(payments[row_id].remote_id)
+    return [row for row in rows if owners.get(row.row_id) not in held], waiting
 
 
 def _ids_by_kind(rows: Sequence[gaps.QuarantinedRecord]) -> dict[str, list[str]]:
