@@ -32,9 +32,11 @@ from connector.stopping import StoppableClock, StopToken
 from connector.store.db import ensure_migrated, make_engine
 from connector.sync.conflicts import ConflictPolicy
 from connector.sync.engine import ConnectionReport, SyncEngine
+from connector.sync.gap import AuditReport, audit_kinds, run_audit
 from connector.sync.pull import PullOptions
 from connector.sync.push_run import PlanLine, TargetPush, describe_plan, push_target
 from connector.sync.references import references_for
+from connector.sync.refetch import RefetchPolicy
 
 __all__ = ["App"]
 
@@ -173,10 +175,40 @@ class App:
         options = self.pull_options(conn)
         try:
             return SyncEngine(engine, self.clock).sync(
-                conn.name, provider, mapping, streams=streams or conn.streams, full=full, options=options
+                conn.name, provider, mapping, streams=streams or conn.streams, full=full, options=options,
+                refetch=self.refetch_policy(conn),
             )
         finally:
             provider.close()
+
+    def audit(self, name: str, *, kind: str | None = None) -> AuditReport:
+        """Run the gap audit of one connection (every kind it can list and read by id, or just `kind`).
+
+        Raises:
+            ConfigError: the provider cannot audit (it cannot list or read by id), or not that kind.
+        """
+        conn = self.connection(name)
+        engine = self.migrated_engine()
+        provider = self.provider(conn)
+        try:
+            kinds = audit_kinds(provider, kind)
+            if not kinds:
+                known = audit_kinds(provider)
+                raise ConfigError(f"connection '{name}'", "kind", f"cannot audit {kind or 'anything'}; "
+                                  f"auditable kinds: {known or 'none'}")
+            return run_audit(
+                engine, provider, self.mapping(conn.provider), conn.name, self.clock, kinds=kinds,
+                max_fetch=conn.audit_max_fetch, policy=self.pull_options(conn).conflicts, stop=self.stop,
+            )
+        finally:
+            provider.close()
+
+    def refetch_policy(self, conn: Connection) -> RefetchPolicy:
+        """How many quarantined records a run of `conn` reads again (its setting, within half the budget left), and
+        how many missing ones a gap audit after a short listing reads back."""
+        pacer = self.pacer(conn.name)
+        budget = (lambda: pacer.remaining) if pacer is not None else None
+        return RefetchPolicy(conn.refetch_per_run, budget, audit_max_fetch=conn.audit_max_fetch)
 
     def pull_options(self, conn: Connection) -> PullOptions:
         """How pulls of `conn` cut windows and settle conflicts; they stop on this app's stop token."""

@@ -74,6 +74,15 @@ class Connection(BaseModel):
     jitter_seconds: float | None = Field(
         default=None, ge=0, description="`connector run`: random delay added to each run; default 10% of the interval."
     )
+    refetch_per_run: int = Field(
+        default=25, ge=0, description="Quarantined records read again by id after each incremental run (0: none)."
+    )
+    audit_interval_seconds: float = Field(
+        default=86400.0, ge=0, description="`connector run`: seconds between gap audits (0: no audit job)."
+    )
+    audit_max_fetch: int = Field(
+        default=500, ge=0, description="Missing records one gap audit reads back by id (the rest: the next audit)."
+    )
 
     @field_validator("base_url")
     @classmethod

@@ -3,7 +3,8 @@
 Exit codes: 0 success; 1 a sync or check failed (service error, failing connection); 2 bad usage or
 configuration; 3 the database is not migrated (run `connector db upgrade`); 4 interrupted by SIGTERM or
 SIGINT with the work so far committed (`connector backfill`: the same command resumes); 5 a connection's
-lease is held by another holder (`sync`, `push`, `backfill`: nothing was done; see `connector.cli.leased`).
+lease is held by another holder (`sync`, `push`, `backfill`, `audit`: nothing was done; see
+`connector.cli.leased`). `connector audit` exits 1 while records listed at the service stay missing.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from importlib import metadata
 from connector.cli import commands
 from connector.cli import daemon as daemon_commands
 from connector.cli import push as push_commands
+from connector.cli.audit import add_audit_parser
 from connector.cli.backfill import instant_arg, span_arg
 from connector.cli.leased import LEASE_EPILOG, add_wait_option
 
@@ -109,7 +111,8 @@ def build_parser() -> argparse.ArgumentParser:
         description="Pull a connection's streams once: incremental windows from the stored cursors, "
         "or everything with --full (which also soft-deletes records the service no longer lists). SIGTERM or "
         "SIGINT stops after the page in hand (exit 4; a second one stops at once).",
-        epilog="exit codes: 0 ok, 1 failed, 2 bad usage or configuration, 3 database not migrated, 4 interrupted, "
+        epilog="exit codes: 0 ok, 1 failed (or records listed at the service are still missing after the gap "
+        "audit a short listing runs), 2 bad usage or configuration, 3 database not migrated, 4 interrupted, "
         "5 the connection's lease is held elsewhere.\n\n" + LEASE_EPILOG,
         formatter_class=ParagraphsFormatter,
     )
@@ -190,11 +193,15 @@ def build_parser() -> argparse.ArgumentParser:
         "status",
         help="connections, cursors, last runs, counts, quarantine, outbox and leases; non-zero when failing",
         description="Show each connection's streams (cursor, last run, counts), the quarantine, the outbox rows "
-        "pending or failed, and who holds the connection's lease (a daemon replica or a command working on it; "
-        "'free' when nobody does). Exits 1 when a connection's last run of any stream failed or was interrupted.",
+        "pending or failed, who holds the connection's lease (a daemon replica or a command working on it; "
+        "'free' when nobody does) and what its last gap audit found per kind (missing, fetched, remaining). "
+        "Exits 1 when a connection's last run of any stream failed, was interrupted or left records missing "
+        "(gap).",
     )
     status.add_argument("--json", action="store_true", help="print JSON instead of text")
     status.set_defaults(func=commands.status)
+
+    add_audit_parser(sub, ParagraphsFormatter)
 
     backfill = sub.add_parser(
         "backfill",

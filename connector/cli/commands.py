@@ -138,7 +138,11 @@ def sync(app: App, args: argparse.Namespace) -> int:
             f"updated={c.updated} unchanged={c.unchanged} deleted={c.deleted} quarantined={c.quarantined} "
             f"requests={stream.requests} {stream.seconds:.2f}s"
         )
-    return EXIT_OK
+    if report.refetched is not None:
+        r = report.refetched
+        print(f"{conn.name}/refetch: quarantined records read again={r.counts.read} resolved={r.resolved} "
+              f"still quarantined={r.still_quarantined} requests={r.requests}")
+    return EXIT_FAILED if any(stream.status == "gap" for stream in report.streams) else EXIT_OK  # records missing
 
 
 def backfill(app: App, args: argparse.Namespace) -> int:

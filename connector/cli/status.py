@@ -1,5 +1,6 @@
 """`connector status`: what each connection last did, where its cursors are, what is quarantined, what waits in
-its outbox, and who holds its lease (a daemon replica or a one-shot command working on it now)."""
+its outbox, who holds its lease (a daemon replica or a one-shot command working on it now), and what its last
+gap audit found missing per kind."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from sqlalchemy import func, select
 
 from connector.app import App
 from connector.errors import ConfigError
+from connector.observability.store_gauges import AUDIT_STREAM
 from connector.store import leases
 from connector.store.tables import Link, Outbox, Quarantine, SyncRun, SyncState
 
@@ -84,9 +86,28 @@ def collect_status(app: App) -> list[dict[str, Any]]:
                     "quarantine_open": open_quarantine,
                     "outbox": {"pending": waiting.get("pending", 0), "failed": waiting.get("failed", 0)},
                     "lease": {"holder": lease[0], "expires_at": lease[1].isoformat()} if lease else None,
+                    "audit": _audit(cursors.get(AUDIT_STREAM)),
                 }
             )
+            result[-1]["failing"] = result[-1]["failing"] or any(s["status"] == "gap" for s in streams)
     return result
+
+
+def _audit(cursor: Any) -> dict[str, Any] | None:
+    """The last gap audit's result per kind (see `connector.sync.gap`), None when none ran."""
+    if not isinstance(cursor, dict) or not isinstance(cursor.get("kinds"), dict):
+        return None
+    return {"at": cursor.get("at"), "status": cursor.get("status"), "kinds": cursor["kinds"]}
+
+
+def _audit_line(audit: dict[str, Any] | None) -> str:
+    if audit is None:
+        return "  audit          never run"
+    kinds = "; ".join(
+        f"{kind} missing={g.get('missing')} fetched={g.get('fetched')} remaining={g.get('remaining')}"
+        for kind, g in sorted(audit["kinds"].items())
+    )
+    return f"  audit          {audit['status']:<11} last={audit['at'] or '-'} {kinds}"
 
 
 def print_status(app: App, *, as_json: bool) -> int:
@@ -113,4 +134,5 @@ def print_status(app: App, *, as_json: bool) -> int:
                     f"created={s['created']} updated={s['updated']} requests={s['requests']} "
                     f"cursor={s['high_water'] or '-'}" + (f"\n    error: {s['error']}" if s["error"] else "")
                 )
+            print(_audit_line(item["audit"]))
     return 1 if any(item["failing"] for item in data) else 0

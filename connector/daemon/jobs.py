@@ -1,4 +1,4 @@
-"""The daemon's jobs: a pull per stream, a push and a sweep per connection, each with its trigger.
+"""The daemon's jobs: a pull per stream, a push, a sweep and a gap audit per connection, each with its trigger.
 
 `plan_jobs` reads the connections; `JobRunner` runs one job the way the scheduler calls it: only on the
 replica holding the connection's lease, never after a stop was asked, and always leaving one log event
@@ -24,18 +24,20 @@ from connector.errors import ConnectorError, Interrupted
 from connector.settings import Connection
 from connector.stopping import GuardedStop, StopToken
 from connector.sync.engine import SWEEP_STREAM
+from connector.sync.gap import audit_kinds
 
 __all__ = ["JobRunner", "JobSpec", "plan_jobs"]
 
 log = logging.getLogger("connector.daemon")
 
-JobKind = Literal["pull", "push", "sweep"]
+JobKind = Literal["pull", "push", "sweep", "audit"]
 MAX_DEFAULT_JITTER = 60.0
 
 
 @dataclass(frozen=True, slots=True)
 class JobSpec:
-    """One scheduled job: `pull:<connection>:<stream>`, `push:<connection>` or `sweep:<connection>`."""
+    """One scheduled job: `pull:<connection>:<stream>`, `push:<connection>`, `sweep:<connection>` or
+    `audit:<connection>`."""
 
     id: str
     connection: str
@@ -69,6 +71,7 @@ def plan_jobs(app: App) -> list[JobSpec]:
         try:
             default_streams = [s.name for s in provider.streams() if s.default]
             can_sweep = bool(provider.sweep_kinds)
+            can_audit = bool(audit_kinds(provider))
         finally:
             provider.close()
         for stream in conn.streams or default_streams:
@@ -82,6 +85,8 @@ def plan_jobs(app: App) -> list[JobSpec]:
             trigger = CronTrigger.from_crontab(conn.sweep_cron, timezone=UTC)
             trigger.jitter = int(jitter) or None
             jobs.append(JobSpec(f"sweep:{conn.name}", conn.name, "sweep", None, trigger, None, jitter))
+        if conn.audit_interval_seconds and can_audit:
+            jobs.append(_interval_job(conn, "audit", None, conn.audit_interval_seconds))
     return jobs
 
 
@@ -123,7 +128,8 @@ class JobRunner:
         """Run `spec` once, if this replica may; return its status; never raises (the scheduler would only log it).
 
         Returns:
-            ok, failed, interrupted, or skipped (a stop was asked, or another replica holds the lease).
+            ok, failed, interrupted, gap (an audit left records missing), or skipped (a stop was asked, or
+            another replica holds the lease).
         """
         if self.stop.stopped:
             return "skipped"
@@ -147,6 +153,8 @@ class JobRunner:
                     status = "skipped"
                 else:
                     counts = self._run(spec)
+                    if counts.get("remaining"):
+                        status = "gap"  # records the service lists are still missing: not a plain ok
             finally:
                 serial.release()
         except Interrupted as exc:
@@ -187,6 +195,15 @@ class JobRunner:
                     totals["unsupported"] += result.drain.unsupported
                     totals["requests"] += result.drain.requests
             return totals
+        if spec.kind == "audit":
+            audit = app.audit(spec.connection)
+            return {
+                "listed": sum(k.listed for k in audit.kinds),
+                "missing": audit.missing,
+                "fetched": sum(k.fetched for k in audit.kinds),
+                "remaining": audit.remaining,
+                "requests": audit.requests,
+            }
         streams = [SWEEP_STREAM] if spec.kind == "sweep" else [str(spec.stream)]
         report = app.sync(spec.connection, streams=streams)
         c = report.totals
@@ -198,6 +215,8 @@ class JobRunner:
             "deleted": c.deleted,
             "quarantined": c.quarantined,
             "requests": report.requests,
+            **({"reread_resolved": report.refetched.resolved} if report.refetched is not None else {}),
+            **({"remaining": sum(a.remaining for a in report.audits)} if report.audits else {}),
         }
 
 
@@ -212,7 +231,7 @@ def _log_job(
     seconds: float,
 ) -> None:
     fields = " ".join(f"{key}={value}" for key, value in counts.items())
-    level = logging.WARNING if status == "failed" else logging.INFO
+    level = logging.WARNING if status in ("failed", "gap") else logging.INFO
     log.log(
         level,
         "job run job=%s connection=%s kind=%s status=%s replica=%s started_at=%s finished_at=%s seconds=%.3f %s%s",

@@ -169,7 +169,7 @@ class Daemon:
         """
         self.leases.refresh()
         order = {"pull": 0, "sweep": 1, "push": 2}
-        chosen = [job for job in self.jobs if sweep or job.kind != "sweep"]
+        chosen = [job for job in self.jobs if job.kind in order and (sweep or job.kind != "sweep")]  # no audits
         try:
             results = [self.runner(job) for job in sorted(chosen, key=lambda j: order[j.kind])]
         finally:

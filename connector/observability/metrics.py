@@ -57,7 +57,7 @@ RUN_DURATION_BUCKETS = (0.5, 1.0, 5.0, 15.0, 30.0, 60.0, 120.0, 300.0, 600.0, 18
 METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"})
 PULL_OUTCOMES = ("created", "updated", "unchanged", "quarantined", "deleted")
 PUSH_OUTCOMES = frozenset({"done", "failed", "unsupported", "superseded", "deferred"})
-RUN_STATUSES = frozenset({"ok", "failed", "interrupted"})
+RUN_STATUSES = frozenset({"ok", "failed", "interrupted", "repaired", "gap"})  # the last two: gap audits
 
 
 class RunCounts(Protocol):
@@ -137,7 +137,8 @@ class Metrics:
             ("connection",), registry=r,
         )
         self.runs = Counter(
-            "connector_stream_runs_total", "Stream runs finished, by status: ok, failed, interrupted.",
+            "connector_stream_runs_total",
+            "Stream runs finished, by status: ok, failed, interrupted (gap audits: repaired, gap).",
             ("connection", "stream", "status"), registry=r,
         )
         self.run_duration = Histogram(
@@ -190,7 +191,7 @@ class Metrics:
         Args:
             connection: connection name.
             stream: stream name (``sweep`` for the deletion sweep).
-            status: ``ok``, ``failed`` or ``interrupted``.
+            status: ``ok``, ``failed`` or ``interrupted``; ``repaired`` or ``gap`` after a gap audit.
             seconds: run duration; None when the run never started (the connection failed before it).
             finished_at: when it finished (the time written to its run row).
             counts: what it did to the store; None when it failed before reading anything.
@@ -203,7 +204,7 @@ class Metrics:
         self.runs.labels(connection, stream, status).inc()
         if seconds is not None:
             self.run_duration.labels(connection, stream).observe(max(0.0, seconds))
-        if status == "ok":
+        if status in ("ok", "repaired"):  # repaired: what a run or audit found missing was brought back
             self.last_success.labels(connection, stream).set(finished_at.timestamp())
 
     def observe_push(self, connection: str, kind: str, outcome: str) -> None:

@@ -1,4 +1,4 @@
-"""Gauges that reflect the database, read at scrape time: outbox, quarantine, conflicts, leases.
+"""Gauges that reflect the database, read at scrape time: outbox, quarantine, conflicts, leases, audit gaps.
 
 `StoreGauges` is a custom collector: on each scrape it calls a reader (by default `read_store` over the
 store's engine, read-only, one short transaction), turns the snapshot into gauge families, and counts a
@@ -18,15 +18,17 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
 from sqlalchemy import Engine, func, select
 
-from connector.store.tables import Conflict, Lease, Outbox, Quarantine
+from connector.store.tables import Conflict, Lease, Outbox, Quarantine, SyncState
 
-__all__ = ["OUTBOX_STATUSES", "StoreGauges", "StoreSnapshot", "read_store"]
+__all__ = ["AUDIT_STREAM", "OUTBOX_STATUSES", "StoreGauges", "StoreSnapshot", "read_store"]
 
 log = logging.getLogger("connector.observability")
 
 OUTBOX_STATUSES = ("pending", "failed", "unsupported")
 """The outbox statuses worth watching; ``done`` and ``superseded`` rows only grow and are not counted."""
 STATEMENT_TIMEOUT_MS = 5000
+AUDIT_STREAM = "audit"
+"""The `sync_state` stream under which the gap audit keeps its last result (`connector.sync.gap`)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +43,8 @@ class StoreSnapshot:
     """entity kind -> conflict rows recorded."""
     leases_held: dict[str, int] = field(default_factory=dict)
     """``self`` / ``other`` -> unexpired leases held by this replica / by others."""
+    gaps: dict[tuple[str, str], int] = field(default_factory=dict)
+    """(connection, kind) -> records the last gap audit found missing from the store (0: none)."""
 
 
 def read_store(engine: Engine, *, now: datetime, replica_id: str | None = None) -> StoreSnapshot:
@@ -61,6 +65,7 @@ def read_store(engine: Engine, *, now: datetime, replica_id: str | None = None) 
     q = Quarantine.__table__.c  # type: ignore[attr-defined]
     c = Conflict.__table__.c  # type: ignore[attr-defined]
     lease = Lease.__table__.c  # type: ignore[attr-defined]
+    state = SyncState.__table__.c  # type: ignore[attr-defined]
     with engine.connect() as conn:
         if conn.dialect.name == "postgresql":  # a scrape must never hang on a locked or huge table
             conn.exec_driver_sql(f"SET LOCAL statement_timeout = {STATEMENT_TIMEOUT_MS}")
@@ -76,6 +81,7 @@ def read_store(engine: Engine, *, now: datetime, replica_id: str | None = None) 
         leases = conn.execute(
             select(lease.holder, func.count()).where(lease.expires_at > now).group_by(lease.holder)
         ).all()
+        audits = conn.execute(select(state.connection, state.cursor).where(state.stream == AUDIT_STREAM)).all()
         conn.rollback()
     held = {"self": 0, "other": 0}
     for holder, n in leases:
@@ -85,7 +91,19 @@ def read_store(engine: Engine, *, now: datetime, replica_id: str | None = None) 
         quarantine_open={str(name): int(n) for name, n in quarantine},
         conflicts={str(kind): int(n) for kind, n in conflicts},
         leases_held=held,
+        gaps=_audit_gaps(audits),
     )
+
+
+def _audit_gaps(rows: Iterable[tuple[str, object]]) -> dict[tuple[str, str], int]:
+    """(connection, kind) -> missing, from the kept results of the last gap audits (see `connector.sync.gap`)."""
+    found: dict[tuple[str, str], int] = {}
+    for name, cursor in rows:
+        kinds = cursor.get("kinds") if isinstance(cursor, dict) else None
+        for kind, gap in (kinds or {}).items():
+            if isinstance(gap, dict) and isinstance(gap.get("missing"), int):
+                found[(str(name), str(kind))] = int(gap["missing"])
+    return found
 
 
 class StoreGauges(Collector):
@@ -156,6 +174,12 @@ class StoreGauges(Collector):
             "connector_conflicts", "Conflicts recorded (both sides changed a field), by entity kind.",
             labels=("kind",),
         )
+        gap = GaugeMetricFamily(
+            "connector_gap_records",
+            "Records the last gap audit found listed at the service but missing from the store (0: none), "
+            "by connection and kind.",
+            labels=("connection", "kind"),
+        )
         leases = GaugeMetricFamily(
             "connector_leases_held", "Unexpired job leases, held by this replica (self) or another (other).",
             labels=("holder",),
@@ -170,8 +194,10 @@ class StoreGauges(Collector):
                 conflicts.add_metric((kind,), n)
             for holder in ("self", "other"):
                 leases.add_metric((holder,), snapshot.leases_held.get(holder, 0))
+            for (name, kind), n in sorted(snapshot.gaps.items()):
+                gap.add_metric((name, kind), n)
         if snapshot is not None or describing:
-            yield from (outbox, quarantine, conflicts, leases)
+            yield from (outbox, quarantine, conflicts, leases, gap)
         up = GaugeMetricFamily("connector_store_up", "1 when the last scrape could read the store, else 0.")
         up.add_metric((), 1 if snapshot is not None else 0)
         yield up

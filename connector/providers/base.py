@@ -7,7 +7,7 @@ database and never knows the canonical model; the sync engine never knows a wire
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, ClassVar, Protocol
@@ -136,6 +136,8 @@ class Provider(ABC):
     id: ClassVar[str]
     capabilities: ClassVar[Capabilities]
     sweep_kinds: ClassVar[tuple[str, ...]] = ()  # kinds `list_ids` can list for the deletion sweep
+    # The capability to read records again by id (`fetch`): the kinds it takes, none by default.
+    fetchable_kinds: ClassVar[frozenset[str]] = frozenset()
     inline_kinds: ClassVar[frozenset[str]] = frozenset()  # related kinds a write takes inline (see `embed`)
 
     @abstractmethod
@@ -184,6 +186,23 @@ class Provider(ABC):
     @abstractmethod
     def requests_made(self) -> int:
         """Return how many HTTP requests this provider instance has sent so far."""
+
+    def fetch(self, kind: str, remote_ids: Sequence[str]) -> Iterator[Page]:
+        """Read the records of `kind` with these remote ids again, one by one or in batches, as pages.
+
+        Used to heal quarantined records and to bring back records the store lacks (the gap audit). A page
+        holds the records found (with the related records the service gives with them, like an invoice's
+        payments, as `pull` would yield them) and names in `Page.vanished` the asked ids the service does
+        not hold (404, or an answer that is not the record). Pages carry no checkpoint. Only kinds in
+        `fetchable_kinds` are taken.
+
+        Raises:
+            Unsupported: the provider cannot read `kind` by id.
+            ProviderError: typed failures from the HTTP layer or the payloads.
+        """
+        from connector.errors import Unsupported
+
+        raise Unsupported(f"fetch {kind}", f"{self.id} cannot read records by id")
 
     def write(
         self,

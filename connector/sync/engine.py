@@ -16,10 +16,12 @@ from connector.providers.base import Provider
 from connector.store import runs
 from connector.store.db import serialize_canonical_writes
 from connector.sync.dangling import resolve_dangling_clients
+from connector.sync.gap import AuditReport, check_listing
 from connector.sync.listing import ListedIds
 from connector.sync.page import InboundMapper, PageCounts
 from connector.sync.pull import PullOptions, StreamReport, run_stream, soft_delete_unlisted
 from connector.sync.references import save_references
+from connector.sync.refetch import FetchOutcome, RefetchPolicy, refetch_quarantined
 
 __all__ = ["ConnectionReport", "MappingSource", "SyncEngine"]
 
@@ -46,6 +48,8 @@ class ConnectionReport:
     streams: list[StreamReport] = field(default_factory=list)
     setup_requests: int = 0  # requests outside any stream (reference lists for the mapping)
     resolved_refs: int = 0  # invoices stored before their client, linked to it after the run
+    refetched: FetchOutcome | None = None  # quarantined records read again after the streams (None: none)
+    audits: list[AuditReport] = field(default_factory=list)  # gap audits after listings the store fell short of
 
     @property
     def totals(self) -> PageCounts:
@@ -58,7 +62,8 @@ class ConnectionReport:
     @property
     def requests(self) -> int:
         """HTTP requests made by every stream."""
-        return self.setup_requests + sum(r.requests for r in self.streams)
+        extra = (self.refetched.requests if self.refetched is not None else 0) + sum(a.requests for a in self.audits)
+        return self.setup_requests + sum(r.requests for r in self.streams) + extra
 
 
 class SyncEngine:
@@ -78,8 +83,15 @@ class SyncEngine:
         streams: Sequence[str] | None = None,
         full: bool = False,
         options: PullOptions | None = None,
+        refetch: RefetchPolicy | None = None,
     ) -> ConnectionReport:
         """Pull the selected streams (default: the provider's default ones) in the provider's order.
+
+        After the streams of an incremental run, a bounded batch of the connection's quarantined records is
+        read again by id (`refetch`, default `RefetchPolicy()`), so a record the service served broken once
+        is stored once it serves it readable again, without a ``--full`` run. After a stream that listed every
+        record of its kinds, the store must hold as many as were listed (`gap.check_listing`); when it holds
+        fewer, a gap audit brings them back and the stream's run ends ``repaired`` or ``gap``, never ``ok``.
 
         Raises:
             ConfigError: an unknown stream name (the message lists the known ones).
@@ -92,6 +104,7 @@ class SyncEngine:
                 raise ConfigError(f"connection '{connection}'", "stream", f"unknown stream {name!r}; known: {known}")
         wanted = list(streams) if streams else [n for n, s in specs.items() if s.default]
         report = ConnectionReport(connection)
+        started = self.clock.now()
         if [n for n in wanted if n != SWEEP_STREAM]:
             before = provider.requests_made
             try:
@@ -110,20 +123,32 @@ class SyncEngine:
                 continue
             spec = specs[name]
             sweep_kinds = () if spec.refresh else spec.kinds
-            report.streams.append(
-                run_stream(
-                    self.engine,
-                    provider,
-                    bound,
-                    connection,
-                    spec,
-                    full=full,
-                    clock=self.clock,
-                    options=options or PullOptions(),
-                    sweep_kinds=sweep_kinds,
-                )
+            stream = run_stream(
+                self.engine,
+                provider,
+                bound,
+                connection,
+                spec,
+                full=full,
+                clock=self.clock,
+                options=options or PullOptions(),
+                sweep_kinds=sweep_kinds,
             )
+            report.streams.append(stream)
+            policy = options or PullOptions()
+            audit = check_listing(
+                self.engine, provider, mapping, connection, self.clock, stream,
+                max_fetch=(refetch or RefetchPolicy()).audit_max_fetch, policy=policy.conflicts, stop=policy.stop,
+            )
+            if audit is not None:
+                report.audits.append(audit)
         if [n for n in wanted if n != SWEEP_STREAM]:  # the mapping was bound: re-map client-less invoices
+            if not full:
+                options = options or PullOptions()
+                report.refetched = refetch_quarantined(
+                    self.engine, provider, bound, connection, self.clock, refetch or RefetchPolicy(),
+                    since=started, policy=options.conflicts, stop=options.stop,
+                )
             with self.engine.begin() as conn:
                 serialize_canonical_writes(conn)
                 report.resolved_refs = resolve_dangling_clients(conn, connection, bound)

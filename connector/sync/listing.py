@@ -31,11 +31,20 @@ class ListedIds:
         """How many ids were added (repeats included)."""
         return len(self._hashes)
 
-    def __contains__(self, remote_id: object) -> bool:
-        """Whether the listing named `remote_id`."""
+    def distinct(self) -> int:
+        """How many different ids were added."""
+        self._sort()
+        hashes = self._hashes
+        return sum(1 for i in range(len(hashes)) if i == 0 or hashes[i] != hashes[i - 1])
+
+    def _sort(self) -> None:
         if not self._sorted:
             self._hashes = array("q", sorted(self._hashes))
             self._sorted = True
+
+    def __contains__(self, remote_id: object) -> bool:
+        """Whether the listing named `remote_id`."""
+        self._sort()
         value = hash(remote_id)
         i = bisect_left(self._hashes, value)
         return i < len(self._hashes) and self._hashes[i] == value

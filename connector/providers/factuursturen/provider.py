@@ -363,3 +363,62 @@ class FactuurSturenProvider(Provider):
             except NotFound:
                 gone.append(invoice_id)
         yield Page(self._invoice_records(left), {"memo": {"open_ids": sorted(open_now)}}, {"invoice": gone})
+
+    # -- reading records again by id (`Provider.fetch`) ----------------------------------------------
+
+    fetchable_kinds: ClassVar[frozenset[str]] = _KINDS
+    fetch_page_size: ClassVar[int] = 100  # records per page (one transaction) of a fetch
+
+    def fetch(self, kind: str, remote_ids: Sequence[str]) -> Iterator[Page]:
+        """GET each client or invoice by id, one request each; a payment through its invoice's history.
+
+        A 404, or the whole list (a bare array) where the wrapped record was expected (the quirk in
+        PROVIDERS.md, 21), means the service does not hold the record: its id goes to `Page.vanished`.
+        A payment (``<invoice id>:<n>``) the fetched invoice no longer derives is vanished too.
+        """
+        if kind not in self.fetchable_kinds:
+            raise Unsupported(f"fetch {kind}", "not readable by id", provider=self.id)
+        wanted = list(dict.fromkeys(remote_ids))
+        targets = list(dict.fromkeys(rid.partition(":")[0] for rid in wanted)) if kind == "payment" else wanted
+        path, key = ("clients", "client") if kind == "client" else ("invoices", "invoice")
+        for at in range(0, len(targets), self.fetch_page_size):
+            found: list[tuple[dict[str, Any], str | None]] = []
+            gone: list[str] = []
+            for remote_id in targets[at : at + self.fetch_page_size]:
+                answer = self._fetch_one(path, key, remote_id)
+                if answer is None:
+                    gone.append(remote_id)
+                else:
+                    found.append(answer)
+            if kind == "client":
+                records = [
+                    RawRecord("client", str(c.get("clientnr", "")), c, c.get("timestamp"), text,
+                              found_marker(c.get("notes")))
+                    for c, text in found
+                ]
+                yield Page(records, vanished={"client": gone} if gone else {})
+                continue
+            records = self._invoice_records(found)
+            vanished: dict[str, list[str]] = {"invoice": gone} if gone else {}
+            if kind == "payment":
+                batch = set(targets[at : at + self.fetch_page_size])
+                derived = {r.remote_id for r in records if r.kind == "payment"}
+                lost = [rid for rid in wanted if rid.partition(":")[0] in batch and rid not in derived]
+                if lost:
+                    vanished["payment"] = lost
+            yield Page(records, vanished=vanished)
+
+    def _fetch_one(self, path: str, key: str, remote_id: str) -> tuple[dict[str, Any], str | None] | None:
+        """One record by id and its source text, or None when the service does not hold it (404, or a bare
+        array instead). The text is the wrapped object's own bytes, the same a listing gives (so the payload
+        hash of a record read by id equals the listed one's), None when it cannot be cut out."""
+        try:
+            response = self.session.request("GET", f"{path}/{quote(remote_id, safe='')}")
+        except NotFound:
+            return None
+        body = self.session.decode_json(response)
+        if isinstance(body, list):
+            return None
+        from connector.providers.wrapped import inner_text  # here: this block is the fetch's alone
+
+        return unwrap(body, key), inner_text(response.content, key)

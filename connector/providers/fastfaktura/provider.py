@@ -411,6 +411,51 @@ class FastFakturaProvider(Provider):
                 return
             size = self.pages_per_batch if last is None else max(1, min(self.pages_per_batch, last - page + 1))
 
+    # -- reading records again by id (`Provider.fetch`) ----------------------------------------------
+
+    # Payments are events of an invoice's timeline with no route of their own: they come with their invoice.
+    fetchable_kinds: ClassVar[frozenset[str]] = frozenset({"client", "invoice"})
+    fetch_page_size: ClassVar[int] = 100  # records per page (one transaction) of a fetch
+
+    def fetch(self, kind: str, remote_ids: Sequence[str]) -> Iterator[Page]:
+        """GET each client, or each invoice's detail (with the payments of its ``paid`` events), one request
+        each (on the worker threads); a 404 puts the id in `Page.vanished`.
+
+        A fetched invoice carries no list-entry stamp, so the next listing fetches its detail once more.
+        """
+        if kind not in self.fetchable_kinds:
+            raise Unsupported(f"fetch {kind}", "not readable by id (payments come with their invoice)",
+                              provider=self.id)
+        wanted = list(dict.fromkeys(remote_ids))
+        for at in range(0, len(wanted), self.fetch_page_size):
+            chunk = wanted[at : at + self.fetch_page_size]
+            getter = self._client_by_id if kind == "client" else self._detail
+            answers = dict(zip(chunk, self._map(getter, chunk), strict=True))
+            gone = [remote_id for remote_id, answer in answers.items() if answer is None]
+            records: list[RawRecord] = []
+            for remote_id, answer in answers.items():
+                if answer is None:
+                    continue
+                record, text = answer
+                if kind == "client":
+                    mark = found_marker(record.get("external_id"))
+                    records.append(RawRecord("client", remote_id, _unmarked_client(record), marker=mark))
+                    continue
+                mark = found_marker(record.get("notes"))
+                if mark is not None:
+                    record, text = _unmarked_invoice(record), None
+                records.append(RawRecord("invoice", remote_id, record, None, text, mark))
+                records.extend(RawRecord("payment", p["id"], p) for p in derive_payments(record))
+            yield Page(records, vanished={kind: gone} if gone else {})
+
+    def _client_by_id(self, client_id: str) -> tuple[dict[str, Any], None] | None:
+        """GET one client (active or archived); None when the service does not hold it (404)."""
+        path = f"clients/{quote(client_id, safe='')}"
+        try:
+            return expect_object(self.session.get_json(path), f"GET {path}"), None
+        except NotFound:
+            return None
+
     def _map(self, fn: Callable[[T], R], items: Sequence[T]) -> list[R]:
         """`fn` over `items` in order, concurrently on the worker threads when there is more than one."""
         if self.workers <= 1 or len(items) <= 1:

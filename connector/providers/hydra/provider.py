@@ -26,9 +26,9 @@ import logging
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, ClassVar
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
-from connector.errors import ConnectorError, NotFound, Permanent, ProviderError, Unsupported
+from connector.errors import ConnectorError, NotFound, Permanent, ProtocolError, ProviderError, Unsupported
 from connector.http import HttpSession, encode_json
 from connector.providers.base import Capabilities, ChangeStamps, Page, Provider, RawRecord, StreamSpec, Window
 from connector.providers.hydra import marks
@@ -371,3 +371,41 @@ class HydraProvider(Provider):
                 self._patch(f"invoice-rows/{iri_id(existing[position])}", row_body(line))
             else:
                 self._post("invoice-rows", {**row_body(line), "invoice": self._iri("invoices", invoice_id)})
+
+    # -- reading records again by id (`Provider.fetch`) ----------------------------------------------
+
+    fetchable_kinds: ClassVar[frozenset[str]] = _KINDS
+    fetch_page_size: ClassVar[int] = MAX_PER_PAGE  # records per page (one transaction) of a fetch
+
+    def fetch(self, kind: str, remote_ids: Sequence[str]) -> Iterator[Page]:
+        """GET each customer, invoice or transaction by id (one request each; a 404 puts the id in
+        `Page.vanished`); a page's invoices get their rows and transactions in batched requests, as a pull.
+
+        An invoice that changed while its parts were read is left out (neither found nor vanished).
+        """
+        if kind not in self.fetchable_kinds:
+            raise Unsupported(f"fetch {kind}", f"{self.id} cannot read {kind} by id")
+        wanted = list(dict.fromkeys(remote_ids))
+        for at in range(0, len(wanted), self.fetch_page_size):
+            found: list[dict[str, Any]] = []
+            gone: list[str] = []
+            for remote_id in wanted[at : at + self.fetch_page_size]:
+                try:
+                    document = self.session.get_json(f"{_COLLECTIONS[kind]}/{quote(remote_id, safe='')}")
+                except NotFound:
+                    gone.append(remote_id)
+                    continue
+                if not isinstance(document, dict):
+                    raise ProtocolError(f"GET {_COLLECTIONS[kind]}/{remote_id}: expected an object, got "
+                                        f"{type(document).__name__}", provider=self.id)
+                found.append({k: v for k, v in document.items() if k != "@context"})
+            vanished = {kind: gone} if gone else {}
+            if kind == "invoice":
+                page = self._invoice_page(HydraPage(found, None, None), {})
+                yield Page(page.records, vanished=vanished)
+            elif kind == "client":
+                yield Page([RawRecord("client", record_id(c), marks.unmark("client", c), c.get("updatedAt"),
+                                      marker=found_marker(c.get("externalId"))) for c in found], vanished=vanished)
+            else:
+                yield Page([RawRecord("payment", record_id(t), t, t.get("updatedAt")) for t in found],
+                           vanished=vanished)
