@@ -300,6 +300,8 @@ def test_retry_policy_stops_on_the_injected_clock(clock: FakeClock, make_config:
         pytest.param({"rate_limit": 10, "rate_reserve": 10}, "rate_reserve", id="reserve-eats-budget"),
         pytest.param({"rate_window_seconds": 0}, "rate_window_seconds", id="zero-window"),
         pytest.param({"timeout_seconds": 0}, "timeout_seconds", id="zero-timeout"),
+        pytest.param({"deadline_seconds": 0}, "deadline_seconds", id="zero-deadline"),
+        pytest.param({"max_body_bytes": 0}, "max_body_bytes", id="no-body-allowed"),
     ],
 )
 def test_invalid_configs_name_the_key(
@@ -332,3 +334,11 @@ def test_sessions_share_one_verifying_tls_context(clock: FakeClock, make_config:
     finally:
         first.close()
         second.close()
+
+
+def test_an_in_memory_body_past_the_limit_is_a_protocol_error(session_for: Callable[..., HttpSession]) -> None:
+    # httpx.MockTransport hands over bodies already read: the limit still applies (sockets: tests/hostile)
+    session = session_for(respond(json=list(range(10))), max_body_bytes=10)
+    with pytest.raises(ProtocolError, match="GET /v1/big -> 200: body larger than the limit of 10 bytes"):
+        session.get_json("big")
+    assert session_for(respond(json=[1, 2]), max_body_bytes=10).get_json("small") == [1, 2]
