@@ -41,7 +41,7 @@ def _text(value: Any) -> str | None:
     if type(value) is str:
         return value.strip() or None
     if isinstance(value, (int, Decimal)) and not isinstance(value, bool):
-        return decimal_text(value)  # numeric ids such as clientnr 42
+        return decimal_text(to_decimal(value))  # numeric ids such as clientnr 42; bounded: no 1E+999999999
     raise ValueError(f"expected text, got {type(value).__name__} {value!r}")
 
 
@@ -121,7 +121,7 @@ def _int_in(value: Any) -> int:
     if type(value) is str and value.strip().lstrip("-").isdigit():
         return int(value)
     if type(value) is Decimal and value.is_finite() and value == value.to_integral_value():
-        return int(value)
+        return int(to_decimal(value))  # bounded first: int(Decimal("1E+999999999")) would not end
     raise ValueError(f"not a whole number: {value!r}")
 
 

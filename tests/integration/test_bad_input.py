@@ -72,3 +72,36 @@ def test_garbage_answers_are_typed_protocol_errors(sqlite_url: str, fs: FsSandbo
     fs.faults({"kind": kind, "times": 10, "path_prefix": "/api/v1/clients"})
     with pytest.raises(ProtocolError):
         app.sync("fs")
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "names"),
+    [
+        ("open", "12345678901234567890123456.00", "invoice.open_minor"),  # 26 digits: past a BIGINT
+        ("totalintax", "1e999", "1e999 is beyond 60 digits"),  # read first by the status
+        ("open", "1e9999", "1e9999 is beyond 60 digits"),  # past Python's 4,300-digit int limit once in minor units
+        ("clientnr", "", "invoice.client_remote_id"),  # an invoice needs its client
+    ],
+)
+def test_a_value_the_store_cannot_take_is_quarantined_not_a_crash(
+    database_url: str, fs: FsSandbox, field: str, value: str, names: str
+) -> None:
+    """Before: OverflowError (SQLite) / DataError or ValueError (PostgreSQL), nothing of the page stored, every
+    rerun the same; an invoice without a client was stored without one."""
+    fs.seed(seed=5, clients=20, invoices=120)
+    victim = fs.state()["invoices"][10]["id"]
+    fs.act("corrupt_invoice", invoice=victim, field=field, value=value)
+    app = make_app(database_url, fs.connection())
+
+    report = app.sync("fs")
+
+    assert report.totals.quarantined >= 1  # the invoice, and its payments with it
+    with app.engine.connect() as conn:
+        rows = conn.execute(select(Quarantine.remote_id, Quarantine.error, Quarantine.entity_kind)).all()
+    [(remote_id, error, _)] = [r for r in rows if r.entity_kind == "invoice"]
+    assert remote_id == victim and names in error
+    assert _count(app.engine, Invoice) == 119  # the rest of the page is stored
+    app.sync("fs")
+    with app.engine.connect() as conn:
+        again = conn.execute(select(Quarantine.stream, Quarantine.entity_kind, Quarantine.remote_id)).all()
+    assert len(again) == len(set(again)) and _count(app.engine, Invoice) == 119  # nothing quarantined twice
