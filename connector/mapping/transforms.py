@@ -87,7 +87,7 @@ def _plain_amount(text: str, exponent: int) -> bool:
 
 
 def _minor(params: Mapping[str, Any], refs: References) -> tuple[Inbound, Outbound]:
-    exponent, allow_negative = params["exponent"], params["allow_negative"]
+    exponent, allow_negative, send_zero = params["exponent"], params["allow_negative"], params["send_zero"]
     scale = 10**exponent
 
     def inbound(value: Any) -> int:
@@ -110,6 +110,8 @@ def _minor(params: Mapping[str, Any], refs: References) -> tuple[Inbound, Outbou
             return None
         if type(value) is not int:
             raise ValueError(f"minor units must be an int, got {value!r}")
+        if not value and not send_zero:
+            raise ValueError("an amount of zero, which the service does not take (it moves no money)")
         return f"{Decimal(value).scaleb(-exponent):.{exponent}f}"
 
     return inbound, outbound
@@ -254,7 +256,11 @@ def _bool_param(value: Any) -> bool:
     return value
 
 
-_MINOR_PARAMS = {"exponent": Param(_int_param, 2), "allow_negative": Param(_bool_param, True)}
+_MINOR_PARAMS = {
+    "exponent": Param(_int_param, 2),
+    "allow_negative": Param(_bool_param, True),
+    "send_zero": Param(_bool_param, True),  # false: outbound, zero is refused (a payment the service would refuse)
+}
 
 for _t in (
     Transform("string", _string, (str,), summary="text, stripped; empty -> none; outbound as is"),
@@ -303,6 +309,7 @@ for _t in (
 # The structured and provider-flavoured transforms register themselves on import.
 from connector.mapping import composite as _composite  # noqa: E402,F401
 from connector.mapping import facturalia_transforms as _facturalia  # noqa: E402,F401
+from connector.mapping import factuursturen_transforms as _factuursturen  # noqa: E402,F401
 from connector.mapping import fastfaktura_transforms as _fastfaktura  # noqa: E402,F401
 from connector.mapping import hydra_transforms as _hydra  # noqa: E402,F401
 from connector.mapping import phones as _phones  # noqa: E402,F401

@@ -23,9 +23,12 @@ def check_record(record: CanonicalRecord) -> None:
         raise MappingError(_ENTITY[type(record)], "currency", f"{currency!r} is not an ISO 4217 code (like 'EUR')")
     if isinstance(record, CanonicalInvoice):
         lines_total = sum(line.line_total_minor for line in record.lines)
-        if record.subtotal_minor != lines_total:
+        if record.subtotal_minor != lines_total - record.discount_minor:
+            less = f" less the discount {record.discount_minor}" if record.discount_minor else ""
             raise MappingError(
-                "invoice", "subtotal_minor", f"{record.subtotal_minor} differs from the sum of lines {lines_total}"
+                "invoice",
+                "subtotal_minor",
+                f"{record.subtotal_minor} differs from the sum of lines {lines_total}{less}",
             )
         if record.subtotal_minor + record.tax_minor != record.total_minor:
             raise MappingError(
@@ -33,8 +36,6 @@ def check_record(record: CanonicalRecord) -> None:
                 "total_minor",
                 f"{record.total_minor} differs from subtotal {record.subtotal_minor} + tax {record.tax_minor}",
             )
-    elif isinstance(record, CanonicalPayment) and record.amount_minor == 0:
-        raise MappingError("payment", "amount_minor", "a payment of zero")
 
 
 _ENTITY = {CanonicalClient: "client", CanonicalInvoice: "invoice", CanonicalPayment: "payment"}
