@@ -29,6 +29,7 @@ from connector.store.types import DecimalText
 __all__ = ["check_fits"]
 
 Check = Callable[[Any], str | None]  # a value -> None when it fits, else what is wrong with it
+Rule = tuple[Check, str]  # the check, and the same test as a Python expression over `v` (the compiled fast path)
 
 # canonical field -> the column it is stored in, where the names differ (remote ids live on the link)
 _ELSEWHERE = {
@@ -41,7 +42,7 @@ _NOT_STORED_AS_IS = frozenset({"archived", "lines"})  # a flag stored as a momen
 _REQUIRED = frozenset({"remote_id", "invoice_remote_id", "client_remote_id"})
 
 
-def _integer(bits: int) -> Check:
+def _integer(bits: int) -> Rule:
     low, high = -(2 ** (bits - 1)), 2 ** (bits - 1) - 1
 
     def check(value: Any) -> str | None:
@@ -49,10 +50,10 @@ def _integer(bits: int) -> Check:
             return f"expected a whole number, got {type(value).__name__} {_short(value)}"
         return None if low <= value <= high else f"{_short(value)} is out of range ({low}..{high})"
 
-    return check
+    return check, f"type(v) is int and {low} <= v <= {high}"
 
 
-def _text(length: int | None) -> Check:
+def _text(length: int | None) -> Rule:
     def check(value: Any) -> str | None:
         if type(value) is not str:
             return f"expected text, got {type(value).__name__} {_short(value)}"
@@ -60,31 +61,32 @@ def _text(length: int | None) -> Check:
             return f"{_short(value)} is longer than {length} characters"
         return None
 
-    return check
+    return check, "type(v) is str" + ("" if length is None else f" and len(v) <= {length}")
 
 
-def _decimal(length: int) -> Check:
+def _decimal(length: int) -> Rule:
+    # Stored as its text (DecimalText), which must fit; and within `length` digits of the point either way, so
+    # the plain text a push writes (no exponent) stays short too.
     def check(value: Any) -> str | None:
         if type(value) is not Decimal:
             return f"expected a decimal number, got {type(value).__name__} {_short(value)}"
         if not value.is_finite():
             return f"{value} is not a finite number"
-        exponent = value.as_tuple().exponent
-        # the bounds first, so 1E+999999999 is refused without writing its billion digits out
-        if value.adjusted() >= length or (isinstance(exponent, int) and exponent < -length):
+        if not -length <= value.adjusted() < length or len(str(value)) > length:
             return f"{_short(value)} does not fit {length} characters"
-        return None if len(format(value, "f")) <= length else f"{_short(value)} does not fit {length} characters"
+        return None
 
-    return check
+    fast = f"v.is_finite() and {-length} <= v.adjusted() < {length} and len(str(v)) <= {length}"
+    return check, "type(v) is Decimal and " + fast
 
 
-def _instance(kind: type) -> Check:
+def _instance(kind: type) -> Rule:
     def check(value: Any) -> str | None:
         if isinstance(value, kind) and (kind is datetime or type(value) is not datetime):
             return None
         return f"expected a {kind.__name__}, got {type(value).__name__} {_short(value)}"
 
-    return check
+    return check, "isinstance(v, datetime)" if kind is datetime else "type(v) is date"
 
 
 def _json(value: Any) -> str | None:
@@ -97,6 +99,27 @@ def _json(value: Any) -> str | None:
     return None
 
 
+_SCALARS = (str, bool, type(None))
+
+
+def _plain_json(value: Any, depth: int = 0) -> bool:
+    """The cheap proof that `value` encodes as JSON (`json.dumps` costs several microseconds a record)."""
+    kind = type(value)
+    if kind in _SCALARS:
+        return True
+    if kind is int:
+        return value.bit_length() < 14_000  # Python's int-to-text limit is 4,300 digits
+    if kind is float:
+        return bool(value == value and abs(value) != float("inf"))
+    if depth > 50:
+        return False
+    if kind is dict:
+        return all(type(k) is str and _plain_json(v, depth + 1) for k, v in value.items())
+    if kind is list:
+        return all(_plain_json(v, depth + 1) for v in value)
+    return False
+
+
 def _short(value: Any) -> str:
     if isinstance(value, int) and abs(value) >= 10**60:  # repr() refuses past 4,300 digits
         return f"a number of {value.bit_length()} bits"
@@ -104,7 +127,7 @@ def _short(value: Any) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
-def _column_check(column: Column[Any]) -> Check:
+def _column_check(column: Column[Any]) -> Rule:
     kind = column.type
     if isinstance(kind, DecimalText):
         return _decimal(getattr(kind.impl_instance, "length", None) or 40)
@@ -121,12 +144,12 @@ def _column_check(column: Column[Any]) -> Check:
     if isinstance(kind, Date):
         return _instance(date)
     if isinstance(kind, JSON):
-        return _json
+        return _json, "not v or _plain_json(v)"
     raise TypeError(f"no fit check for column {column} of type {kind!r}")
 
 
-def _plan(cls: type, table: Any) -> tuple[tuple[str, Check, bool], ...]:
-    """(field, check, required) per stored field of the canonical dataclass `cls`."""
+def _plan(cls: type, table: Any) -> tuple[tuple[str, Rule, bool], ...]:
+    """(field, rule, required) per stored field of the canonical dataclass `cls`."""
     plan = []
     for f in fields(cls):
         if f.name in _NOT_STORED_AS_IS:
@@ -147,14 +170,43 @@ _PLANS = {
 }
 
 
+def _compile(plan: tuple[tuple[str, Rule, bool], ...], lines: bool) -> Callable[[Any], bool]:
+    """fits(record) -> True when every field fits: the rules' expressions inlined, one function per class (a pull
+    checks every changed record; the closures per field cost more than the mapping does)."""
+    code = ["def fits(r):"]
+    for name, (_, expr), required in plan:
+        code.append(f"    v = r.{name}")
+        if required:
+            empty = " or v == ''" if name in _REQUIRED else ""
+            code.append(f"    if v is None{empty} or not ({expr}): return False")
+        else:
+            code.append(f"    if v is not None and not ({expr}): return False")
+    if lines:
+        code.append("    return all(map(line_fits, r.lines))")
+    else:
+        code.append("    return True")
+    names: dict[str, Any] = {"Decimal": Decimal, "date": date, "datetime": datetime, "_plain_json": _plain_json}
+    if lines:
+        names["line_fits"] = _FAST[CanonicalLine]
+    exec("\n".join(code), names)  # the source is built above from the table definitions only
+    return names["fits"]
+
+
+_FAST: dict[type, Callable[[Any], bool]] = {}
+for _cls in (CanonicalLine, CanonicalClient, CanonicalInvoice, CanonicalPayment):
+    _FAST[_cls] = _compile(_PLANS[_cls][1], lines=_cls is CanonicalInvoice)
+
+
 def check_fits(record: Any, prefix: str = "") -> None:
     """Raise `MappingError` naming the first field of `record` (and of its lines) the store cannot take as it is.
 
     Raises:
         MappingError: a value of the wrong type, out of its column's range or length, or a required one missing.
     """
+    if _FAST[type(record)](record):
+        return
     entity, plan = _PLANS[type(record)]
-    for name, check, required in plan:
+    for name, (check, _), required in plan:
         value = getattr(record, name)
         if value is None or (value == "" and name in _REQUIRED):
             if required:
