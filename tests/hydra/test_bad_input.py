@@ -5,12 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from sqlalchemy import Engine, func, select
 
 from connector.errors import AuthFailed, ProtocolError
 from connector.store.tables import Client, Invoice, Payment, Quarantine
-from tests.hydra.harness import WRONG_TOKEN, HydraHarness
+from tests.hydra.harness import TOKEN, WRONG_TOKEN, HydraHarness
+from tests.hydra.hostile import RawNumberProxy
 from tests.support import make_app, run_cli
 
 
@@ -96,3 +98,26 @@ def test_a_wrong_token_fails_clearly_and_writes_nothing(sqlite_url: str, hy: Hyd
     assert WRONG_TOKEN not in result.stderr + result.stdout
     assert _count(app.engine, Client) == _count(app.engine, Invoice) == 0
 
+
+
+@pytest.mark.parametrize("number", ["1e999", "-1e9999", "12345678901234567890123456.5"])
+def test_a_raw_json_number_out_of_range_is_quarantined(database_url: str, hy: HydraHarness, number: str) -> None:
+    """The wire carries the bare number (through `RawNumberProxy`): JSON decoded with parse_float=Decimal reads 1e999
+    as Decimal('1E+999'). Before: a payment of 1,001 digits in cents, OverflowError / DataError, nothing stored."""
+    hy.seed(clients=5, invoices=20)
+    victim = next(i for i in hy.state()["invoices"] if i["transactions"])
+    touched = hy.act("corrupt_invoice", id=victim["id"], field="amount", value=f"@raw:{number}", transaction="first")
+    proxy = RawNumberProxy(hy.origin)
+    try:
+        wire = httpx.get(f"{proxy.origin}/api/invoice-transactions/{touched['id']}",
+                         headers={"Authorization": f"Bearer {TOKEN}"}).content
+        assert f'"amount":{number}'.encode() in wire.replace(b" ", b"")  # a bare number on the wire
+        app = make_app(database_url, hy.connection("hy", base_url=proxy.origin + "/api"))
+        report = app.sync("hy")
+    finally:
+        proxy.close()
+
+    assert report.totals.quarantined == 1
+    [(kind, remote_id, error, _)] = _quarantine(app.engine)
+    assert (kind, remote_id) == ("payment", str(touched["id"])) and error.startswith("payment.amount_minor: ")
+    assert "@raw" not in error and _count(app.engine, Invoice) == 20
