@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import create_engine, func, select
 
 from connector.errors import AuthFailed, ProtocolError
 from connector.store.tables import Client, Invoice, Quarantine
@@ -105,3 +105,24 @@ def test_a_value_the_store_cannot_take_is_quarantined_not_a_crash(
     with app.engine.connect() as conn:
         again = conn.execute(select(Quarantine.stream, Quarantine.entity_kind, Quarantine.remote_id)).all()
     assert len(again) == len(set(again)) and _count(app.engine, Invoice) == 119  # nothing quarantined twice
+
+
+def test_the_cli_stores_the_page_and_exits_0_past_a_value_the_store_cannot_take(
+    sqlite_url: str, fs: FsSandbox, tmp_path: Path
+) -> None:
+    """Before: exit 1 with an OverflowError traceback, on every rerun, nothing of the page stored."""
+    fs.seed(seed=5, clients=5, invoices=30)
+    victim = fs.state()["invoices"][3]["id"]
+    fs.act("corrupt_invoice", invoice=victim, field="open", value="12345678901234567890123456.00")
+    conf = fs.connections_toml(tmp_path / "c.toml")
+    env = {"CONNECTOR_DATABASE_URL": sqlite_url, "CONNECTOR_CONNECTIONS_FILE": str(conf)}
+    assert run_cli("db", "upgrade", env=env).returncode == 0
+
+    for _ in range(2):
+        result = run_cli("sync", "--connection", "fs", env=env)
+        assert result.returncode == 0, result.stderr
+        assert "Traceback" not in result.stderr + result.stdout
+    with create_engine(sqlite_url).connect() as conn:
+        assert conn.execute(select(func.count()).select_from(Invoice)).scalar_one() == 29
+        quarantined = conn.execute(select(Quarantine.remote_id).where(Quarantine.entity_kind == "invoice")).scalars()
+        assert set(quarantined) == {victim}  # once per stream that read it (invoices, open_invoices)
