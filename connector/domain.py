@@ -103,7 +103,7 @@ class CanonicalPayment:
 
 @dataclass(slots=True)
 class CanonicalInvoice:
-    """An invoice with its lines; totals are checked against the lines by the sync engine."""
+    """An invoice with its lines; totals are checked against the lines (less `discount_minor`) by the sync engine."""
 
     remote_id: str
     number: str | None
@@ -115,6 +115,9 @@ class CanonicalInvoice:
     subtotal_minor: int = 0
     tax_minor: int = 0
     total_minor: int = 0
+    # An invoice-level discount (FactuurSturen's `discounttype`/`discount`), excluding tax: subtotal_minor is the
+    # sum of the lines' totals minus it. Zero for services whose discounts live on the lines.
+    discount_minor: int = 0
     open_minor: int | None = None
     paid_on: date | None = None
     lines: list[CanonicalLine] = field(default_factory=list)

@@ -11,7 +11,7 @@ from connector.mapping.countries import iso_from_name
 from connector.mapping.registry import Inbound, Outbound, Param, References, Transform, register
 from connector.mapping.values import to_decimal
 
-__all__: list[str] = []
+__all__ = ["keyed_items"]
 
 _ONE = Decimal(1)
 _UNCOLLECTIBLE, _PAID, _OVERPAID = (
@@ -30,6 +30,17 @@ def _suffix(key: str) -> tuple[int, str]:
 
 _ORDERS: dict[tuple[str, ...], tuple[str, ...]] = {}  # the keys of a keyed object -> those keys in order
 _MAX_ORDERS = 1024  # distinct key sets remembered (a service sends few: line1..lineN)
+
+
+def keyed_items(value: Any) -> list[Any]:
+    """The items of a keyed object ({"line1": ..., "line2": ...}, in number order) or of a list; [] when empty.
+
+    Raises:
+        ValueError: neither an object nor a list.
+    """
+    if value is None or value == "":
+        return []
+    return _keyed_in(value)
 
 
 def _keyed_in(value: Any) -> list[Any]:

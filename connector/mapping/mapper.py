@@ -16,11 +16,16 @@ from connector.mapping.steps import EMPTY_TYPES, READ_ERRORS, Reader, getter, pr
 __all__ = ["BoundMapper", "FieldsRead", "Mapper"]
 
 
+# Canonical fields that change what the other money fields mean: a record holding one (non-zero) is refused
+# outbound by a mapping that does not write it, rather than sent with totals the service would compute wrong.
+_TOTALS_MEANING = ("discount_minor",)
+
+
 class _Binder:
     """Builds the transforms a mapping needs, once per (transform, params), against reference data."""
 
-    def __init__(self, entity: str, references: References) -> None:
-        self.entity, self.references = entity, references
+    def __init__(self, entity: str, references: References, provider: str = "the service") -> None:
+        self.entity, self.references, self.provider = entity, references, provider
         self.cache: dict[tuple[str, str], tuple[Inbound, Outbound | None]] = {}
 
     def pair(
@@ -171,7 +176,7 @@ class BoundMapper:
             for entity, plan in mapper.plans.items()
         }
         for entity, plan in mapper.plans.items():
-            binder = _Binder(entity, references)
+            binder = _Binder(entity, references, mapper.provider)
             self._in[entity] = self._inbound(plan, binder)
             self._out[entity] = self._outbound(plan, binder)
 
@@ -198,10 +203,16 @@ class BoundMapper:
         items = plan.items
         write_line = _record_out(entity, items.record, binder) if items and items.target else None
         items_out = binder.pair(items.transform, items.params, items.file, items.name)[1] if items else None
+        written = {f.name for f in plan.record.fields if f.target is not None}
+        uncarried = tuple(name for name in _TOTALS_MEANING if hasattr(cls, name) and name not in written)
 
         def outbound(record: Any) -> dict[str, Any]:
             if type(record) is not cls:
                 raise MappingError(entity, "", f"expected a {cls.__name__}, got {type(record).__name__}")
+            for name in uncarried:
+                if getattr(record, name):
+                    raise MappingError(entity, name, f"{getattr(record, name)} in minor units, which {binder.provider} "
+                                       "cannot carry: its totals would come out wrong")
             out = write_record(record, {})
             if write_line is not None and items is not None and items.target is not None:
                 lines = []

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from decimal import DecimalException
 from typing import Any
 
 from connector.mapping.plan import FieldPlan
@@ -12,11 +13,14 @@ __all__ = ["EMPTY_TYPES", "READ_ERRORS", "Reader", "getter", "problem", "put_pat
 
 Reader = Callable[[dict[str, Any]], Any]
 EMPTY_TYPES = frozenset({str, list, dict, type(None)})  # with falsiness: "", [], {}, None (never 0 or False)
-READ_ERRORS = (ValueError, TypeError, ArithmeticError, KeyError, AttributeError, IndexError)
+# OSError: datetime.fromtimestamp of a time past what the platform holds
+READ_ERRORS = (ValueError, TypeError, ArithmeticError, KeyError, AttributeError, IndexError, OSError)
 
 
 def problem(exc: Exception) -> str:
     """Describe an exception raised while reading or writing a value."""
+    if isinstance(exc, DecimalException):  # its text is only a list of signal classes
+        return f"a number out of range for decimal arithmetic ({type(exc).__name__})"
     return str(exc) if isinstance(exc, ValueError) else f"{type(exc).__name__}: {exc}"
 
 

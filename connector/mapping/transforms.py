@@ -41,7 +41,7 @@ def _text(value: Any) -> str | None:
     if type(value) is str:
         return value.strip() or None
     if isinstance(value, (int, Decimal)) and not isinstance(value, bool):
-        return decimal_text(value)  # numeric ids such as clientnr 42
+        return decimal_text(to_decimal(value))  # numeric ids such as clientnr 42; bounded: no 1E+999999999
     raise ValueError(f"expected text, got {type(value).__name__} {value!r}")
 
 
@@ -87,7 +87,7 @@ def _plain_amount(text: str, exponent: int) -> bool:
 
 
 def _minor(params: Mapping[str, Any], refs: References) -> tuple[Inbound, Outbound]:
-    exponent, allow_negative = params["exponent"], params["allow_negative"]
+    exponent, allow_negative, send_zero = params["exponent"], params["allow_negative"], params["send_zero"]
     scale = 10**exponent
 
     def inbound(value: Any) -> int:
@@ -110,6 +110,8 @@ def _minor(params: Mapping[str, Any], refs: References) -> tuple[Inbound, Outbou
             return None
         if type(value) is not int:
             raise ValueError(f"minor units must be an int, got {value!r}")
+        if not value and not send_zero:
+            raise ValueError("an amount of zero, which the service does not take (it moves no money)")
         return f"{Decimal(value).scaleb(-exponent):.{exponent}f}"
 
     return inbound, outbound
@@ -121,7 +123,7 @@ def _int_in(value: Any) -> int:
     if type(value) is str and value.strip().lstrip("-").isdigit():
         return int(value)
     if type(value) is Decimal and value.is_finite() and value == value.to_integral_value():
-        return int(value)
+        return int(to_decimal(value))  # bounded first: int(Decimal("1E+999999999")) would not end
     raise ValueError(f"not a whole number: {value!r}")
 
 
@@ -261,7 +263,11 @@ def _bool_param(value: Any) -> bool:
     return value
 
 
-_MINOR_PARAMS = {"exponent": Param(_int_param, 2), "allow_negative": Param(_bool_param, True)}
+_MINOR_PARAMS = {
+    "exponent": Param(_int_param, 2),
+    "allow_negative": Param(_bool_param, True),
+    "send_zero": Param(_bool_param, True),  # false: outbound, zero is refused (a payment the service would refuse)
+}
 
 for _t in (
     Transform("string", _string, (str,), summary="text, stripped; empty -> none; outbound as is"),
@@ -311,6 +317,7 @@ for _t in (
 # The structured and provider-flavoured transforms register themselves on import.
 from connector.mapping import composite as _composite  # noqa: E402,F401
 from connector.mapping import facturalia_transforms as _facturalia  # noqa: E402,F401
+from connector.mapping import factuursturen_transforms as _factuursturen  # noqa: E402,F401
 from connector.mapping import fastfaktura_transforms as _fastfaktura  # noqa: E402,F401
 from connector.mapping import hydra_transforms as _hydra  # noqa: E402,F401
 from connector.mapping import phones as _phones  # noqa: E402,F401

@@ -134,6 +134,7 @@ def _entity(kind: str, r: Any, lines: list[CanonicalLine]) -> StoredEntity:
             subtotal_minor=r["subtotal_minor"],
             tax_minor=r["tax_minor"],
             total_minor=r["total_minor"],
+            discount_minor=r["discount_minor"],
             open_minor=r["open_minor"],
             paid_on=r["paid_on"],
             lines=lines,

@@ -82,6 +82,7 @@ def invoice_row(rec: CanonicalInvoice, client_id: int | None, origin: str, now: 
         "subtotal_minor": rec.subtotal_minor,
         "tax_minor": rec.tax_minor,
         "total_minor": rec.total_minor,
+        "discount_minor": rec.discount_minor,
         "open_minor": rec.open_minor,
         "paid_on": rec.paid_on,
         "extra": rec.extra,

@@ -85,6 +85,7 @@ class Invoice(SQLModel, table=True):
     subtotal_minor: int = _money()
     tax_minor: int = _money()
     total_minor: int = _money()
+    discount_minor: int = _money()  # invoice-level, excluding tax: subtotal = sum of line totals - discount
     open_minor: int | None = Field(default=None, sa_type=BigInteger)
     paid_on: date | None = None
     extra: dict[str, Any] = _json()

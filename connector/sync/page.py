@@ -393,9 +393,11 @@ def _last_seen(
 ) -> dict[int, dict[str, Any]]:
     """Per change (by id()): the client row of what its service held when last seen there, where it maps.
 
-    That is the link's raw record: the payload last read, or the image the push last wrote. An image holds
-    only what the connector sends (no id, no service timestamps); the keys it lacks are read from the new
-    payload, so they count as unchanged and the fields the connector wrote are compared as written.
+    That is the link's raw record: the payload last read, or the image the push last wrote. A payload read
+    from the service is whole: a key it lacks was empty there (hydra leaves nulls out), so a value that
+    appears since is a change. An image holds only what the connector sends (no id, no service timestamps);
+    the keys it lacks are read from the new payload, so they count as unchanged and the fields the connector
+    wrote are compared as written. The image is the raw record whose ledger hash the link keeps.
     """
     live = [c for c in moved if c.link is not None and not c.link.deleted and isinstance(c.raw.data, dict)]
     if inbound is None or not live:
@@ -410,7 +412,9 @@ def _last_seen(
         try:
             then = load_payload(text)
             if isinstance(then, dict):
-                rows[id(change)] = entities.client_row(inbound("client", {**change.raw.data, **then}), now)
+                image = change.link.written_hash is not None and ledger_hash(then) == change.link.written_hash
+                seen = {**change.raw.data, **then} if image else then
+                rows[id(change)] = entities.client_row(inbound("client", seen), now)
         except (MappingError, ValueError, TypeError):
             continue  # not readable as a record of this mapping (an old format): the merge takes what came
     return rows

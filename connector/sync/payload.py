@@ -42,7 +42,9 @@ def digest(text: str) -> str:
     return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
 
 
-_SKIP = frozenset({"remote_id", "remote_updated_at", "invoice_remote_id", "client_remote_id", "lines"})
+_SKIP = frozenset(
+    {"remote_id", "remote_updated_at", "invoice_remote_id", "client_remote_id", "lines", "discount_minor"}
+)
 _GETTERS: dict[tuple[type, frozenset[str]], Callable[[Any], list[Any]]] = {}
 
 
@@ -66,5 +68,7 @@ def projection_hash(record: CanonicalClient | CanonicalInvoice | CanonicalPaymen
     if isinstance(record, CanonicalInvoice):
         line_values = _values_of(CanonicalLine, frozenset())
         values.append([line_values(line) for line in record.lines])
+        if record.discount_minor:  # only when there is one: the hashes of invoices without stay what they were
+            values.append(("discount_minor", record.discount_minor))
     values.append(sorted(resolved.items()))
     return digest(repr(values))

@@ -72,3 +72,31 @@ def test_garbage_answers_are_typed_protocol_errors(sqlite_url: str, ff: FastFakt
 
     with pytest.raises(ProtocolError):
         app.sync("ff")
+
+
+@pytest.mark.parametrize(("field", "value", "names"), [
+    ("paid", 10**25, "payment.amount_minor"),  # a paid event's 26-digit amount: past a BIGINT
+    ("lines.0.tax_rate", 10**40, "invoice.lines[1].tax_minor"),  # beyond decimal arithmetic: a reason, no trace
+    ("currency", 5, "invoice.currency"),  # was stored as "5"
+    ("client_id", None, "invoice.client_remote_id"),  # was stored without its client
+])
+def test_a_value_the_store_cannot_take_is_quarantined_with_the_reason(
+    database_url: str, ff: FastFakturaHarness, field: str, value: object, names: str
+) -> None:
+    ff.seed(clients=10, invoices=60)
+    victim, events = next((i["id"], i["events"]) for i in ff.state()["invoices"] if i["status"] == "paid")
+    if field == "paid":  # the paid event's amount
+        field = f"events.{[e['type'] for e in events].index('paid')}.amount_cents"
+    ff.act("corrupt_invoice", invoice_id=victim, field=field, value=value)
+    app = make_app(database_url, ff.connection("ff"))
+
+    app.sync("ff")
+
+    with app.engine.connect() as conn:
+        rows = conn.execute(select(Quarantine.remote_id, Quarantine.error, Quarantine.entity_kind)).all()
+    [(_, error, _)] = [r for r in rows if r.entity_kind == names.split(".")[0]]
+    assert names in error and "[<class" not in error
+    stored = 60 - names.startswith("invoice")
+    assert _count(app.engine, Invoice) == stored  # every other invoice is stored
+    app.sync("ff")
+    assert _count(app.engine, Quarantine) == len(rows) and _count(app.engine, Invoice) == stored

@@ -239,6 +239,8 @@ class FactuurSturenProvider(Provider):
             "action": self.options.get("invoice_action", "send"),
             "sendmethod": self.options.get("send_method", "mail"),
         }
+        if body.get("discount") not in (None, ""):  # the mapping sends the invoice-level discount as an amount
+            body.setdefault("discounttype", "amount")
         if idempotency_key:
             reference = dict(body.get("reference") or {})
             reference["line3"] = marker(idempotency_key)

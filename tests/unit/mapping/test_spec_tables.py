@@ -97,8 +97,9 @@ INVALID = [
         spec("    totl_minor: { from: t }\n"),
         "invoice",
         "totl_minor",
-        "unknown field of CanonicalInvoice; valid fields: client_remote_id, currency, due_on, issued_on, number, "
-        "open_minor, paid_on, remote_id, remote_updated_at, status, subtotal_minor, tax_minor, total_minor",
+        "unknown field of CanonicalInvoice; valid fields: client_remote_id, currency, discount_minor, due_on, "
+        "issued_on, number, open_minor, paid_on, remote_id, remote_updated_at, status, subtotal_minor, "
+        "tax_minor, total_minor",
     ),
     SpecCase(
         "unknown-field-key",

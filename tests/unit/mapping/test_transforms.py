@@ -207,7 +207,7 @@ def test_country_id_to_iso() -> None:
 
 def test_params_are_checked() -> None:
     transform = get_transform("decimal_str_to_minor")
-    with pytest.raises(ValueError, match="has no parameter 'places'; allowed: allow_negative, exponent"):
+    with pytest.raises(ValueError, match="has no parameter 'places'; allowed: allow_negative, exponent, send_zero"):
         transform.resolve_params({"places": 2})
     with pytest.raises(ValueError, match=r"parameter 'exponent': expected a whole number 0\.\.6"):
         transform.resolve_params({"exponent": "two"})
