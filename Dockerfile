@@ -17,6 +17,7 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 WORKDIR /app
 COPY pyproject.toml README.md ./
 COPY connector ./connector
+COPY sandboxes ./sandboxes
 COPY mappings ./mappings
 COPY config ./config
 RUN pip install --no-cache-dir "./[postgres]" \

@@ -26,7 +26,7 @@ __all__ = ["REPO", "measured_pull", "run_child", "start_sandbox"]
 
 def start_sandbox(service: str, invoices: int, clients: int,
                   *options: str) -> tuple[subprocess.Popen[str], dict[str, Any]]:
-    """Start ``python -m connector.sandbox.<service>`` (any port, seed 1) and read its JSON line.
+    """Start ``python -m sandboxes.<service>`` (any port, seed 1) and read its JSON line.
 
     Args:
         service: the sandbox package name.
@@ -38,7 +38,7 @@ def start_sandbox(service: str, invoices: int, clients: int,
         The process (the caller terminates it) and the printed line (base_url, credentials, ...).
     """
     proc = subprocess.Popen(
-        [sys.executable, "-m", f"connector.sandbox.{service}", "--port", "0", "--clients", str(clients),
+        [sys.executable, "-m", f"sandboxes.{service}", "--port", "0", "--clients", str(clients),
          "--invoices", str(invoices), "--seed", "1", *options],
         stdout=subprocess.PIPE,
         text=True,

@@ -51,7 +51,7 @@ def main() -> None:
 
     proc = None
     if args.in_process:
-        from connector.sandbox.factuursturen import FactuurSturenSandbox
+        from sandboxes.factuursturen import FactuurSturenSandbox
 
         started = time.perf_counter()
         sandbox = FactuurSturenSandbox(

@@ -12,9 +12,9 @@ from typing import Any
 import httpx
 
 from connector.app import App
-from connector.sandbox.factuursturen import FactuurSturenSandbox
 from connector.settings import Connection, Settings
 from connector.store.db import make_engine, upgrade
+from sandboxes.factuursturen import FactuurSturenSandbox
 
 REPO = Path(__file__).resolve().parents[1]
 KEY_ENV = "CONNECTOR_TEST_FS_KEY"

@@ -11,10 +11,10 @@ from typing import Any
 import httpx
 
 from connector.errors import ConfigError
-from connector.sandbox import SERVICES, sandbox_class, start
-from connector.sandbox._main import quirk_table
-from connector.sandbox._quirks import parse_assignments
 from connector.settings import Connection
+from sandboxes import SERVICES, sandbox_class, start
+from sandboxes._main import quirk_table
+from sandboxes._quirks import parse_assignments
 
 __all__ = [
     "SANDBOXES",

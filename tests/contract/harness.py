@@ -36,7 +36,7 @@ class ContractHarness(Protocol):
         """
 
     def faults(self, rules: list[dict[str, Any]]) -> None:
-        """Install fault rules in the shared control format (connector/sandbox/_control.py)."""
+        """Install fault rules in the shared control format (sandboxes/_control.py)."""
 
     def rate_limit(self, limit: int | None, window_seconds: float) -> None:
         """Set the sandbox's own rate limit (None: off)."""

@@ -15,8 +15,8 @@ from typing import Any
 
 import httpx
 
-from connector.sandbox.facturalia import FacturaliaSandbox
 from connector.settings import Connection
+from sandboxes.facturalia import FacturaliaSandbox
 
 __all__ = ["KEY_ENV", "FacturaliaHarness"]
 

@@ -15,8 +15,8 @@ from typing import Any
 import httpx
 import pytest
 
-from connector.sandbox import start as start_sandbox
-from connector.sandbox.facturalia import FacturaliaSandbox
+from sandboxes import start as start_sandbox
+from sandboxes.facturalia import FacturaliaSandbox
 from tests.facturalia.harness import FacturaliaHarness
 
 REPO = Path(__file__).resolve().parents[2]
@@ -512,7 +512,7 @@ def test_registry_start_with_seeded_customers_and_invoices() -> None:
 
 
 def test_module_entry_point_prints_where_it_serves() -> None:
-    process = subprocess.Popen([sys.executable, "-m", "connector.sandbox.facturalia", "--port", "0"], cwd=REPO,
+    process = subprocess.Popen([sys.executable, "-m", "sandboxes.facturalia", "--port", "0"], cwd=REPO,
                                stdout=subprocess.PIPE, text=True)
     try:
         assert process.stdout is not None

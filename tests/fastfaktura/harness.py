@@ -16,8 +16,8 @@ from typing import Any
 
 import httpx
 
-from connector.sandbox.fastfaktura import FastFakturaSandbox
 from connector.settings import Connection
+from sandboxes.fastfaktura import FastFakturaSandbox
 
 __all__ = ["API_KEY", "KEY_ENV", "WRONG_KEY_ENV", "FastFakturaHarness"]
 
@@ -93,7 +93,7 @@ class FastFakturaHarness:
         return Connection(**values)
 
     def faults(self, rules: list[dict[str, Any]]) -> None:
-        """Install fault rules (connector/sandbox/_control.py format)."""
+        """Install fault rules (sandboxes/_control.py format)."""
         self.post("/faults", {"rules": rules})
 
     def rate_limit(self, limit: int | None, window_seconds: float) -> None:

@@ -15,8 +15,8 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 
-from connector.sandbox.fastfaktura.seed import SeedSpec, generate
-from connector.sandbox.fastfaktura.wire import (
+from sandboxes.fastfaktura.seed import SeedSpec, generate
+from sandboxes.fastfaktura.wire import (
     ENTRY_KEYS,
     dumps,
     entry_json,
@@ -415,7 +415,7 @@ def test_keep_alive_serves_many_requests_on_one_connection(ff: FastFakturaHarnes
 
 
 def test_the_module_serves_in_the_foreground_and_prints_where(tmp_path: Any) -> None:
-    proc = subprocess.Popen([sys.executable, "-m", "connector.sandbox.fastfaktura", "--invoices", "30", "--seed", "3"],
+    proc = subprocess.Popen([sys.executable, "-m", "sandboxes.fastfaktura", "--invoices", "30", "--seed", "3"],
                             stdout=subprocess.PIPE, text=True, cwd=REPO)
     try:
         assert proc.stdout is not None

@@ -16,8 +16,8 @@ from typing import Any
 
 import httpx
 
-from connector.sandbox.hydra import HydraSandbox
 from connector.settings import Connection
+from sandboxes.hydra import HydraSandbox
 
 __all__ = ["KEY_ENV", "TOKEN", "WRONG_KEY_ENV", "WRONG_TOKEN", "HydraHarness"]
 
@@ -94,7 +94,7 @@ class HydraHarness:
         return Connection(**values)
 
     def faults(self, rules: list[dict[str, Any]]) -> None:
-        """Install fault rules (connector/sandbox/_control.py format)."""
+        """Install fault rules (sandboxes/_control.py format)."""
         self.post("/faults", {"rules": rules})
 
     def rate_limit(self, limit: int | None, window_seconds: float) -> None:

@@ -457,7 +457,7 @@ def test_seed_is_deterministic_and_state_marks_deletions(hy: HydraHarness) -> No
 
 
 def test_command_line_serves_and_prints_one_json_line() -> None:
-    proc = subprocess.Popen([sys.executable, "-m", "connector.sandbox.hydra", "--port", "0", "--clients", "3",
+    proc = subprocess.Popen([sys.executable, "-m", "sandboxes.hydra", "--port", "0", "--clients", "3",
                              "--invoices", "7", "--flavour", "4"], cwd=REPO, stdout=subprocess.PIPE, text=True)
     try:
         assert proc.stdout is not None

@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 import pytest
 
-from connector.sandbox.factuursturen import FactuurSturenSandbox
+from sandboxes.factuursturen import FactuurSturenSandbox
 from tests.support import run_cli
 
 

@@ -16,10 +16,10 @@ from typing import Any
 import httpx
 import pytest
 
-from connector.sandbox.factuursturen import FactuurSturenSandbox
-from connector.sandbox.factuursturen.fastjson import invoice_json
-from connector.sandbox.factuursturen.seed import SeedSpec, generate
-from connector.sandbox.factuursturen.wire import encode, invoice_dict
+from sandboxes.factuursturen import FactuurSturenSandbox
+from sandboxes.factuursturen.fastjson import invoice_json
+from sandboxes.factuursturen.seed import SeedSpec, generate
+from sandboxes.factuursturen.wire import encode, invoice_dict
 
 REPO = Path(__file__).resolve().parents[2]
 USER, KEY = "tester", "fs-key-123"
@@ -505,7 +505,7 @@ def test_page_shift_moves_the_next_page(api: httpx.Client, ctl: httpx.Client) ->
 
 def test_module_entry_point_prints_json_and_serves() -> None:
     proc = subprocess.Popen(
-        [sys.executable, "-m", "connector.sandbox.factuursturen", "--invoices", "20", "--api-key", "k"],
+        [sys.executable, "-m", "sandboxes.factuursturen", "--invoices", "20", "--api-key", "k"],
         stdout=subprocess.PIPE,
         text=True,
         cwd=REPO,

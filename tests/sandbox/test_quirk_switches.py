@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import httpx
 
-from connector.sandbox.fastfaktura import FastFakturaSandbox
-from connector.sandbox.hydra import HydraSandbox
+from sandboxes.fastfaktura import FastFakturaSandbox
+from sandboxes.hydra import HydraSandbox
 
 
 def test_fastfaktura_page_size_order_and_envelope() -> None:

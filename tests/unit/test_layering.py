@@ -7,11 +7,12 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2] / "connector"
+REPO = Path(__file__).resolve().parents[2]
+ROOT = REPO / "connector"
 
 
 def _module_name(path: Path) -> str:
-    parts = path.relative_to(ROOT.parent).with_suffix("").parts
+    parts = path.relative_to(REPO).with_suffix("").parts
     return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
 
 
@@ -31,7 +32,9 @@ def _imports(path: Path) -> set[str]:
     return found
 
 
-MODULES = {_module_name(p): _imports(p) for p in sorted(ROOT.rglob("*.py"))}
+MODULES = {
+    _module_name(p): _imports(p) for top in ("connector", "sandboxes") for p in sorted((REPO / top).rglob("*.py"))
+}
 
 # layer prefix -> forbidden import prefixes
 RULES: dict[str, tuple[str, ...]] = {
@@ -88,7 +91,7 @@ RULES: dict[str, tuple[str, ...]] = {
         "connector.mapping",
         "connector.cli",
         "connector.app",
-        "connector.sandbox",
+        "sandboxes",
     ),
     # the hooks the HTTP session and the sync engine call: prometheus-client only, cheap to import
     "connector.observability.metrics": (
@@ -124,13 +127,29 @@ def test_layer_imports_only_point_down(layer: str) -> None:
     assert _violations(layer, RULES[layer]) == []
 
 
-def test_sandbox_imports_nothing_from_the_connector() -> None:
+def test_sandboxes_import_nothing_from_the_connector() -> None:
+    """The sandboxes are independent peers (their own top-level package): they share no code with the connector."""
     bad = [
         f"{module} imports {name}"
         for module, imports in MODULES.items()
-        if module.startswith("connector.sandbox")
+        if module.startswith("sandboxes")
         for name in imports
-        if name.startswith("connector") and not name.startswith("connector.sandbox")
+        if name == "connector" or name.startswith("connector.")
+    ]
+    assert bad == []
+
+
+# the only modules of the connector that may start a sandbox: `connector sandbox` and the demo
+SANDBOX_USERS = ("connector.cli.sandboxes", "connector.cli.demo")
+
+
+def test_the_connector_imports_the_sandboxes_only_in_the_sandbox_command_and_the_demo() -> None:
+    bad = [
+        f"{module} imports {name}"
+        for module, imports in MODULES.items()
+        if module.startswith("connector") and not module.startswith(SANDBOX_USERS)
+        for name in imports
+        if name == "sandboxes" or name.startswith("sandboxes.")
     ]
     assert bad == []
 
@@ -143,7 +162,7 @@ def test_rules_cover_real_modules() -> None:
         "connector.mapping",
         "connector.http",
         "connector.store",
-        "connector.sandbox",
+        "sandboxes",
         "connector.observability",
         "connector.observability.metrics",
     ):
