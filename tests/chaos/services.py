@@ -32,7 +32,9 @@ class Service:
 
     def __post_init__(self) -> None:
         """Open the control client."""
-        self.control = httpx.Client(base_url=self.server.control_url, timeout=120)
+        bundle = getattr(self.server, "ca_bundle", None)
+        self.control = httpx.Client(base_url=self.server.control_url, timeout=120,
+                                    verify=str(bundle) if bundle else True)
 
     def stop(self) -> None:
         """Stop the sandbox."""
@@ -126,6 +128,9 @@ class Service:
             values["username"] = self.server.credentials["username"]
         if self.name in ("fastfaktura", "facturalia"):
             values["rate_limit"] = 1_000_000
+        if self.name == "facturalia":
+            values["ca_bundle"] = str(self.server.ca_bundle)
+            values["options"] = {"default_product_code": "CONSULT"}
         values.update(settings)
         lines = [f"[connections.{connection}]"]
         options = values.pop("options", None)
