@@ -31,7 +31,7 @@ CONNECTION = "src"
 
 # Seeded account size and page size per provider: several pages of each listing, small enough to be quick.
 _SIZE = {"factuursturen": ({"clients": 25, "invoices": 160}, 20),
-         "fastfaktura": ({"clients": 20, "invoices": 60}, 25),
+         "fastfaktura": ({"clients": 20, "invoices": 75}, 25),
          "hydra": ({"customers": 20, "invoices": 90}, 15)}
 _LIST_PATH = {"factuursturen": "/api/v1/invoices", "fastfaktura": "/api/v1/invoices", "hydra": "/api/invoices"}
 

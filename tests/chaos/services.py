@@ -8,6 +8,7 @@ A `Service` knows one sandbox's control URL and credentials and writes the conne
 from __future__ import annotations
 
 import json
+import ssl
 import time
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -34,7 +35,7 @@ class Service:
         """Open the control client."""
         bundle = getattr(self.server, "ca_bundle", None)
         self.control = httpx.Client(base_url=self.server.control_url, timeout=120,
-                                    verify=str(bundle) if bundle else True)
+                                    verify=ssl.create_default_context(cafile=str(bundle)) if bundle else True)
 
     def stop(self) -> None:
         """Stop the sandbox."""
