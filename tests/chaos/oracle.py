@@ -241,7 +241,8 @@ def store_snapshot(provider: str, database_url: str, connection: str) -> Snapsho
                                                    "FROM payment")}
     finally:
         db.close()
-    remote = {kind: {} for kind in KINDS}  # kind -> entity id -> remote id (any link of this connection)
+    # kind -> entity id -> remote id (any link of this connection)
+    remote: dict[str, dict[Any, str]] = {kind: {} for kind in KINDS}
     for kind, rid, eid, _ in links:
         remote.setdefault(kind, {})[eid] = str(rid)
     snap = Snapshot()
@@ -260,10 +261,10 @@ def store_snapshot(provider: str, database_url: str, connection: str) -> Snapsho
             snap.clients[rid] = tuple(values[c] for c in _CLIENT_COLUMNS[provider])
         elif kind == "invoice":
             client_id, number, issued, due, subtotal, tax, total, open_, _ = row
-            values = {"number": _text(number), "client": remote["client"].get(client_id), "issued": _day(issued),
-                      "due": _day(due), "subtotal": subtotal, "tax": tax, "total": total, "open": open_,
-                      "lines": lines.get(eid, [])}
-            snap.invoices[rid] = {f: values[f] for f in _INVOICE_FIELDS[provider]}
+            fields: dict[str, Any] = {"number": _text(number), "client": remote["client"].get(client_id),
+                                      "issued": _day(issued), "due": _day(due), "subtotal": subtotal, "tax": tax,
+                                      "total": total, "open": open_, "lines": lines.get(eid, [])}
+            snap.invoices[rid] = {f: fields[f] for f in _INVOICE_FIELDS[provider]}
     for kind, _rid, eid, link_deleted in links:
         row = payments.get(eid) if kind == "payment" else None
         if row is None or link_deleted is not None or row[-1] is not None:

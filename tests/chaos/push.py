@@ -166,7 +166,11 @@ def push_trial(source: Service, target: Service, seed: int, database_url: str, w
         proc = cli.start("push", "--connection", "dst", "--wait", "30")
         if rng.random() < 0.5:
             n = rng.randint(1, 12)
-            outcome = cli.kill_when(proc, lambda n=n, base=base: target.request_count() - base >= n,
+
+            def reached(n: int = n, base: int = base) -> bool:
+                return target.request_count() - base >= n
+
+            outcome = cli.kill_when(proc, reached,
                                     f"after target request {n}", delay=rng.choice([0.0, rng.uniform(0, 0.03)]))
         else:
             outcome = cli.kill_after(proc, rng.uniform(1.0, 3.0))
