@@ -175,7 +175,7 @@ def _kill_or_hold(service: Service, cli: Cli, person: Person, rng: random.Random
     after = rng.randint(1, 4)
     hold = {"kind": "slow", "seconds": 1.0, "method": "GET", "path_prefix": _LIST_PATH[service.name],
             "after": after, "times": 1}
-    service.faults(hold, *service.fault_rules())
+    service.faults(hold, *service.fault_specs())
     cli.note(f"hold invoice list request {after + 1} for 1 s; meanwhile a burst of deletions and a create")
     proc = cli.start("sync", "--connection", CONNECTION)
     deadline = time.monotonic() + 30

@@ -62,7 +62,8 @@ class Service:
 
     def post(self, path: str, body: Any = None) -> Any:
         """POST JSON to the control surface; the decoded answer (fractions as Decimal)."""
-        response = self.control.post(path, json=body if body is not None else {})
+        payload = json.dumps(body if body is not None else {}, default=_plain)
+        response = self.control.post(path, content=payload, headers={"Content-Type": "application/json"})
         if response.status_code >= 400:
             raise RuntimeError(f"{self.name} {path} -> {response.status_code}: {response.text[:300]}")
         return json.loads(response.content, parse_float=Decimal) if response.content else None
@@ -97,6 +98,10 @@ class Service:
     def fault_rules(self) -> list[dict[str, Any]]:
         """The installed rules with their `seen` and `fired` counters."""
         return list(self.get("/faults")["rules"])
+
+    def fault_specs(self) -> list[dict[str, Any]]:
+        """The installed rules as they were given (counters left out), to install again next to another."""
+        return [{k: v for k, v in rule.items() if k not in ("seen", "fired")} for rule in self.fault_rules()]
 
     def requests(self) -> list[dict[str, Any]]:
         """The API request log, oldest first."""
@@ -146,6 +151,13 @@ class Service:
     def key_env(self) -> str:
         """The environment variable the connections file names for this service's key."""
         return KEY_ENV + self.name.upper()
+
+
+def _plain(value: Any) -> Any:
+    """JSON for what `json` cannot encode by itself: Decimal as a number."""
+    if isinstance(value, Decimal):
+        return float(value)
+    raise TypeError(f"not JSON serializable: {type(value).__name__}")
 
 
 def _toml(value: Any) -> str:
