@@ -102,25 +102,25 @@ class Person:
     def _payment(self, state: dict[str, Any]) -> tuple[str, dict[str, Any]]:
         full = self.rng.random() < 0.5
         if self.service.name == "factuursturen":
-            open_ = [i for i in state["invoices"] if Decimal(str(i["open"])) > 0]
-            if not open_:
-                return "", {}
-            invoice = self.rng.choice(open_)
-            owed = Decimal(str(invoice["open"]))
-            amount = owed if full else max(Decimal("0.01"), (owed / 3).quantize(Decimal("0.01")))
-            return "register_payment", {"invoice": invoice["id"], "amount": f"{amount:.2f}"}
+            return self._pay_part("register_payment", state["invoices"], "open", full)
         if self.service.name == "fastfaktura":
             payable = [i for i in state["invoices"] if i["status"] in ("sent", "opened", "overdue")]
             if not payable:
                 return "", {}
             return "pay_invoice", {"invoice_id": self.rng.choice(payable)["id"]}
-        open_ = [i for i in state["invoices"] if not i["deleted"] and Decimal(str(i["openAmount"])) > 0]
+        live = [i for i in state["invoices"] if not i["deleted"]]
+        return self._pay_part("add_transaction", live, "openAmount", full)
+
+    def _pay_part(self, action: str, invoices: list[dict[str, Any]], owed_key: str,
+                  full: bool) -> tuple[str, dict[str, Any]]:
+        """Pay what one open invoice owes, in full or a third of it."""
+        open_ = [i for i in invoices if Decimal(str(i[owed_key])) > 0]
         if not open_:
             return "", {}
         invoice = self.rng.choice(open_)
-        owed = Decimal(str(invoice["openAmount"]))
+        owed = Decimal(str(invoice[owed_key]))
         amount = owed if full else max(Decimal("0.01"), (owed / 3).quantize(Decimal("0.01")))
-        return "add_transaction", {"invoice": invoice["id"], "amount": f"{amount:.2f}"}
+        return action, {"invoice": invoice["id"], "amount": f"{amount:.2f}"}
 
     def _remove_invoice(self, state: dict[str, Any]) -> tuple[str, dict[str, Any]]:
         if self.service.name == "factuursturen":
