@@ -6,6 +6,13 @@ A trial is fully determined by (provider, seed, storm): `python bench/chaos.py -
 `connector sync`, then `--stream sweep` where deletions are only found by a sweep (FactuurSturen, hydra);
 anything still wrong is a finding. `--full` runs only afterwards, to tell "converges only after --full"
 (`needs_full`) from "never converges" (`broken`).
+
+Each round of a trial: a person's changes, a storm's fault rules, then one `connector sync` ended by one of
+* time: SIGKILL after a random 0.8-3 s (the process starts in about 1 s);
+* requests: SIGKILL once the sandbox's request log holds n more requests (sometimes a few ms later, while
+  the page just answered is being mapped and written);
+* paging: an invoice list request is held for 1 s (a `slow` rule); meanwhile the person deletes a burst
+  of invoices and creates one; then SIGKILL as the held page lands (0-50 ms after), or the run finishes.
 """
 
 from __future__ import annotations
