@@ -54,11 +54,14 @@ def database(backend: str, workdir: Path) -> Iterator[str]:
 
 COLUMNS = ("trials", "killed", "lost", "extra", "wrong", "undeleted", "wrongly_deleted", "ok_but_wrong",
            "needs_full", "broken", "rerun_failed")
+PUSH_COLUMNS = ("trials", "killed", "drops", "duplicates", "missing", "failed_trials")
 
 
-def pull_campaign(args: argparse.Namespace, root: Path) -> dict[tuple[str, str], dict[str, int]]:
-    """Run the pull trials; the table rows keyed by (provider, storm)."""
-    table: dict[tuple[str, str], dict[str, int]] = defaultdict(lambda: dict.fromkeys(COLUMNS, 0))
+Table = dict[tuple[str, str], dict[str, int]]
+
+
+def pull_campaign(args: argparse.Namespace, root: Path, table: Table) -> None:
+    """Run the pull trials, counting into `table` (rows keyed by provider and storm)."""
     providers = [args.provider] if args.provider else list(READABLE)
     storms = [args.storm] if args.storm else list(STORMS)
     for provider in providers:
@@ -84,13 +87,10 @@ def pull_campaign(args: argparse.Namespace, root: Path) -> dict[tuple[str, str],
                         print(f"ok   {provider} seed={seed} storm={storm} killed={result.killed}", flush=True)
         finally:
             service.stop()
-    return table
 
 
-def push_campaign(args: argparse.Namespace, root: Path) -> dict[tuple[str, str], dict[str, int]]:
-    """Run the push trials; the table rows keyed by (target, "drop+kill")."""
-    columns = ("trials", "killed", "drops", "duplicates", "missing", "failed_trials")
-    table: dict[tuple[str, str], dict[str, int]] = defaultdict(lambda: dict.fromkeys(columns, 0))
+def push_campaign(args: argparse.Namespace, root: Path, table: Table) -> None:
+    """Run the push trials, counting into `table` (rows keyed by target and "drop+kill")."""
     source = start_service("factuursturen")
     try:
         for target_name in [args.provider] if args.provider else list(WRITABLE):
@@ -114,10 +114,9 @@ def push_campaign(args: argparse.Namespace, root: Path) -> dict[tuple[str, str],
                 target.stop()
     finally:
         source.stop()
-    return table
 
 
-def print_table(table: dict[tuple[str, str], dict[str, int]]) -> None:
+def print_table(table: Table) -> None:
     """The summary: one row per (provider, storm), with a total row."""
     if not table:
         return
@@ -143,8 +142,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--push", action="store_true", help="push trials instead of pull trials")
     args = parser.parse_args(argv)
     started = time.monotonic()
-    with tempfile.TemporaryDirectory(prefix="chaos-") as tmp:
-        table = push_campaign(args, Path(tmp)) if args.push else pull_campaign(args, Path(tmp))
+    columns = PUSH_COLUMNS if args.push else COLUMNS
+    table: Table = defaultdict(lambda: dict.fromkeys(columns, 0))
+    try:
+        with tempfile.TemporaryDirectory(prefix="chaos-") as tmp:
+            (push_campaign if args.push else pull_campaign)(args, Path(tmp), table)
+    except KeyboardInterrupt:  # a long campaign stopped early still reports what it ran
+        print("\ninterrupted: the table counts the trials finished so far")
     print_table(table)
     last = args.seed + args.trials - 1
     print(f"\n{time.monotonic() - started:.0f} s, backend {args.backend}, seeds {args.seed}..{last}")

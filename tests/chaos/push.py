@@ -175,8 +175,8 @@ def push_trial(source: Service, target: Service, seed: int, database_url: str, w
         else:
             outcome = cli.kill_after(proc, rng.uniform(1.0, 3.0))
         killed += outcome.killed
-    drops = sum(int(r["fired"]) for r in target.fault_rules())
     push_until_settled(cli)
+    drops = sum(int(r["fired"]) for r in target.fault_rules())
     target.faults()
     push_until_settled(cli, rounds=3)
     want, have = _expected(source, receives), target_holds(target)
