@@ -1,11 +1,14 @@
 """Seeded pull trials: kill `connector sync` at random moments and on events, storm it, change the service
 meanwhile, then rerun to completion and ask the oracle.
 
-A trial is fully determined by (provider, seed, storm): `python bench/chaos.py --provider P --seed S
---storm K --trials 1` replays it. The rerun protocol is what the product promises: an incremental
-`connector sync`, then `--stream sweep` where deletions are only found by a sweep (FactuurSturen, hydra);
-anything still wrong is a finding. `--full` runs only afterwards, to tell "converges only after --full"
-(`needs_full`) from "never converges" (`broken`).
+A trial is determined by (provider, seed, storm) up to the timing of its kills (the seed picks every
+act, fault and kill rule; a kill by time or a few ms after a request lands where the process happens to
+be): `python bench/chaos.py --provider P --seed S --storm K --trials 1` replays it. The rerun protocol is
+what the product promises: an incremental `connector sync` run twice (nothing changes in between: a
+resumed run may only finish the window the killed run had cut, catching up is the next run's job), then
+`--stream sweep` where deletions are only found by a sweep (FactuurSturen, hydra); anything still wrong is
+a finding. `--full` runs only afterwards, to tell "converges only after --full" (`needs_full`) from "never
+converges" (`broken`).
 
 Each round of a trial: a person's changes, a storm's fault rules, then one `connector sync` ended by one of
 * time: SIGKILL after a random 0.8-3 s (the process starts in about 1 s);
@@ -127,6 +130,8 @@ def rerun_and_judge(service: Service, cli: Cli) -> tuple[Findings, str, int, Fin
     done = cli.run("sync", "--connection", CONNECTION)
     if done.returncode != 0:  # one more try: a rerun is allowed to find a killed run's lease still lapsing
         done = cli.run("sync", "--connection", CONNECTION, "--wait", "30")
+    if done.returncode == 0:  # a resumed run may finish the killed run's window only; the next one catches up
+        done = cli.run("sync", "--connection", CONNECTION)
     if service.name in SWEPT and done.returncode == 0:
         done = cli.run("sync", "--connection", CONNECTION, "--stream", "sweep")
     findings = judge(service, cli)
