@@ -8,7 +8,8 @@
 Pull trials: `--trials` per provider and storm kind (seeds `--seed`, `--seed`+1, ...). Push trials: `--trials`
 per target. Every failing trial prints its report (findings, replay command, steps). The table counts, per
 provider and storm: trials, killed runs, lost, extra, wrong, undeleted, wrongly deleted (records, after the
-promised rerun), ok-but-wrong (trials whose rerun exited 0 with the store wrong), needs --full, broken.
+promised rerun), ok-but-wrong (trials whose rerun exited 0 with the store wrong), needs --full, broken,
+rerun failed, wrong in between (a run that completed, exit 0, had soft-deleted records the service holds).
 """
 
 from __future__ import annotations
@@ -53,7 +54,7 @@ def database(backend: str, workdir: Path) -> Iterator[str]:
 
 
 COLUMNS = ("trials", "killed", "lost", "extra", "wrong", "undeleted", "wrongly_deleted", "ok_but_wrong",
-           "needs_full", "broken", "rerun_failed")
+           "needs_full", "broken", "rerun_failed", "wrong_in_between")
 PUSH_COLUMNS = ("trials", "killed", "drops", "duplicates", "missing", "failed_trials")
 
 
@@ -152,8 +153,8 @@ def main(argv: list[str] | None = None) -> int:
     print_table(table)
     last = args.seed + args.trials - 1
     print(f"\n{time.monotonic() - started:.0f} s, backend {args.backend}, seeds {args.seed}..{last}")
-    failed = any(row.get("failed_trials") or row.get("needs_full") or row.get("broken") or row.get("rerun_failed")
-                 for row in table.values())
+    failed = any(row.get(name) for row in table.values()
+                 for name in ("failed_trials", "needs_full", "broken", "rerun_failed", "wrong_in_between"))
     return 1 if failed else 0
 
 

@@ -39,6 +39,13 @@ class Person:
             self._do(*self._remove_invoice(state))
         self._do(*self._new_invoice(state))
 
+    def fill_to_page_boundary(self, page_size: int) -> None:
+        """Create invoices until the service holds a whole number of list pages (FastFaktura counts its pages
+        off the first one, so a record created while paging matters most there)."""
+        state = self.service.state()
+        for _ in range(-len(state["invoices"]) % page_size):
+            self._do(*self._new_invoice(state))
+
     def act(self, state: dict[str, Any], *, deletions: bool = True) -> None:
         """One act chosen at random among those this service offers."""
         choices = [self._new_client, self._edit_client, self._new_invoice, self._payment]

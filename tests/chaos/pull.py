@@ -55,7 +55,7 @@ class PullResult:
     storm: str
     backend: str
     findings: Findings
-    verdict: str  # ok | needs_full | broken | rerun_failed
+    verdict: str  # ok | needs_full | broken | rerun_failed | wrong_in_between
     rerun_exit: int
     killed: int
     steps: list[str] = field(default_factory=list)
@@ -160,21 +160,29 @@ def pull_trial(service: Service, seed: int, storm: str, database_url: str, workd
     if upgraded.returncode != 0:
         raise RuntimeError(f"db upgrade failed: {upgraded.stderr[-500:]}")
     killed = 0
+    interim: list[str] = []
     for _ in range(rng.randint(1, 3)):
         person.work(rng.randint(0, 5))
         rules = storm_rules(storm, rng, service)
         service.faults(*rules)
         if rules:
             cli.note(f"faults {rules}")
-        killed += _kill_or_hold(service, cli, person, rng)
+        killed += _kill_or_hold(service, cli, person, rng, interim)
         service.faults()
     person.work(rng.randint(0, 4))
     findings, verdict, code, after = rerun_and_judge(service, cli)
+    if interim:  # a completed run deleted live records, whatever later runs made of it
+        findings.wrongly_deleted.extend(interim)
+        verdict = verdict if verdict != "ok" else "wrong_in_between"
     return PullResult(service.name, seed, storm, backend, findings, verdict, code, killed, cli.steps, after)
 
 
-def _kill_or_hold(service: Service, cli: Cli, person: Person, rng: random.Random) -> int:
-    """One killed (or held and changed-under) run; 1 if it was killed."""
+def _kill_or_hold(service: Service, cli: Cli, person: Person, rng: random.Random, interim: list[str]) -> int:
+    """One killed (or held and changed-under) run; 1 if it was killed.
+
+    A held run left to finish (exit 0) may miss what changed under it, but must not have deleted a live
+    record: those go to `interim`.
+    """
     mode = rng.choice(["time", "requests", "requests", "paging"])
     base = service.request_count()
     if mode == "time":
@@ -184,6 +192,8 @@ def _kill_or_hold(service: Service, cli: Cli, person: Person, rng: random.Random
         proc = cli.start("sync", "--connection", CONNECTION)
         return int(cli.kill_when(proc, lambda: service.request_count() - base >= n, f"after request {n}",
                                  delay=rng.choice([0.0, 0.0, rng.uniform(0.0, 0.05)])).killed)
+    if service.name == "fastfaktura" and rng.random() < 0.5:
+        person.fill_to_page_boundary(_SIZE[service.name][1])
     after = rng.randint(1, 4)
     hold = {"kind": "slow", "seconds": 1.0, "method": "GET", "path_prefix": _LIST_PATH[service.name],
             "after": after, "times": 1}
@@ -199,4 +209,8 @@ def _kill_or_hold(service: Service, cli: Cli, person: Person, rng: random.Random
     if rng.random() < 0.5:
         return int(cli.kill_when(proc, lambda: service.request_count() > landed, "as the held page lands",
                                  delay=rng.uniform(0.0, 0.05)).killed)
-    return int(cli.kill_when(proc, lambda: False, "no kill: let it finish", timeout=60).killed)
+    outcome = cli.kill_when(proc, lambda: False, "no kill: let it finish", timeout=60)
+    if not outcome.killed and outcome.returncode == 0:
+        wrongly = judge(service, cli).wrongly_deleted
+        interim.extend(f"{item} (by the completed run, step {len(cli.steps)})" for item in wrongly)
+    return int(outcome.killed)
