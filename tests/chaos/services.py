@@ -1,8 +1,8 @@
 """Sandboxes for chaos trials: started in this process, driven only through their HTTP control surface.
 
 A `Service` knows one sandbox's control URL and credentials and writes the connections-file table the
-`connector` CLI needs to reach it. Nothing here imports connector code other than `connector.sandbox`
-(the simulated services themselves).
+`connector` CLI needs to reach it. Nothing here imports connector code; the simulated services come from the
+`sandboxes` package, which is not the connector.
 """
 
 from __future__ import annotations
@@ -172,7 +172,7 @@ def _toml(value: Any) -> str:
 
 def start_service(name: str) -> Service:
     """Start the named sandbox on a free loopback port, empty, with its rate limit off."""
-    from connector.sandbox import start
+    from sandboxes import start
 
     options: dict[str, Any] = {"port": 0}
     if name != "hydra":
