@@ -118,7 +118,9 @@ class Daemon:
         )
         for job in self.jobs:
             first = None
-            if job.interval_seconds is not None:  # interval jobs start now (plus jitter), not one interval late
+            # interval jobs start now (plus jitter), not one interval late; but an audit waits its interval, so
+            # it compares the store with the service after the pulls filled it, not read everything one by one
+            if job.interval_seconds is not None and job.kind != "audit":
                 first = now + timedelta(seconds=random.uniform(0, job.jitter_seconds))
             grace = int(job.interval_seconds) if job.interval_seconds else 3600
             self.scheduler.add_job(

@@ -1,7 +1,6 @@
 """The oracle sees each known data-loss defect: one deterministic trial per defect, judged like every chaos trial.
 
-Those failing on the code this suite was written against are marked xfail(strict=True): the fix another
-branch brings turns them into passes (and strict makes the merge notice).
+Each failed on the code this suite was written against (issue 11's findings) and passes since its fix.
 """
 
 from __future__ import annotations
@@ -11,8 +10,6 @@ from collections import Counter
 from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
-
-import pytest
 
 from tests.chaos.oracle import cents
 from tests.chaos.pull import CONNECTION, connections_file, judge, rerun_and_judge
@@ -45,8 +42,6 @@ def _steps(cli: Cli) -> str:
     return "\n  ".join(cli.steps)
 
 
-@pytest.mark.xfail(strict=True, reason="FactuurSturen payment pushes are not idempotent after drop_after_commit "
-                                       "on invoices_payment (being fixed on another branch)")
 def test_a_payment_dropped_after_factuursturen_committed_it_is_booked_once(services: dict[str, Service],
                                                                           tmp_path: Path) -> None:
     source, target = services["source"], services["factuursturen"]
@@ -69,8 +64,6 @@ def test_a_payment_dropped_after_factuursturen_committed_it_is_booked_once(servi
     assert booked == Counter({6050: 1}), f"payments at the target: {dict(booked)}\n  {_steps(cli)}"
 
 
-@pytest.mark.xfail(strict=True, reason="a full payment of an old open invoice is lost when the run that listed "
-                                       "every invoice ended before open_invoices (being fixed on another branch)")
 def test_a_full_payment_of_an_old_open_invoice_after_a_run_cut_between_streams(services: dict[str, Service],
                                                                               tmp_path: Path) -> None:
     fs = services["factuursturen"]
@@ -88,8 +81,6 @@ def test_a_full_payment_of_an_old_open_invoice_after_a_run_cut_between_streams(s
     _assert_converges(fs, cli)
 
 
-@pytest.mark.xfail(strict=True, reason="a killed first load resumes at its offset, skipping invoices that moved "
-                                       "before it when earlier ones were deleted (being fixed on another branch)")
 def test_invoices_deleted_before_a_killed_first_loads_offset_skip_nothing(services: dict[str, Service],
                                                                          tmp_path: Path) -> None:
     fs = services["factuursturen"]
@@ -110,8 +101,6 @@ def test_invoices_deleted_before_a_killed_first_loads_offset_skip_nothing(servic
     _assert_converges(fs, cli)
 
 
-@pytest.mark.xfail(strict=True, reason="hydra customer fields empty at the first read never update, even after "
-                                       "--full (being fixed on another branch)")
 def test_hydra_customer_fields_empty_at_first_read_are_filled_later(services: dict[str, Service],
                                                                    tmp_path: Path) -> None:
     hy = services["hydra"]
@@ -126,9 +115,6 @@ def test_hydra_customer_fields_empty_at_first_read_are_filled_later(services: di
     _assert_converges(hy, cli)
 
 
-@pytest.mark.xfail(strict=True, reason="an invoice created while FastFaktura's invoice list is paged pushes the "
-                                       "oldest off the counted pages and the sweep soft-deletes it (being fixed on "
-                                       "another branch)")
 def test_an_invoice_created_while_fastfaktura_pages_deletes_nothing(services: dict[str, Service],
                                                                     tmp_path: Path) -> None:
     ff = services["fastfaktura"]

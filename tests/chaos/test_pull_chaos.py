@@ -11,16 +11,9 @@ import pytest
 from tests.chaos.pull import STORMS, pull_trial
 from tests.chaos.services import Service
 
-# (provider, seed): the storm kind cycles with the seed, so CI covers a different mix per provider.
-# Two of them hit known defects on the code this was written against (seen 2026-12-07); the kill moments are
-# random in time, so a fix is expected to turn them into passes but not with certainty: xfail, not strict.
-CASES = [
-    pytest.param("factuursturen", 11, marks=pytest.mark.xfail(
-        strict=False, reason="lost invoice after a killed first load and deletions (resume offset defect)")),
-    ("fastfaktura", 12),
-    pytest.param("hydra", 13, marks=pytest.mark.xfail(
-        strict=False, reason="a hydra customer's e-mail edit never reaches the store, even after --full")),
-]
+# (provider, seed): the storm kind cycles with the seed, so CI covers a different mix per provider. Two of them
+# (factuursturen 11, hydra 13) hit issue 11's defects on the code this was written against.
+CASES = [("factuursturen", 11), ("fastfaktura", 12), ("hydra", 13)]
 
 
 @pytest.mark.parametrize(("provider", "seed"), CASES)
