@@ -34,11 +34,18 @@ def _header_int(response: httpx.Response, name: str) -> int | None:
 
 
 class _Answer(NamedTuple):
-    """One answer that carried ``X-RateLimit-Remaining``, timed on the local monotonic clock."""
+    """One answer that carried ``X-RateLimit-Remaining``, timed on the local monotonic clock.
+
+    The two steps place its sending and its hearing in the order of the pacer's own events: two readings
+    of a clock may tie (a coarse clock, requests faster than its tick), the steps never do.
+    """
 
     remaining: int
     sent: float
     answered: float
+    sent_step: int
+    answered_step: int
+    overlapped: int  # requests that finished while this one was in flight: maybe counted after it
 
 
 Span = tuple[float, float]
@@ -59,9 +66,10 @@ class Pacer:
 
     * the window an answer was counted in ends after that request was sent, and at most `window_seconds`
       after the first answer counted in it (the first bound, before any reset was seen: never too early);
-    * when ``Remaining`` goes *up* from one answer to a later request's answer, a window ended between the
-      earlier request's sending and the later one's answer. Such spans, intersected window after window,
-      pin the boundary down; every later boundary lies a multiple of the window further on;
+    * when ``Remaining`` goes *up* from one answer to the answer of a request sent after it was heard (in
+      the order of the pacer's own steps, not of clock readings, which may tie), a window ended between
+      the earlier request's sending and the later one's answer. Such spans, intersected window after
+      window, pin the boundary down; every later boundary lies a multiple of the window further on;
     * the last few requests of a window's budget go one at a time at the middle of the span the
       boundary is known to lie in: each halves it (an answer still in the old window moves its lower
       bound, a reset its upper bound). As many probe as halvings are needed to know the boundary to
@@ -119,7 +127,9 @@ class Pacer:
         self.name = name
         self.waited_seconds = 0.0
         self._lock = threading.Lock()
-        self._local = threading.local()  # the send time of the request this thread has in flight
+        self._local = threading.local()  # the send time (and step) of the request this thread has in flight
+        self._step = 0  # counts acquires and answers heard: their order, where clock readings may tie
+        self._finished = 0  # counts releases
         self._remaining: int | None = None
         self._header_limit: int | None = None
         self._server_date: datetime | None = None
@@ -176,7 +186,8 @@ class Pacer:
                     if self._remaining is not None:
                         self._remaining -= 1
                     self._sent.append(mono)
-                    self._local.sent = mono
+                    self._step += 1
+                    self._local.sent, self._local.step, self._local.finished = mono, self._step, self._finished
                     return waited
                 self.waited_seconds += delay
             if reason:
@@ -189,6 +200,7 @@ class Pacer:
         with self._lock:
             sent: float | None = getattr(self._local, "sent", None)
             self._local.sent = None
+            self._finished += 1
             if sent is None:
                 if self._sent:
                     self._sent.popleft()
@@ -216,10 +228,14 @@ class Pacer:
                 self._server_date, self._server_mono = date, answered
             self._header_limit = _header_int(response, "x-ratelimit-limit") or self._header_limit
             remaining = _header_int(response, "x-ratelimit-remaining")
+            self._step += 1
             sent: float | None = getattr(self._local, "sent", None)
-            sent = answered if sent is None else sent
+            if sent is None:
+                sent, step, overlapped = answered, self._step, 0
+            else:
+                step, overlapped = self._local.step, self._finished - self._local.finished
             if remaining is not None:
-                self._take(_Answer(remaining, sent, answered))
+                self._take(_Answer(remaining, sent, answered, step, self._step, overlapped))
             elif self._end is None and self.window_seconds:
                 self._end = self._own_window(sent, answered)
             if retry_after is not None and self._remaining is not None and self._remaining <= self.reserve:
@@ -287,8 +303,10 @@ class Pacer:
         local = max(0, answer.remaining - max(0, self._in_flight() - 1))
         last, w = self._last, self.window_seconds
         if last is not None and answer.remaining >= last.remaining and not answer.remaining == last.remaining == 0:
-            if answer.sent >= last.answered:  # else maybe counted before `last`: it tells nothing
-                self._reset_seen(last, answer, local)
+            if answer.sent_step > last.answered_step:  # else maybe counted before `last`: it tells nothing
+                # Requests that finished while this one was in flight are no longer counted as in flight,
+                # yet the service may have counted them after it, in the fresh window.
+                self._reset_seen(last, answer, max(0, local - answer.overlapped))
             return
         # The first answer, or one later in the same window (lower), or over budget in it (0 again).
         if last is None or answer.remaining < last.remaining or answer.sent > last.sent:

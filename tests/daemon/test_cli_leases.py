@@ -212,7 +212,7 @@ def test_wait_gives_up_after_its_seconds_and_push_refuses_a_busy_target(
     assert waited.returncode == 5, waited.stderr
     assert "held by beta until" in waited.stderr and "after waiting 1 s" in waited.stderr
     assert "lease busy lease=fs holder=beta" in waited.stderr
-    assert 1 <= took < 10, took
+    assert 1 <= took < 45, took  # waited its 1 s, not the lease's 60 s (generous: a loaded machine starts slowly)
 
     pushed = run_cli("push", "--connection", "hy", env=env)
     assert pushed.returncode == 5 and "connection 'hy' is busy: its lease is held by beta" in pushed.stderr

@@ -153,20 +153,25 @@ def test_an_invoice_changed_while_it_is_read_waits_for_the_next_run(sqlite_url: 
     app.sync("hy")
     victim = next(i for i in hy.state()["invoices"] if i["transactions"])
 
-    # The rows answer is held back a second; meanwhile a person edits a row of the victim, so the rows
-    # come back newer than the invoice read just before them.
-    hy.faults([{"kind": "slow", "seconds": 1.0, "times": 1, "path_prefix": "/api/invoice-rows"}])
+    # The rows answer is held back; once the sandbox holds it (the fault fired), a person edits a row of the
+    # victim, so the rows come back newer than the invoice read just before them. The hold only has to
+    # outlast one control call, however loaded the machine: 5 s is generous.
+    hy.faults([{"kind": "slow", "seconds": 5.0, "times": 1, "path_prefix": "/api/invoice-rows"}])
     hy.clear_requests()
 
-    def edit_when_invoices_were_read() -> None:
-        while not any(r["path"] == "/api/invoices" for r in hy.requests()):
+    answered_before_the_edit: list[bool] = []
+
+    def edit_while_the_rows_are_held() -> None:
+        while not hy.get("/faults")["rules"][0]["fired"]:
             time.sleep(0.02)
         hy.act("edit_row", id=victim["rows"][0]["id"], changes={"quantity": 99})
+        answered_before_the_edit.append(any(r["path"].startswith("/api/invoice-rows") for r in hy.requests()))
 
-    editor = threading.Thread(target=edit_when_invoices_were_read)
+    editor = threading.Thread(target=edit_while_the_rows_are_held)
     editor.start()
     report = app.sync("hy", full=True)
     editor.join()
+    assert answered_before_the_edit == [False], "the edit came after the held rows were answered"
 
     assert report.totals.deleted == 0  # a complete listing that skipped it does not delete it (or its payments)
     assert report.totals.quarantined == 0

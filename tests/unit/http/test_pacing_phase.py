@@ -7,8 +7,10 @@ on the fake clock and is counted halfway through.
 
 from __future__ import annotations
 
+import queue
 import threading
 from collections import Counter
+from collections.abc import Callable
 
 import httpx
 import pytest
@@ -153,8 +155,10 @@ def test_a_window_ending_later_than_learnt_costs_one_403_then_is_learnt_again(cl
     assert end[0] < service.end_of(clock.monotonic()) < end[1] + pacer.margin_seconds
 
 
-def test_an_answer_to_a_request_sent_before_a_lower_answer_arrived_tells_nothing(clock: FakeClock) -> None:
-    # Given two jobs of one connection: A sends, B sends and hears 40 left, then A hears 90
+@pytest.mark.parametrize("gap", [0.1, 0.0], ids=["earlier", "same-instant"])
+def test_an_answer_to_a_request_sent_before_a_lower_answer_arrived_tells_nothing(clock: FakeClock, gap: float) -> None:
+    # Given two jobs of one connection: B sends, A sends, B hears 40 left (`gap` after A sent: with 0 the
+    # clock reads the same for both, as a coarse clock or no time passing would), then A hears 90
     pacer = Pacer(clock, limit=250, window_seconds=3600, probes=0)
     sent, heard = threading.Event(), threading.Event()
 
@@ -162,16 +166,15 @@ def test_an_answer_to_a_request_sent_before_a_lower_answer_arrived_tells_nothing
         pacer.acquire()
         sent.set()
         heard.wait(5)
-        clock.advance(0.1)
         pacer.observe(httpx.Response(200, headers={"X-RateLimit-Remaining": "90"}))
         pacer.release()
 
+    pacer.acquire()
+    clock.advance(0.1)
     a = threading.Thread(target=job_a)
     a.start()
     assert sent.wait(5)
-    clock.advance(0.1)
-    pacer.acquire()
-    clock.advance(0.1)
+    clock.advance(gap)
     pacer.observe(httpx.Response(200, headers={"X-RateLimit-Remaining": "40"}))
     pacer.release()
     end = pacer.window_end()
@@ -181,3 +184,42 @@ def test_an_answer_to_a_request_sent_before_a_lower_answer_arrived_tells_nothing
     # service may have counted A before B
     assert pacer.remaining == 39
     assert pacer.window_end() == end and not pacer.phase_known
+
+
+class Job(threading.Thread):
+    """A job of its own thread (the pacer keeps each thread's request in flight), stepped by the test."""
+
+    def __init__(self) -> None:
+        super().__init__(daemon=True)
+        self.steps: queue.Queue[Callable[[], object] | None] = queue.Queue()
+        self.done: queue.Queue[object] = queue.Queue()
+        self.start()
+
+    def run(self) -> None:
+        while (step := self.steps.get()) is not None:
+            self.done.put(step())
+
+    def do(self, step: Callable[[], object]) -> object:
+        self.steps.put(step)
+        return self.done.get(timeout=30)
+
+
+def test_a_request_answered_while_a_reset_was_in_flight_is_not_spent_twice(clock: FakeClock) -> None:
+    # Given 5 per minute; P and X go together, P hears 1 left
+    pacer = Pacer(clock, limit=5, window_seconds=60, probes=0)
+    p, x, y = Job(), Job(), Job()
+    p.do(pacer.acquire)
+    x.do(pacer.acquire)
+    p.do(lambda: pacer.observe(httpx.Response(200, headers={"X-RateLimit-Remaining": "1"})))
+    p.do(pacer.release)
+    # When, the window over, Y goes; the service counts Y (4 left) then X (3 left), and X is heard first
+    clock.advance(61)
+    y.do(pacer.acquire)
+    x.do(lambda: pacer.observe(httpx.Response(200, headers={"X-RateLimit-Remaining": "3"})))
+    x.do(pacer.release)
+    y.do(lambda: pacer.observe(httpx.Response(200, headers={"X-RateLimit-Remaining": "4"})))
+    y.do(pacer.release)
+    for job in (p, x, y):
+        job.steps.put(None)
+    # Then Y's 4 shows the new window, less X, which finished meanwhile and may have counted after Y
+    assert pacer.remaining == 3
