@@ -16,8 +16,8 @@ from collections import Counter
 from datetime import UTC, datetime
 
 from connector.app import App
-from connector.sandbox._control import SandboxClock
 from connector.settings import Settings
+from sandboxes._control import SandboxClock
 from tests.support import FsSandbox, make_app
 
 LIMIT, WINDOW, PHASE = 250, 6.0, 2.5
