@@ -31,6 +31,7 @@ from __future__ import annotations
 __all__ = [
     "AuthFailed",
     "ConfigError",
+    "ConfigErrors",
     "ConnectorError",
     "IdempotencyConflict",
     "Interrupted",
@@ -68,6 +69,20 @@ class ConfigError(ConnectorError):
         self.key = key
         self.problem = problem
         super().__init__(f"{source}: {key}: {problem}")
+
+
+class ConfigErrors(ConfigError):
+    """Several configuration problems found at once (`connector config check` reports them all); one per line."""
+
+    def __init__(self, problems: list[ConfigError]) -> None:
+        self.problems = problems
+        first = problems[0]
+        super().__init__(first.source, first.key, first.problem)
+        self.args = ("\n".join(str(p) for p in problems),)
+
+    def __str__(self) -> str:
+        """Every problem, one per line."""
+        return str(self.args[0])
 
 
 class MappingSpecError(ConnectorError):

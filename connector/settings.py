@@ -16,7 +16,7 @@ from apscheduler.triggers.cron import CronTrigger
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from connector.errors import ConfigError
+from connector.errors import ConfigError, ConfigErrors
 
 __all__ = ["Connection", "Settings", "load_connections", "resolve_secret"]
 
@@ -198,13 +198,19 @@ def load_connections(path: Path) -> list[Connection]:
     if not isinstance(tables, dict):
         raise ConfigError(str(path), "connections", "must be a table of [connections.<name>] tables")
     result = []
+    problems: list[ConfigError] = []  # every problem of the file at once, not one per run
     for name, body in tables.items():
         if not isinstance(body, dict):
-            raise ConfigError(str(path), f"connections.{name}", "must be a table")
+            problems.append(ConfigError(str(path), f"connections.{name}", "must be a table"))
+            continue
         try:
             result.append(Connection(name=name, **body))
         except ValidationError as exc:
-            first = exc.errors()[0]
-            key = ".".join(str(p) for p in first["loc"]) or "<connection>"
-            raise ConfigError(f"{path}: connection '{name}'", key, first["msg"]) from None
+            for error in exc.errors():
+                key = ".".join(str(p) for p in error["loc"]) or "<connection>"
+                problems.append(ConfigError(f"{path}: connection '{name}'", key, error["msg"]))
+    if len(problems) == 1:
+        raise problems[0]
+    if problems:
+        raise ConfigErrors(problems)
     return result

@@ -100,16 +100,25 @@ def config_check(app: App, args: argparse.Namespace) -> int:
     """`connector config check`: every connection valid, its secret resolvable, its mapping loadable."""
     from connector.providers.registry import get_provider_class
 
+    problems: list[str] = []
     for conn in app.connections:
-        get_provider_class(conn.provider)
-        secret = resolve_secret(conn)
-        if secret is None:
-            raise ConfigError(
-                f"connection '{conn.name}'", "api_key_env", "no credentials: set api_key_env or api_key_file"
-            )
-        secrets.add(secret.get_secret_value())
-        app.mapping(conn.provider)
+        try:
+            get_provider_class(conn.provider)
+            secret = resolve_secret(conn)
+            if secret is None:
+                raise ConfigError(
+                    f"connection '{conn.name}'", "api_key_env", "no credentials: set api_key_env or api_key_file"
+                )
+            secrets.add(secret.get_secret_value())
+            app.mapping(conn.provider)
+        except (ConfigError, MappingSpecError) as exc:  # every connection is checked; all problems are shown
+            problems.append(str(exc))
+            continue
         print(f"ok  {conn.name}: {conn.provider} at {secrets_redacted(conn.base_url)}")  # user-info too
+    if problems:
+        for problem in problems:
+            _err(f"configuration error: {problem}")
+        return EXIT_CONFIG
     print(f"{len(app.connections)} connection(s) valid ({app.settings.connections_file})")
     return EXIT_OK
 

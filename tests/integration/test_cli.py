@@ -110,3 +110,24 @@ def test_status_names_the_lease_holder_and_the_outbox(tmp_path: Path, fs: FsSand
     assert item["lease"] == {"holder": "replica-a", "expires_at": expires.isoformat()}
     assert item["outbox"] == {"pending": 0, "failed": 0}
     assert f"lease=replica-a until {expires.isoformat()}" in run_cli("status", env=env).stdout
+
+
+def test_config_check_reports_every_problem_of_the_file_at_once(tmp_path: Path) -> None:
+    conf = tmp_path / "c.toml"
+    conf.write_text(
+        '[connections.one]\nprovider = "factuursturen"\nbase_url = "https://x"\npage_size = "many"\nmax_attempts = -3\n'
+        '[connections.two]\nprovider = "hydra"\nbase_url = "https://x"\npull_interval_seconds = "soon"\n'
+    )
+    result = run_cli("config", "check", env={"CONNECTOR_CONNECTIONS_FILE": str(conf)})
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    for text in ("connection 'one': page_size", "connection 'one': max_attempts", "connection 'two': pull_interval"):
+        assert text in result.stderr, result.stderr
+    # a valid file: every connection's own problems (secrets, mappings) are listed too, not only the first
+    conf.write_text(
+        '[connections.a]\nprovider = "factuursturen"\nbase_url = "https://x"\nusername = "u"\n'
+        'api_key_env = "CONNECTOR_TEST_UNSET_A"\n'
+        '[connections.b]\nprovider = "hydra"\nbase_url = "https://x"\napi_key_env = "CONNECTOR_TEST_UNSET_B"\n'
+    )
+    result = run_cli("config", "check", env={"CONNECTOR_CONNECTIONS_FILE": str(conf)})
+    assert result.returncode == 2
+    assert "CONNECTOR_TEST_UNSET_A" in result.stderr and "CONNECTOR_TEST_UNSET_B" in result.stderr
