@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["Quirk", "QuirkSet", "choice", "flag", "parse_assignments", "positive_int_or_off"]
+__all__ = ["Quirk", "QuirkSet", "choice", "flag", "parse_assignments", "positive_int_or_off", "whole_number"]
 
 
 def flag(value: Any) -> bool:
@@ -42,6 +42,22 @@ def positive_int_or_off(value: Any) -> int | None:
     if number < 0:
         raise ValueError(f"expected a whole number >= 0 or off, got {value!r}")
     return number or None
+
+
+def whole_number(low: int, high: int) -> Callable[[Any], int]:
+    """A whole number from `low` to `high`."""
+
+    def parse(value: Any) -> int:
+        try:
+            number = int(str(value).strip())
+        except ValueError:
+            number = low - 1
+        if isinstance(value, bool) or not low <= number <= high:
+            raise ValueError(f"expected a whole number {low}..{high}, got {value!r}")
+        return number
+
+    parse.__doc__ = f"a whole number {low}..{high}"
+    return parse
 
 
 def choice(*options: str) -> Callable[[Any], str]:

@@ -10,26 +10,13 @@ invented), so the connector is proven not to lean on the sandbox's guess.
 
 from __future__ import annotations
 
-from typing import Any
-
-from sandboxes._quirks import Quirk, choice
+from sandboxes._quirks import Quirk, choice, whole_number
 
 __all__ = ["QUIRKS"]
 
-
-def _page_size(value: Any) -> int:
-    try:
-        number = int(str(value).strip())
-    except ValueError:
-        raise ValueError(f"expected a whole number 1..500, got {value!r}") from None
-    if not 1 <= number <= 500:
-        raise ValueError(f"expected a whole number 1..500, got {value!r}")
-    return number
-
-
 QUIRKS = (
     Quirk("per_page", 25, "records per list page (the service takes no per_page parameter)",
-          "decision 3 (invented): the seed states no page size", _page_size),
+          "decision 3 (invented): the seed states no page size", whole_number(1, 500)),
     Quirk("order", "newest_first", "list order: newest_first or oldest_first by creation",
           "decision 4 (invented): the seed states no ordering", choice("newest_first", "oldest_first")),
     Quirk("envelope", "data_meta", "list envelope: {data, meta} (data_meta), {data} alone (data), or a bare array",

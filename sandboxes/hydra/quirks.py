@@ -13,26 +13,14 @@ or the constructor's ``flavour``.
 
 from __future__ import annotations
 
-from typing import Any
-
-from sandboxes._quirks import Quirk, flag
+from sandboxes._quirks import Quirk, flag, whole_number
 
 __all__ = ["QUIRKS"]
 
-
-def _maximum(value: Any) -> int:
-    try:
-        number = int(str(value).strip())
-    except ValueError:
-        raise ValueError(f"expected a whole number 1..1000, got {value!r}") from None
-    if not 1 <= number <= 1000:
-        raise ValueError(f"expected a whole number 1..1000, got {value!r}")
-    return number
-
-
 QUIRKS = (
     Quirk("max_items_per_page", 100, "itemsPerPage above this is silently clamped to it",
-          "maximum_items_per_page is an app setting; API Platform clamps silently [D APC3]; decision 31", _maximum),
+          "maximum_items_per_page is an app setting; API Platform clamps silently [D APC3]; decision 31",
+          whole_number(1, 1000)),
     Quirk("absolute_links", False, "hydra:view links (first, last, previous, next) as absolute URLs",
           "API Platform's url_generation_strategy can make IRIs absolute URLs [D APdoc]", flag),
 )
