@@ -88,7 +88,9 @@ def assert_store_matches(engine: Engine, connection: str, state: dict[str, Any])
     """Every live customer, invoice (rows exact) and payment once, amounts exact, no duplicate links."""
     expected, actual = expected_from_truth(state), store_snapshot(engine, connection)
     assert actual["customers"] == expected["customers"]
-    assert actual["invoices"].keys() == expected["invoices"].keys()
+    want, have = expected["invoices"].keys(), actual["invoices"].keys()
+    missing, extra = want - have, have - want
+    assert not missing and not extra, f"invoices missing from the store {sorted(missing)}, extra {sorted(extra)}"
     wrong = {k: (actual["invoices"][k], v) for k, v in expected["invoices"].items() if actual["invoices"][k] != v}
     assert not wrong, list(wrong.items())[:2]
     for inv in actual["invoices"].values():

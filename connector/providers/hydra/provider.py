@@ -32,6 +32,7 @@ from connector.errors import ConnectorError, NotFound, Permanent, ProtocolError,
 from connector.http import HttpSession, encode_json
 from connector.providers.base import Capabilities, ChangeStamps, Page, Provider, RawRecord, StreamSpec, Window
 from connector.providers.hydra import marks
+from connector.providers.hydra import window as window_cut
 from connector.providers.hydra.paging import HydraPage, walk
 from connector.providers.hydra.rows import row_body
 from connector.providers.hydra.wire import PROVIDER, compose_invoice, iri_id, record_id
@@ -120,23 +121,55 @@ class HydraProvider(Provider):
         known: Mapping[str, Any],
         stamps: ChangeStamps,
     ) -> Iterator[Page]:
-        """Yield pages of the named stream (see the module docstring)."""
+        """Yield pages of the named stream (see the module docstring and `window` for an open end).
+
+        The checkpoint holds the next link and the total seen, plus which part of a split window it
+        belongs to (``part``: ``main``, ``tail`` or ``done``; ``split``), so a resumed run lists the same
+        parts with the same bounds.
+        """
         if stream not in ("customers", "invoices"):
             raise ProviderError(f"unknown stream {stream!r}", provider=self.id)
-        if resume and "next" in resume and not resume["next"]:
+        resume = resume or {}
+        part = resume.get("part", "main")
+        if part == "done" or (part == "main" and "next" in resume and not resume["next"]):
             return  # the last page was committed; only the run's end was not
+        split = bool(resume.get("split")) if resume else window_cut.is_open(window, self.session.server_now())
+        closed, tail = window_cut.split(window) if split and window is not None else (window, None)
+        if part == "main" and (closed is not None or tail is None):
+            for page in self._listing(stream, closed, resume.get("next"), resume.get("total")):
+                checkpoint: dict[str, Any] = {"next": page.next_url, "total": page.total, "split": split}
+                if page.next_url is None and tail is not None:
+                    checkpoint = {"part": "tail", "next": None, "total": None, "split": True}
+                yield self._page(stream, page, checkpoint)
+        if tail is None:
+            return
+        resumed = resume.get("next") if part == "tail" else None
+        open_tail = bool(resumed) or window_cut.is_open(tail, self.session.server_now())
+        for page in self._listing(stream, tail, resumed, resume.get("total") if resumed else None):
+            checkpoint = {"part": "tail" if page.next_url else "done", "next": page.next_url,
+                          "total": page.total, "split": True}
+            untrusted = None
+            if open_tail and (resumed or page.next_url is not None):
+                untrusted = ("the window's last second was still open and its changes span several pages; "
+                             "the next run lists the window again")
+            yield self._page(stream, page, checkpoint, untrusted)
+
+    def _listing(self, stream: str, window: Window | None, start_url: str | None,
+                 start_total: int | None) -> Iterator[HydraPage]:
         params = {**self._window_params(window), "order[id]": "asc", "itemsPerPage": self.page_size}
-        pages = walk(self.session, stream, params, start_url=(resume or {}).get("next"),
-                     start_total=(resume or {}).get("total"))
-        for page in pages:
-            checkpoint = {"next": page.next_url, "total": page.total}
-            if stream == "customers":
-                clients = [RawRecord("client", record_id(c), marks.unmark("client", c), c.get("updatedAt"),
-                                     marker=found_marker(c.get("externalId")))
-                           for c in page.items]
-                yield Page(clients, checkpoint)
-            else:
-                yield self._invoice_page(page, checkpoint)
+        return walk(self.session, stream, params, start_url=start_url, start_total=start_total)
+
+    def _page(self, stream: str, page: HydraPage, checkpoint: dict[str, Any], untrusted: str | None = None) -> Page:
+        """One listed page as the engine's `Page` (invoices composed with their rows and payments)."""
+        if stream == "customers":
+            clients = [RawRecord("client", record_id(c), marks.unmark("client", c), c.get("updatedAt"),
+                                 marker=found_marker(c.get("externalId")))
+                       for c in page.items]
+            result = Page(clients, checkpoint)
+        else:
+            result = self._invoice_page(page, checkpoint)
+        result.untrusted = untrusted
+        return result
 
     def list_ids(self, kind: str) -> Iterator[list[str]]:
         """Yield every live customer, invoice or transaction id, 100 per request."""
