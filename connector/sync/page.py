@@ -20,10 +20,10 @@ from connector.providers.base import RawRecord
 from connector.store import entities, identity, links, runs
 from connector.sync.conflicts import CANONICAL, ConflictPolicy, changed_fields, contested, differs, record_conflict
 from connector.sync.copies import COPY_STATE, is_copy, merge_invoice_row
+from connector.sync.ledger import ledger_hash
 from connector.sync.marked import pending_creates
 from connector.sync.merge import ReadsFields, column_of, is_own_write, merge_row, unchanged_there
 from connector.sync.payload import digest, dump_payload, load_payload, projection_hash
-from connector.sync.push_wire import ledger_hash
 from connector.sync.validate import check_record
 
 __all__ = ["KIND_ORDER", "InboundMapper", "PageCounts", "apply_records", "soft_delete_remote"]

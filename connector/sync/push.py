@@ -40,8 +40,9 @@ from connector.store import links
 from connector.store.canonical import archived_client_versions, live_entity_versions, load_entities
 from connector.store.sql import upsert
 from connector.store.tables import Outbox
+from connector.sync.ledger import ledger_hash
 from connector.sync.payload import dump_payload, projection_hash
-from connector.sync.push_wire import OutboundMapper, ReferencePending, ledger_hash, map_for_target
+from connector.sync.push_wire import OutboundMapper, ReferencePending, map_for_target
 
 __all__ = [
     "DrainReport",

@@ -3,8 +3,8 @@
 `map_for_target` maps an entity through the target's mapping with its references turned into the target's
 ids (a reference the target does not hold yet raises `ReferencePending`). The mapping's outbound dict is the
 entity's *image* at the target: the content a push there would write, without what the service works out
-itself (numbers, totals, statuses it derives). `ledger_hash` hashes an image the same way whatever the
-spelling of its numbers, and is what the push keeps on the link (the write ledger).
+itself (numbers, totals, statuses it derives). `ledger.ledger_hash` hashes an image the same way whatever
+the spelling of its numbers, and is what the push keeps on the link (the write ledger).
 
 `InStep` answers, for links whose connection holds an older version of an entity, whether the target
 already has the current content anyway: its last write there (the ledger) or the record last read from it
@@ -14,11 +14,8 @@ state, another service's own number) then sends nothing; the link is marked as h
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime
-from decimal import Decimal
 from typing import Any, Protocol
 
 from sqlalchemy import Connection, select
@@ -30,9 +27,10 @@ from connector.store import links
 from connector.store.canonical import StoredEntity, load_entities
 from connector.store.sql import chunks
 from connector.store.tables import RawRecord
-from connector.sync.payload import digest, load_payload
+from connector.sync.ledger import ledger_hash
+from connector.sync.payload import load_payload
 
-__all__ = ["InStep", "OutboundMapper", "ReferencePending", "WireRecord", "ledger_hash", "map_for_target"]
+__all__ = ["InStep", "OutboundMapper", "ReferencePending", "WireRecord", "map_for_target"]
 
 _raw = RawRecord.__table__  # type: ignore[attr-defined]
 
@@ -98,25 +96,6 @@ def map_for_target(
         record = replace(record, invoice_remote_id=invoice_link.remote_id)
     image = mapper.outbound(entity.kind, record)
     return WireRecord(record, image, provider.embed(entity.kind, image, related))
-
-
-def ledger_hash(image: dict[str, Any]) -> str:
-    """Hash an image so that spellings of the same value agree (12.5 and "12.50", 3 and 3.0, key order)."""
-    return digest(json.dumps(_plain(image), sort_keys=True, separators=(",", ":"), ensure_ascii=False))
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
-    if value is None or isinstance(value, (bool, str)):
-        return value
-    if isinstance(value, (int, Decimal)):
-        return format(Decimal(value).normalize(), "f")
-    if isinstance(value, (date, datetime)):
-        return value.isoformat()
-    return str(value)
 
 
 @dataclass
