@@ -17,9 +17,9 @@ from dataclasses import dataclass
 
 from sqlalchemy import Connection, select
 
+from connector.store.conflicts import latest_conflicts
 from connector.store.entities import ENTITY_TABLES
 from connector.store.tables import Link, Outbox
-from connector.sync.conflicts import conflicts
 
 __all__ = ["OUTCOMES", "Move", "moves_since", "origins", "outbox_marks", "print_conflicts", "print_moves", "took"]
 
@@ -128,7 +128,7 @@ def print_moves(moved: list[Move], indent: str = "    ") -> None:
 
 def print_conflicts(conn: Connection, since: int, indent: str = "    ") -> int:
     """Print the conflict rows recorded after row id `since` (both sides and the decision); return the last id."""
-    rows = [r for r in conflicts(conn) if int(r["id"]) > since]
+    rows = [r for r in latest_conflicts(conn) if int(r["id"]) > since]
     for r in reversed(rows):
         sides = "; ".join(
             f"{side}: " + ", ".join(f"{k}={v}" for k, v in sorted(values.items()))

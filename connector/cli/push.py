@@ -92,7 +92,7 @@ def outbox(app: App, args: argparse.Namespace) -> int:
 
 def conflicts(app: App, args: argparse.Namespace) -> int:
     """List conflict rows, newest first: what both sides had and what the policy decided."""
-    from connector.sync.conflicts import conflicts as latest
+    from connector.store.conflicts import latest_conflicts as latest
 
     with app.migrated_engine().connect() as conn:
         rows = latest(conn, args.limit)

@@ -31,8 +31,8 @@ from connector.observability.store_gauges import AUDIT_STREAM
 from connector.providers.base import Provider
 from connector.stopping import StopToken, check_stop
 from connector.store import gaps, runs
-from connector.sync.conflicts import ConflictPolicy
 from connector.sync.page import KIND_ORDER
+from connector.sync.reconcile.conflicts import ConflictPolicy
 from connector.sync.references import references_for
 from connector.sync.refetch import FetchOutcome, store_fetched
 

@@ -14,9 +14,9 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from connector.sync.payload import digest, load_payload
+from connector.sync.payload import digest
 
-__all__ = ["ledger_hash", "written_image"]
+__all__ = ["is_written", "ledger_hash"]
 
 
 def ledger_hash(image: dict[str, Any]) -> str:
@@ -24,15 +24,10 @@ def ledger_hash(image: dict[str, Any]) -> str:
     return digest(json.dumps(_plain(image), sort_keys=True, separators=(",", ":"), ensure_ascii=False))
 
 
-def written_image(text: str | None, written_hash: str | None) -> dict[str, Any] | None:
-    """The image a push wrote, when `text` (a link's raw record) is it: its ledger hash is `written_hash`.
-
-    None when the link has no write ledger, or its raw record is a payload read from the service since.
-    """
-    if text is None or written_hash is None:
-        return None
-    image = load_payload(text)
-    return image if isinstance(image, dict) and ledger_hash(image) == written_hash else None
+def is_written(image: object, written_hash: str | None) -> bool:
+    """True when `image` (a link's raw record, decoded) is what the push wrote there: its ledger hash is the
+    link's `written_hash`. False when the link has no write ledger or its raw record was read since."""
+    return written_hash is not None and isinstance(image, dict) and ledger_hash(image) == written_hash
 
 
 def _plain(value: Any) -> Any:

@@ -24,9 +24,9 @@ from connector.providers.base import Provider
 from connector.stopping import StopToken, check_stop
 from connector.store import gaps, runs
 from connector.store.db import serialize_canonical_writes
-from connector.sync.conflicts import ConflictPolicy
 from connector.sync.page import KIND_ORDER, InboundMapper, PageCounts, apply_records, soft_delete_remote
 from connector.sync.payload import digest, dump_payload, load_payload
+from connector.sync.reconcile.conflicts import ConflictPolicy
 
 __all__ = ["MAX_REST", "REFETCH_STREAM", "FetchOutcome", "RefetchPolicy", "refetch_quarantined", "store_fetched"]
 
