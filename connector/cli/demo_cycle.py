@@ -32,7 +32,7 @@ from connector.settings import Settings
 from connector.store.db import upgrade
 from connector.store.tables import Invoice, Link
 from connector.sync.engine import ConnectionReport
-from connector.sync.push_run import TargetPush
+from connector.sync.push.run import TargetPush
 
 __all__ = ["ROUTES", "SIZES", "Acts", "Cycle", "TwoWayDemo", "run_two_way"]
 

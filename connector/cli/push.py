@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from connector.app import App
 from connector.cli.leased import leased_app
 from connector.store.tables import Outbox
-from connector.sync.push import retry_row
+from connector.sync.push.drain import retry_row
 
 __all__ = ["conflicts", "outbox", "push"]
 

@@ -94,7 +94,7 @@ def collect_status(app: App) -> list[dict[str, Any]]:
 
 
 def _audit(cursor: Any) -> dict[str, Any] | None:
-    """The last gap audit's result per kind (see `connector.sync.gap`), None when none ran."""
+    """The last gap audit's result per kind (see `connector.sync.pull.gap`), None when none ran."""
     if not isinstance(cursor, dict) or not isinstance(cursor.get("kinds"), dict):
         return None
     return {"at": cursor.get("at"), "status": cursor.get("status"), "kinds": cursor["kinds"]}

@@ -28,7 +28,7 @@ OUTBOX_STATUSES = ("pending", "failed", "unsupported")
 """The outbox statuses worth watching; ``done`` and ``superseded`` rows only grow and are not counted."""
 STATEMENT_TIMEOUT_MS = 5000
 AUDIT_STREAM = "audit"
-"""The `sync_state` stream under which the gap audit keeps its last result (`connector.sync.gap`)."""
+"""The `sync_state` stream under which the gap audit keeps its last result (`connector.sync.pull.gap`)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,7 +96,7 @@ def read_store(engine: Engine, *, now: datetime, replica_id: str | None = None) 
 
 
 def _audit_gaps(rows: Iterable[tuple[str, object]]) -> dict[tuple[str, str], int]:
-    """(connection, kind) -> missing, from the kept results of the last gap audits (see `connector.sync.gap`)."""
+    """(connection, kind) -> missing, from the kept results of the last gap audits (see `connector.sync.pull.gap`)."""
     found: dict[tuple[str, str], int] = {}
     for name, cursor in rows:
         kinds = cursor.get("kinds") if isinstance(cursor, dict) else None

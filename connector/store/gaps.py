@@ -1,6 +1,6 @@
 """Store queries of the re-reads: which quarantine rows to retry and how they ended, what the store lacks.
 
-Serves `connector.sync.refetch` (quarantined records read again by id) and `connector.sync.gap` (the gap
+Serves `connector.sync.pull.refetch` (quarantined records read again by id) and `connector.sync.pull.gap` (the gap
 audit: records the service lists that the store does not hold live).
 """
 

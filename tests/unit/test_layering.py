@@ -58,6 +58,22 @@ RULES: dict[str, tuple[str, ...]] = {
         "connector.app",
         "connector.cli",
     ),
+    # the reconcile stage sits between pull and store: no wire, no provider, and neither of the stages using it
+    "connector.sync.reconcile": (
+        "httpx",
+        "connector.http",
+        "connector.providers",
+        "connector.sync.pull",
+        "connector.sync.push",
+        "connector.sync.engine",
+        "connector.sync.backfill",
+    ),
+    # pull and push both depend on reconcile and on the neutral modules (the write ledger), never on each other
+    "connector.sync.pull": ("connector.sync.push",),
+    "connector.sync.engine": ("connector.sync.push",),
+    "connector.sync.backfill": ("connector.sync.push",),
+    "connector.sync.push": ("connector.sync.pull", "connector.sync.engine", "connector.sync.backfill"),
+    "connector.sync.ledger": ("connector.sync.pull", "connector.sync.push", "connector.sync.reconcile"),
     "connector.mapping": (
         "connector.store",
         "connector.sync",
@@ -165,14 +181,32 @@ def test_rules_cover_real_modules() -> None:
         "sandboxes",
         "connector.observability",
         "connector.observability.metrics",
+        "connector.sync.reconcile",
+        "connector.sync.pull",
+        "connector.sync.push",
+        "connector.sync.ledger",
+        "connector.sync.engine",
+        "connector.sync.backfill",
     ):
         assert any(m.startswith(layer) for m in MODULES), layer
 
 
-def test_the_checker_catches_a_violation(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("module", "imported", "layer"),
+    [
+        ("connector.providers.fake_bad", "connector.store.tables", "connector.providers"),
+        ("connector.sync.pull.fake_bad", "connector.sync.push.wire", "connector.sync.pull"),
+        ("connector.sync.push.fake_bad", "connector.sync.pull.page", "connector.sync.push"),
+        ("connector.sync.reconcile.fake_bad", "connector.providers.base", "connector.sync.reconcile"),
+        ("connector.sync.reconcile.fake_bad", "connector.http.client", "connector.sync.reconcile"),
+    ],
+    ids=["provider-imports-store", "pull-imports-push", "push-imports-pull", "reconcile-imports-a-provider",
+         "reconcile-imports-http"],
+)
+def test_the_checker_catches_a_violation(module: str, imported: str, layer: str) -> None:
     """The checker itself must be able to fail."""
-    MODULES["connector.providers.fake_bad"] = {"connector.store.tables"}
+    MODULES[module] = {imported}
     try:
-        assert _violations("connector.providers", RULES["connector.providers"])
+        assert _violations(layer, RULES[layer])
     finally:
-        del MODULES["connector.providers.fake_bad"]
+        del MODULES[module]

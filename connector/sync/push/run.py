@@ -17,8 +17,9 @@ from connector.store import links
 from connector.store.canonical import load_entities
 from connector.store.tables import Link, RawRecord
 from connector.sync.payload import load_payload
-from connector.sync.push import DrainReport, PlannedPush, drain, enqueue, plan_target
-from connector.sync.push_wire import InStep, OutboundMapper, map_for_target
+from connector.sync.push.drain import DrainReport, drain, enqueue
+from connector.sync.push.plan import PlannedPush, plan_target
+from connector.sync.push.wire import InStep, OutboundMapper, map_for_target
 
 __all__ = ["PlanLine", "TargetPush", "describe_plan", "push_target"]
 

@@ -26,7 +26,7 @@ from connector.store.open_set import open_invoice_ids
 from connector.store.tables import Quarantine
 from connector.sync.heap import quiet_gc
 from connector.sync.listing import ListedIds
-from connector.sync.page import InboundMapper, PageCounts, apply_records, soft_delete_remote
+from connector.sync.pull.page import InboundMapper, PageCounts, apply_records, soft_delete_remote
 from connector.sync.reconcile.conflicts import ConflictPolicy
 
 __all__ = ["PullOptions", "StoreStamps", "StreamReport", "run_stream", "soft_delete_unlisted"]

@@ -13,8 +13,8 @@ from sqlalchemy import Connection, select, update
 from connector.errors import MappingError
 from connector.store import links
 from connector.store.tables import Invoice, Link, RawRecord
-from connector.sync.page import InboundMapper
 from connector.sync.payload import load_payload, projection_hash
+from connector.sync.pull.page import InboundMapper
 
 __all__ = ["resolve_dangling_clients"]
 
