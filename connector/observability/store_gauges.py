@@ -18,7 +18,13 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
 from sqlalchemy import Engine, func, select
 
-from connector.store.tables import Conflict, Lease, Outbox, Quarantine, SyncState
+from connector.store.tables import (
+    conflict_table,
+    lease_table,
+    outbox_table,
+    quarantine_table,
+    sync_state_table,
+)
 
 __all__ = ["AUDIT_STREAM", "OUTBOX_STATUSES", "StoreGauges", "StoreSnapshot", "read_store"]
 
@@ -61,11 +67,11 @@ def read_store(engine: Engine, *, now: datetime, replica_id: str | None = None) 
     Raises:
         sqlalchemy.exc.SQLAlchemyError: the database failed (the collector counts it).
     """
-    o = Outbox.__table__.c  # type: ignore[attr-defined]
-    q = Quarantine.__table__.c  # type: ignore[attr-defined]
-    c = Conflict.__table__.c  # type: ignore[attr-defined]
-    lease = Lease.__table__.c  # type: ignore[attr-defined]
-    state = SyncState.__table__.c  # type: ignore[attr-defined]
+    o = outbox_table.c
+    q = quarantine_table.c
+    c = conflict_table.c
+    lease = lease_table.c
+    state = sync_state_table.c
     with engine.connect() as conn:
         if conn.dialect.name == "postgresql":  # a scrape must never hang on a locked or huge table
             conn.exec_driver_sql(f"SET LOCAL statement_timeout = {STATEMENT_TIMEOUT_MS}")

@@ -7,11 +7,11 @@ from typing import Any
 
 from sqlalchemy import Connection, select
 
-from connector.store.tables import Conflict
+from connector.store.tables import conflict_table
 
 __all__ = ["insert_conflict", "latest_conflicts"]
 
-_conflict = Conflict.__table__  # type: ignore[attr-defined]
+_conflict = conflict_table
 
 
 def insert_conflict(

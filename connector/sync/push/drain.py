@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Engine, select, update
+from sqlalchemy import Connection, Engine
 
 from connector.clock import Clock
 from connector.errors import (
@@ -31,10 +31,8 @@ from connector.errors import (
 )
 from connector.providers.base import Provider
 from connector.stopping import StopToken, check_stop
-from connector.store import links
+from connector.store import links, outbox
 from connector.store.canonical import load_entities
-from connector.store.sql import upsert
-from connector.store.tables import Outbox
 from connector.sync.ledger import ledger_hash
 from connector.sync.payload import dump_payload, projection_hash
 from connector.sync.push.plan import KIND_ORDER, PlannedPush
@@ -50,7 +48,6 @@ __all__ = [
 
 log = logging.getLogger("connector.push")
 
-_outbox = Outbox.__table__  # type: ignore[attr-defined]
 
 
 def enqueue(conn: Connection, plans: Iterable[PlannedPush], now: datetime) -> int:
@@ -61,40 +58,19 @@ def enqueue(conn: Connection, plans: Iterable[PlannedPush], now: datetime) -> in
     """
     new = 0
     for plan in plans:
-        exists = conn.execute(select(_outbox.c.id).where(_outbox.c.idempotency_key == plan.idempotency_key)).first()
-        if exists:
-            continue
-        conn.execute(
-            update(_outbox)
-            .where(
-                _outbox.c.connection == plan.target,
-                _outbox.c.entity_kind == plan.kind,
-                _outbox.c.entity_id == plan.entity_id,
-                _outbox.c.status == "pending",
-            )
-            .values(status="superseded", updated_at=now)
-        )
-        unsupported = plan.operation == "unsupported"
-        upsert(
+        new += outbox.queue(
             conn,
-            _outbox,
-            {
-                "entity_kind": plan.kind,
-                "entity_id": plan.entity_id,
-                "connection": plan.target,
-                "operation": plan.operation,
-                "idempotency_key": plan.idempotency_key,
-                "payload": {"version": plan.version},
-                "status": "unsupported" if unsupported else "pending",
-                "attempts": 0,
-                "last_error": plan.reason,
-                "remote_id": plan.remote_id,
-                "created_at": now,
-                "updated_at": now,
-            },
-            ["idempotency_key"],
+            target=plan.target,
+            kind=plan.kind,
+            entity_id=plan.entity_id,
+            version=plan.version,
+            operation=plan.operation,
+            idempotency_key=plan.idempotency_key,
+            status="unsupported" if plan.operation == "unsupported" else "pending",
+            reason=plan.reason,
+            remote_id=plan.remote_id,
+            now=now,
         )
-        new += 1
     return new
 
 
@@ -148,20 +124,8 @@ def drain(
 def _due_rows(engine: Engine, target: str, now: datetime, limit: int | None) -> list[Mapping[str, Any]]:
     order = {kind: i for i, kind in enumerate(KIND_ORDER)}
     with engine.connect() as conn:
-        rows = (
-            conn.execute(
-                select(_outbox).where(
-                    _outbox.c.connection == target,
-                    _outbox.c.status == "pending",
-                    (_outbox.c.next_attempt_at.is_(None)) | (_outbox.c.next_attempt_at <= now),
-                )
-            )
-            .mappings()
-            .all()
-        )
-    ordered: list[Mapping[str, Any]] = sorted(
-        (dict(r) for r in rows), key=lambda r: (order.get(r["entity_kind"], 9), r["id"])
-    )
+        rows = outbox.due_rows(conn, target, now)
+    ordered = sorted(rows, key=lambda r: (order.get(r["entity_kind"], 9), r["id"]))
     return ordered[:limit] if limit is not None else ordered
 
 
@@ -337,20 +301,14 @@ def _defer(
 
 
 def _finish(target: Engine | Connection, row_id: int, now: datetime, **values: Any) -> None:
-    statement = update(_outbox).where(_outbox.c.id == row_id).values(updated_at=now, **values)
     if isinstance(target, Engine):
         with target.begin() as conn:
-            conn.execute(statement)
+            outbox.set_row(conn, row_id, now, **values)
     else:
-        target.execute(statement)
+        outbox.set_row(target, row_id, now, **values)
 
 
 def retry_row(engine: Engine, row_id: int, now: datetime) -> bool:
     """Put a failed (or unsupported) row back to pending for the next drain; False if there is no such row."""
     with engine.begin() as conn:
-        result = conn.execute(
-            update(_outbox)
-            .where(_outbox.c.id == row_id, _outbox.c.status.in_(("failed", "unsupported", "pending")))
-            .values(status="pending", attempts=0, next_attempt_at=None, updated_at=now)
-        )
-    return bool(result.rowcount)
+        return outbox.retry(conn, row_id, now)
