@@ -30,13 +30,13 @@ from connector.providers.registry import get_provider_class
 from connector.settings import Connection, Settings, load_connections, resolve_secret
 from connector.stopping import StoppableClock, StopToken
 from connector.store.db import ensure_migrated, make_engine
-from connector.sync.conflicts import ConflictPolicy
 from connector.sync.engine import ConnectionReport, SyncEngine
-from connector.sync.gap import AuditReport, audit_kinds, run_audit
-from connector.sync.pull import PullOptions
-from connector.sync.push_run import PlanLine, TargetPush, describe_plan, push_target
+from connector.sync.pull.gap import AuditReport, audit_kinds, run_audit
+from connector.sync.pull.refetch import RefetchPolicy
+from connector.sync.pull.stream import PullOptions
+from connector.sync.push.run import PlanLine, TargetPush, describe_plan, push_target
+from connector.sync.reconcile.conflicts import ConflictPolicy
 from connector.sync.references import references_for
-from connector.sync.refetch import RefetchPolicy
 
 __all__ = ["App"]
 

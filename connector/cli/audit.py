@@ -1,6 +1,6 @@
 """`connector audit`: compare what a service lists with the store, bring back what is missing, report the gap.
 
-See `connector.sync.gap` for what the audit does and costs. The command holds the connection's lease while it
+See `connector.sync.pull.gap` for what the audit does and costs. The command holds the connection's lease while it
 works, like `sync`. Exit codes: 0 nothing is missing (or everything missing was brought back), 1 records are
 still missing (or the service failed), 2 bad usage or configuration (an unknown connection or kind, a service
 that cannot be audited), 3 database not migrated, 4 interrupted, 5 the connection's lease is held elsewhere.
@@ -16,7 +16,7 @@ from connector.app import App
 from connector.cli.leased import LEASE_EPILOG, add_wait_option
 from connector.observability.logging import secrets
 from connector.settings import resolve_secret
-from connector.sync.gap import AuditReport
+from connector.sync.pull.gap import AuditReport
 
 __all__ = ["add_audit_parser", "audit_command"]
 

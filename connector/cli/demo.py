@@ -18,15 +18,14 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from sqlalchemy import func, select
 
 from connector.app import App
 from connector.cli.demo_cycle import run_two_way
 from connector.cli.demo_report import took
 from connector.cli.sandboxes import SANDBOXES, sandbox_connection, sandbox_control, start_sandbox
 from connector.settings import Settings
+from connector.store import reports
 from connector.store.db import upgrade
-from connector.store.tables import Client, Invoice, InvoiceLine, Link, Payment, Quarantine
 
 __all__ = ["run_demo"]
 
@@ -38,16 +37,7 @@ _COUNT_NAMES = {"hydra": {"clients": "customers", "payments": "transactions"}}
 
 def _counts(app: App) -> dict[str, int]:
     with app.engine.connect() as conn:
-        return {
-            name: conn.execute(select(func.count()).select_from(table)).scalar_one()
-            for name, table in (
-                ("clients", Client),
-                ("invoices", Invoice),
-                ("lines", InvoiceLine),
-                ("payments", Payment),
-                ("quarantine", Quarantine),
-            )
-        }
+        return reports.row_counts(conn)
 
 
 def _truth(control: httpx.Client) -> dict[str, Any]:
@@ -145,14 +135,8 @@ def _pull_other(path: Path, service: str, sandbox: Any) -> bool:
     step = time.monotonic()
     rerun = app.sync(conn.name)
     truth = control.get("/state/counts").raise_for_status().json()
-    link = Link.__table__.c  # type: ignore[attr-defined]
     with app.engine.connect() as db:
-        rows = db.execute(
-            select(link.entity_kind, func.count())
-            .where(link.connection == conn.name, link.remote_deleted_at.is_(None))
-            .group_by(link.entity_kind)
-        ).all()
-    stored: dict[str, int] = {str(kind): int(n) for kind, n in rows}
+        stored = reports.live_links_by_kind(db, conn.name)
     t = first.totals
     print(f"  full sync: {t.created} created, {t.quarantined} quarantined, {first.requests} requests ({full_took}); "
           f"no-change sync: {rerun.totals.created + rerun.totals.updated} written, {rerun.requests} requests "
@@ -170,7 +154,7 @@ def _pull_other(path: Path, service: str, sandbox: Any) -> bool:
 def _report(app: App, truth: dict[str, Any]) -> bool:
     counts = _counts(app)
     with app.engine.connect() as conn:
-        total_minor = conn.execute(select(func.coalesce(func.sum(Invoice.total_minor), 0))).scalar_one()
+        total_minor = reports.invoice_total_minor(conn)
     stored_total = Decimal(total_minor) / 100
     print(
         f"  store:   {counts['clients']} clients, {counts['invoices']} invoices, {counts['lines']} lines, "

@@ -23,16 +23,15 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from sqlalchemy import select
 
 from connector.app import App
 from connector.cli.demo_report import Move, moves_since, origins, outbox_marks, print_conflicts, print_moves, took
 from connector.cli.sandboxes import sandbox_connection, sandbox_control
 from connector.settings import Settings
+from connector.store import reports
 from connector.store.db import upgrade
-from connector.store.tables import Invoice, Link
 from connector.sync.engine import ConnectionReport
-from connector.sync.push_run import TargetPush
+from connector.sync.push.run import TargetPush
 
 __all__ = ["ROUTES", "SIZES", "Acts", "Cycle", "TwoWayDemo", "run_two_way"]
 
@@ -53,8 +52,6 @@ _OPTIONS: dict[str, dict[str, Any]] = {
 }
 _COUNT_KEYS = {"hydra": {"client": "customers", "payment": "transactions"}}  # each sandbox's own names
 _OPEN = ("sent", "overdue", "partially_paid")
-_link = Link.__table__  # type: ignore[attr-defined]
-_invoice = Invoice.__table__  # type: ignore[attr-defined]
 
 
 @dataclass(slots=True)
@@ -240,11 +237,7 @@ def _one(records: list[dict[str, Any]], key: str, value: str) -> dict[str, Any]:
 def _held_everywhere(conn: Any) -> dict[str, str]:
     """Remote ids of the first client FastFaktura gave that FactuurSturen and hydra now hold too."""
     held: dict[int, dict[str, str]] = {}
-    rows = conn.execute(
-        select(_link.c.entity_id, _link.c.connection, _link.c.remote_id, _link.c.written_hash)
-        .where(_link.c.entity_kind == "client", _link.c.connection.in_(READABLE))
-        .order_by(_link.c.entity_id)
-    )
+    rows = reports.client_links(conn, READABLE)
     pulled_from_ff: set[int] = set()
     for entity_id, connection, remote_id, written in rows:
         held.setdefault(int(entity_id), {})[str(connection)] = str(remote_id)
@@ -256,24 +249,12 @@ def _held_everywhere(conn: Any) -> dict[str, str]:
 def _open_invoice(conn: Any, origin: str, hydra: httpx.Client) -> tuple[str, str]:
     """(remote id at `origin`, remote id at hydra) of the first open invoice `origin` issued that hydra holds,
     preferring one in EUR whose open amount hydra agrees with."""
-    at_origin, at_hydra = _link.alias("at_origin"), _link.alias("at_hydra")
-    query = (
-        select(at_origin.c.remote_id, at_hydra.c.remote_id, _invoice.c.open_minor, _invoice.c.currency)
-        .join(at_origin, (at_origin.c.entity_id == _invoice.c.id) & (at_origin.c.entity_kind == "invoice"))
-        .join(at_hydra, (at_hydra.c.entity_id == _invoice.c.id) & (at_hydra.c.entity_kind == "invoice"))
-        .where(
-            at_origin.c.connection == origin,
-            at_hydra.c.connection == "hydra",
-            _invoice.c.origin_connection == origin,
-            _invoice.c.status.in_(_OPEN),
-        )
-        .order_by(_invoice.c.id)
-    )
     copies = {str(i["id"]): i for i in hydra.get("/state").json()["invoices"]}
 
     def fit(row: Any) -> tuple[bool, bool]:
         agrees = int(Decimal(str(copies[str(row[1])]["openAmount"])) * 100) == int(row[2] or 0)
         return (row[3] != "EUR", not agrees)
 
-    best = min(conn.execute(query).all(), key=fit)  # min() keeps the first of equals: the oldest invoice
+    held = reports.open_invoices_held_at(conn, origin, "hydra", _OPEN)
+    best = min(held, key=fit)  # min() keeps the first of equals: the oldest invoice
     return str(best[0]), str(best[1])

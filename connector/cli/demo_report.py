@@ -15,16 +15,12 @@ import time
 from collections import Counter
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection
 
-from connector.store.entities import ENTITY_TABLES
-from connector.store.tables import Link, Outbox
-from connector.sync.conflicts import conflicts
+from connector.store import reports
+from connector.store.conflicts import latest_conflicts
 
 __all__ = ["OUTCOMES", "Move", "moves_since", "origins", "outbox_marks", "print_conflicts", "print_moves", "took"]
-
-_link = Link.__table__  # type: ignore[attr-defined]
-_outbox = Outbox.__table__  # type: ignore[attr-defined]
 
 OUTCOMES = ("created", "updated", "unsupported", "failed", "pending")
 _KINDS = ("client", "invoice", "payment")
@@ -57,20 +53,14 @@ def took(started: float) -> str:
 
 def outbox_marks(conn: Connection) -> dict[int, str]:
     """Every outbox row's status by id: taken before a push, to tell what the push did."""
-    return {int(i): str(s) for i, s in conn.execute(select(_outbox.c.id, _outbox.c.status))}
+    return reports.outbox_statuses(conn)
 
 
 def origins(conn: Connection) -> dict[tuple[str, int], list[str]]:
     """Per (kind, entity id), the connections holding it, the likeliest origin of its current version first."""
     found: dict[tuple[str, int], list[str]] = {}
     for kind in _KINDS:
-        table = ENTITY_TABLES[kind]
-        rows = list(conn.execute(
-            select(_link.c.entity_id, _link.c.connection, _link.c.entity_version, _link.c.last_changed_at,
-                   _link.c.id, table.c.version)
-            .join(table, table.c.id == _link.c.entity_id)
-            .where(_link.c.entity_kind == kind, _link.c.remote_deleted_at.is_(None))
-        ))
+        rows = [row[1:] for row in reports.entity_holders(conn, [kind])]
         rows.sort(key=lambda r: (r[2] == r[5], r[3] is not None, r[3] or 0, -r[4]), reverse=True)
         for entity_id, connection, *_ in rows:
             found.setdefault((kind, int(entity_id)), []).append(str(connection))
@@ -82,11 +72,9 @@ def moves_since(
 ) -> list[Move]:
     """The outbox rows that are new or changed status since `marks`, as moves from their origins."""
     moved = []
-    rows = conn.execute(
-        select(_outbox.c.id, _outbox.c.connection, _outbox.c.entity_kind, _outbox.c.entity_id,
-               _outbox.c.operation, _outbox.c.status, _outbox.c.last_error).order_by(_outbox.c.id)
-    )
-    for row_id, target, kind, entity_id, operation, status, error in rows:
+    for row in reports.outbox_rows(conn, None, None, None):
+        row_id, target, kind, entity_id = row["id"], row["connection"], row["entity_kind"], row["entity_id"]
+        operation, status, error = row["operation"], row["status"], row["last_error"]
         if marks.get(int(row_id)) == status or status == "superseded":
             continue
         others = [c for c in holders.get((kind, int(entity_id)), []) if c != target]
@@ -128,7 +116,7 @@ def print_moves(moved: list[Move], indent: str = "    ") -> None:
 
 def print_conflicts(conn: Connection, since: int, indent: str = "    ") -> int:
     """Print the conflict rows recorded after row id `since` (both sides and the decision); return the last id."""
-    rows = [r for r in conflicts(conn) if int(r["id"]) > since]
+    rows = [r for r in latest_conflicts(conn) if int(r["id"]) > since]
     for r in reversed(rows):
         sides = "; ".join(
             f"{side}: " + ", ".join(f"{k}={v}" for k, v in sorted(values.items()))

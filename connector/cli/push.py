@@ -5,16 +5,13 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from sqlalchemy import func, select
-
 from connector.app import App
 from connector.cli.leased import leased_app
-from connector.store.tables import Outbox
-from connector.sync.push import retry_row
+from connector.store import reports
+from connector.sync.push.drain import retry_row
 
 __all__ = ["conflicts", "outbox", "push"]
 
-_outbox = Outbox.__table__  # type: ignore[attr-defined]
 _SHOWN = ("pending", "failed", "unsupported")
 
 
@@ -70,16 +67,9 @@ def outbox(app: App, args: argparse.Namespace) -> int:
             return 1
         print(f"outbox row {args.id} is pending again")
         return 0
-    query = select(_outbox).order_by(_outbox.c.id)
-    if not args.all:
-        query = query.where(_outbox.c.status.in_(_SHOWN))
-    if args.connection:
-        query = query.where(_outbox.c.connection == args.connection)
     with engine.connect() as conn:
-        rows = conn.execute(query.limit(args.limit)).mappings().all()
-        totals: dict[str, int] = {
-            str(s): int(n) for s, n in conn.execute(select(_outbox.c.status, func.count()).group_by(_outbox.c.status))
-        }
+        rows = reports.outbox_rows(conn, None if args.all else _SHOWN, args.connection, args.limit)
+        totals = reports.outbox_totals(conn)
     print("outbox: " + (", ".join(f"{n} {status}" for status, n in sorted(totals.items())) or "empty"))
     for r in rows:
         error = f"  {_short(r['last_error'], 120)}" if r["last_error"] else ""
@@ -92,7 +82,7 @@ def outbox(app: App, args: argparse.Namespace) -> int:
 
 def conflicts(app: App, args: argparse.Namespace) -> int:
     """List conflict rows, newest first: what both sides had and what the policy decided."""
-    from connector.sync.conflicts import conflicts as latest
+    from connector.store.conflicts import latest_conflicts as latest
 
     with app.migrated_engine().connect() as conn:
         rows = latest(conn, args.limit)

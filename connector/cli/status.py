@@ -7,13 +7,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from sqlalchemy import func, select
-
 from connector.app import App
 from connector.errors import ConfigError
 from connector.observability.store_gauges import AUDIT_STREAM
-from connector.store import leases
-from connector.store.tables import Link, Outbox, Quarantine, SyncRun, SyncState
+from connector.store import leases, reports
 
 __all__ = ["collect_status", "print_status"]
 
@@ -25,40 +22,16 @@ def collect_status(app: App) -> list[dict[str, Any]]:
         configured = {c.name: c.provider for c in app.connections}
     except ConfigError:
         configured = {}
-    run, state, link, quarantine = (SyncRun.__table__, SyncState.__table__, Link.__table__, Quarantine.__table__)  # type: ignore[attr-defined]
-    outbox = Outbox.__table__  # type: ignore[attr-defined]
     held = leases.holders(engine, app.clock.now())
     result = []
     with engine.connect() as conn:
-        names = set(configured) | set(conn.execute(select(run.c.connection).distinct()).scalars())
+        names = set(configured) | reports.run_connections(conn)
         for name in sorted(names):
-            latest = (
-                select(run.c.stream, func.max(run.c.id).label("id"))
-                .where(run.c.connection == name)
-                .group_by(run.c.stream)
-                .subquery()
-            )
-            runs = conn.execute(select(run).join(latest, run.c.id == latest.c.id)).mappings().all()
-            cursors: dict[str, Any] = dict(
-                conn.execute(select(state.c.stream, state.c.cursor).where(state.c.connection == name)).all()
-            )
-            counts: dict[str, int] = dict(
-                conn.execute(
-                    select(link.c.entity_kind, func.count())
-                    .where(link.c.connection == name, link.c.remote_deleted_at.is_(None))
-                    .group_by(link.c.entity_kind)
-                ).all()
-            )
-            open_quarantine = conn.execute(
-                select(func.count()).where(quarantine.c.connection == name, quarantine.c.resolved_at.is_(None))
-            ).scalar_one()
-            waiting: dict[str, int] = dict(
-                conn.execute(
-                    select(outbox.c.status, func.count())
-                    .where(outbox.c.connection == name, outbox.c.status.in_(("pending", "failed")))
-                    .group_by(outbox.c.status)
-                ).all()
-            )
+            runs = reports.latest_runs(conn, name)
+            cursors = reports.stream_cursors(conn, name)
+            counts = reports.live_links_by_kind(conn, name)
+            open_quarantine = reports.open_quarantine(conn, name)
+            waiting = reports.outbox_totals(conn, name, ("pending", "failed"))
             lease = held.get(name)
             streams = [
                 {
@@ -94,7 +67,7 @@ def collect_status(app: App) -> list[dict[str, Any]]:
 
 
 def _audit(cursor: Any) -> dict[str, Any] | None:
-    """The last gap audit's result per kind (see `connector.sync.gap`), None when none ran."""
+    """The last gap audit's result per kind (see `connector.sync.pull.gap`), None when none ran."""
     if not isinstance(cursor, dict) or not isinstance(cursor.get("kinds"), dict):
         return None
     return {"at": cursor.get("at"), "status": cursor.get("status"), "kinds": cursor["kinds"]}

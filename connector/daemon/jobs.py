@@ -24,7 +24,7 @@ from connector.errors import ConnectorError, Interrupted
 from connector.settings import Connection
 from connector.stopping import GuardedStop, StopToken
 from connector.sync.engine import SWEEP_STREAM
-from connector.sync.gap import audit_kinds
+from connector.sync.pull.gap import audit_kinds
 
 __all__ = ["JobRunner", "JobSpec", "plan_jobs"]
 

@@ -18,7 +18,13 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
 from sqlalchemy import Engine, func, select
 
-from connector.store.tables import Conflict, Lease, Outbox, Quarantine, SyncState
+from connector.store.tables import (
+    conflict_table,
+    lease_table,
+    outbox_table,
+    quarantine_table,
+    sync_state_table,
+)
 
 __all__ = ["AUDIT_STREAM", "OUTBOX_STATUSES", "StoreGauges", "StoreSnapshot", "read_store"]
 
@@ -28,7 +34,7 @@ OUTBOX_STATUSES = ("pending", "failed", "unsupported")
 """The outbox statuses worth watching; ``done`` and ``superseded`` rows only grow and are not counted."""
 STATEMENT_TIMEOUT_MS = 5000
 AUDIT_STREAM = "audit"
-"""The `sync_state` stream under which the gap audit keeps its last result (`connector.sync.gap`)."""
+"""The `sync_state` stream under which the gap audit keeps its last result (`connector.sync.pull.gap`)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,11 +67,11 @@ def read_store(engine: Engine, *, now: datetime, replica_id: str | None = None) 
     Raises:
         sqlalchemy.exc.SQLAlchemyError: the database failed (the collector counts it).
     """
-    o = Outbox.__table__.c  # type: ignore[attr-defined]
-    q = Quarantine.__table__.c  # type: ignore[attr-defined]
-    c = Conflict.__table__.c  # type: ignore[attr-defined]
-    lease = Lease.__table__.c  # type: ignore[attr-defined]
-    state = SyncState.__table__.c  # type: ignore[attr-defined]
+    o = outbox_table.c
+    q = quarantine_table.c
+    c = conflict_table.c
+    lease = lease_table.c
+    state = sync_state_table.c
     with engine.connect() as conn:
         if conn.dialect.name == "postgresql":  # a scrape must never hang on a locked or huge table
             conn.exec_driver_sql(f"SET LOCAL statement_timeout = {STATEMENT_TIMEOUT_MS}")
@@ -96,7 +102,7 @@ def read_store(engine: Engine, *, now: datetime, replica_id: str | None = None) 
 
 
 def _audit_gaps(rows: Iterable[tuple[str, object]]) -> dict[tuple[str, str], int]:
-    """(connection, kind) -> missing, from the kept results of the last gap audits (see `connector.sync.gap`)."""
+    """(connection, kind) -> missing, from the kept results of the last gap audits (see `connector.sync.pull.gap`)."""
     found: dict[tuple[str, str], int] = {}
     for name, cursor in rows:
         kinds = cursor.get("kinds") if isinstance(cursor, dict) else None

@@ -15,7 +15,12 @@ from sqlalchemy import Connection, select
 from connector.clock import as_utc
 from connector.domain import CanonicalClient, CanonicalInvoice, CanonicalLine, CanonicalPayment, CanonicalRecord
 from connector.store.sql import chunks
-from connector.store.tables import Client, Invoice, InvoiceLine, Payment
+from connector.store.tables import (
+    client_table,
+    invoice_line_table,
+    invoice_table,
+    payment_table,
+)
 
 __all__ = [
     "StoredEntity",
@@ -24,10 +29,10 @@ __all__ = [
     "load_entities",
 ]
 
-_client = Client.__table__  # type: ignore[attr-defined]
-_invoice = Invoice.__table__  # type: ignore[attr-defined]
-_line = InvoiceLine.__table__  # type: ignore[attr-defined]
-_payment = Payment.__table__  # type: ignore[attr-defined]
+_client = client_table
+_invoice = invoice_table
+_line = invoice_line_table
+_payment = payment_table
 _TABLES = {"client": _client, "invoice": _invoice, "payment": _payment}
 
 

@@ -10,7 +10,13 @@ from sqlalchemy import Connection, bindparam, delete, or_, select, update
 
 from connector.domain import CanonicalClient, CanonicalInvoice, CanonicalPayment
 from connector.store.sql import chunks, insert_columns, insert_columns_with_ids
-from connector.store.tables import Client, Invoice, InvoiceLine, Link, Payment
+from connector.store.tables import (
+    client_table,
+    invoice_line_table,
+    invoice_table,
+    link_table,
+    payment_table,
+)
 
 __all__ = [
     "ENTITY_TABLES",
@@ -25,11 +31,11 @@ __all__ = [
     "update_entities",
 ]
 
-_client = Client.__table__  # type: ignore[attr-defined]
-_invoice = Invoice.__table__  # type: ignore[attr-defined]
-_line = InvoiceLine.__table__  # type: ignore[attr-defined]
-_payment = Payment.__table__  # type: ignore[attr-defined]
-_link = Link.__table__  # type: ignore[attr-defined]
+_client = client_table
+_invoice = invoice_table
+_line = invoice_line_table
+_payment = payment_table
+_link = link_table
 
 ENTITY_TABLES = {"client": _client, "invoice": _invoice, "payment": _payment}
 _LINE_FIELDS = (  # invoice_line columns filled from the canonical line's attributes of the same name

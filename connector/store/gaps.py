@@ -1,6 +1,6 @@
 """Store queries of the re-reads: which quarantine rows to retry and how they ended, what the store lacks.
 
-Serves `connector.sync.refetch` (quarantined records read again by id) and `connector.sync.gap` (the gap
+Serves `connector.sync.pull.refetch` (quarantined records read again by id) and `connector.sync.pull.gap` (the gap
 audit: records the service lists that the store does not hold live).
 """
 
@@ -14,7 +14,12 @@ from sqlalchemy import Connection, delete, distinct, func, select, update
 
 from connector.store.entities import ENTITY_TABLES
 from connector.store.sql import chunks
-from connector.store.tables import Link, Quarantine, RawRecord, SyncRun
+from connector.store.tables import (
+    link_table,
+    quarantine_table,
+    raw_record_table,
+    sync_run_table,
+)
 
 __all__ = [
     "QuarantinedRecord",
@@ -29,10 +34,10 @@ __all__ = [
     "settle_refetched",
 ]
 
-_link = Link.__table__  # type: ignore[attr-defined]
-_raw = RawRecord.__table__  # type: ignore[attr-defined]
-_quarantine = Quarantine.__table__  # type: ignore[attr-defined]
-_run = SyncRun.__table__  # type: ignore[attr-defined]
+_link = link_table
+_raw = raw_record_table
+_quarantine = quarantine_table
+_run = sync_run_table
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,12 +13,12 @@ from sqlalchemy import Connection, func, select
 
 from connector.domain import CanonicalClient
 from connector.store.sql import chunks
-from connector.store.tables import Client, Link
+from connector.store.tables import client_table, link_table
 
 __all__ = ["match_clients", "normal_email", "normal_vat"]
 
-_client = Client.__table__  # type: ignore[attr-defined]
-_link = Link.__table__  # type: ignore[attr-defined]
+_client = client_table
+_link = link_table
 
 
 def normal_email(value: str | None) -> str | None:

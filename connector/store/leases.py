@@ -20,11 +20,11 @@ from sqlalchemy import Connection, Engine, case, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from connector.clock import as_utc
-from connector.store.tables import Lease
+from connector.store.tables import lease_table
 
 __all__ = ["claim", "holders", "release", "take"]
 
-_lease = Lease.__table__  # type: ignore[attr-defined]
+_lease = lease_table
 
 
 def claim(engine: Engine, name: str, holder: str, now: datetime, ttl: timedelta) -> datetime | None:

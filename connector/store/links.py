@@ -11,7 +11,7 @@ from sqlalchemy import Connection, bindparam, select, update
 
 from connector.store.entities import ENTITY_TABLES
 from connector.store.sql import chunks, insert_columns, insert_columns_with_ids, upsert
-from connector.store.tables import Link, RawRecord
+from connector.store.tables import link_table, raw_record_table
 
 __all__ = [
     "HeldLink",
@@ -29,8 +29,8 @@ __all__ = [
     "update_links",
 ]
 
-_link = Link.__table__  # type: ignore[attr-defined]
-_raw = RawRecord.__table__  # type: ignore[attr-defined]
+_link = link_table
+_raw = raw_record_table
 
 
 @dataclass(slots=True)

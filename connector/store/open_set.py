@@ -11,12 +11,12 @@ from __future__ import annotations
 from sqlalchemy import Connection, and_, or_, select
 
 from connector.domain import InvoiceStatus
-from connector.store.tables import Invoice, Link
+from connector.store.tables import invoice_table, link_table
 
 __all__ = ["open_invoice_ids"]
 
-_link = Link.__table__  # type: ignore[attr-defined]
-_invoice = Invoice.__table__  # type: ignore[attr-defined]
+_link = link_table
+_invoice = invoice_table
 _OPEN_STATUSES = (InvoiceStatus.SENT.value, InvoiceStatus.PARTIALLY_PAID.value, InvoiceStatus.OVERDUE.value)
 
 

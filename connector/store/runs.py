@@ -10,11 +10,12 @@ from typing import Any
 from sqlalchemy import Connection, Engine, insert, select, update
 
 from connector.store.sql import upsert
-from connector.store.tables import Quarantine, SyncRun, SyncState
+from connector.store.tables import quarantine_table, sync_run_table, sync_state_table
 
 __all__ = [
     "QuarantineItem",
     "finish_run",
+    "has_open_quarantine",
     "load_cursor",
     "quarantine",
     "resolve_quarantine",
@@ -22,9 +23,9 @@ __all__ = [
     "start_run",
 ]
 
-_run = SyncRun.__table__  # type: ignore[attr-defined]
-_state = SyncState.__table__  # type: ignore[attr-defined]
-_quarantine = Quarantine.__table__  # type: ignore[attr-defined]
+_run = sync_run_table
+_state = sync_state_table
+_quarantine = quarantine_table
 
 
 @dataclass(slots=True)
@@ -128,3 +129,10 @@ def resolve_quarantine(conn: Connection, connection: str, kind: str, remote_ids:
             )
             .values(resolved_at=now)
         )
+
+
+def has_open_quarantine(conn: Connection, connection: str) -> bool:
+    """Whether `connection` has a quarantined record not resolved yet."""
+    q = _quarantine.c
+    row = conn.execute(select(q.id).where(q.connection == connection, q.resolved_at.is_(None)).limit(1))
+    return row.first() is not None

@@ -6,7 +6,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Column, DateTime, Index, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Column, DateTime, Index, Table, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from connector.store.types import DecimalText
@@ -24,6 +24,19 @@ __all__ = [
     "RawRecord",
     "SyncRun",
     "SyncState",
+    "client_table",
+    "conflict_table",
+    "invoice_line_table",
+    "invoice_table",
+    "lease_table",
+    "link_table",
+    "outbox_table",
+    "payment_table",
+    "quarantine_table",
+    "raw_record_table",
+    "sync_run_table",
+    "sync_state_table",
+    "table_of",
 ]
 
 
@@ -261,3 +274,24 @@ class Lease(SQLModel, table=True):
     holder: str = Field(max_length=200)
     acquired_at: datetime | None = _ts()
     expires_at: datetime | None = _ts()
+
+
+def table_of(model: Any) -> Table:
+    """The SQLAlchemy `Table` of a SQLModel table class, typed (SQLModel does not declare `__table__`)."""
+    table: Table = model.__table__
+    return table
+
+
+# The tables, typed once here, for the Core statements of the store's modules.
+client_table = table_of(Client)
+conflict_table = table_of(Conflict)
+invoice_table = table_of(Invoice)
+invoice_line_table = table_of(InvoiceLine)
+lease_table = table_of(Lease)
+link_table = table_of(Link)
+outbox_table = table_of(Outbox)
+payment_table = table_of(Payment)
+quarantine_table = table_of(Quarantine)
+raw_record_table = table_of(RawRecord)
+sync_run_table = table_of(SyncRun)
+sync_state_table = table_of(SyncState)

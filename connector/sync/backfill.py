@@ -28,10 +28,10 @@ from connector.clock import Clock
 from connector.errors import ConfigError, ConnectorError, Interrupted
 from connector.providers.base import Provider, StreamSpec, Window
 from connector.store import runs
-from connector.sync.dangling import resolve_dangling_clients
 from connector.sync.engine import MappingSource
-from connector.sync.page import InboundMapper, PageCounts
-from connector.sync.pull import PullOptions, StreamReport, run_stream
+from connector.sync.pull.dangling import resolve_dangling_clients
+from connector.sync.pull.page import InboundMapper, PageCounts
+from connector.sync.pull.stream import PullOptions, StreamReport, run_stream
 from connector.sync.references import save_references
 
 __all__ = [

@@ -15,13 +15,13 @@ from connector.observability import metrics
 from connector.providers.base import Provider
 from connector.store import runs
 from connector.store.db import serialize_canonical_writes
-from connector.sync.dangling import resolve_dangling_clients
-from connector.sync.gap import AuditReport, check_listing
 from connector.sync.listing import ListedIds
-from connector.sync.page import InboundMapper, PageCounts
-from connector.sync.pull import PullOptions, StreamReport, run_stream, soft_delete_unlisted
+from connector.sync.pull.dangling import resolve_dangling_clients
+from connector.sync.pull.gap import AuditReport, check_listing
+from connector.sync.pull.page import InboundMapper, PageCounts
+from connector.sync.pull.refetch import FetchOutcome, RefetchPolicy, refetch_quarantined
+from connector.sync.pull.stream import PullOptions, StreamReport, run_stream, soft_delete_unlisted
 from connector.sync.references import save_references
-from connector.sync.refetch import FetchOutcome, RefetchPolicy, refetch_quarantined
 
 __all__ = ["ConnectionReport", "MappingSource", "SyncEngine"]
 

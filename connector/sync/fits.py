@@ -23,7 +23,7 @@ from sqlalchemy.types import TypeDecorator
 
 from connector.domain import CanonicalClient, CanonicalInvoice, CanonicalLine, CanonicalPayment
 from connector.errors import MappingError
-from connector.store.tables import Client, Invoice, InvoiceLine, Link, Payment
+from connector.store.tables import client_table, invoice_line_table, invoice_table, link_table, payment_table
 from connector.store.types import DecimalText
 
 __all__ = ["check_fits"]
@@ -33,9 +33,9 @@ Rule = tuple[Check, str]  # the check, and the same test as a Python expression 
 
 # canonical field -> the column it is stored in, where the names differ (remote ids live on the link)
 _ELSEWHERE = {
-    "remote_id": Link.__table__.c.remote_id,  # type: ignore[attr-defined]
-    "client_remote_id": Link.__table__.c.remote_id,  # type: ignore[attr-defined]
-    "invoice_remote_id": Link.__table__.c.remote_id,  # type: ignore[attr-defined]
+    "remote_id": link_table.c.remote_id,
+    "client_remote_id": link_table.c.remote_id,
+    "invoice_remote_id": link_table.c.remote_id,
 }
 _NOT_STORED_AS_IS = frozenset({"archived", "lines"})  # a flag stored as a moment; lines checked one by one
 # a record is nothing without them: its own id, a payment's invoice, an invoice's client
@@ -163,10 +163,10 @@ def _plan(cls: type, table: Any) -> tuple[tuple[str, Rule, bool], ...]:
 
 
 _PLANS = {
-    CanonicalClient: ("client", _plan(CanonicalClient, Client.__table__)),  # type: ignore[attr-defined]
-    CanonicalInvoice: ("invoice", _plan(CanonicalInvoice, Invoice.__table__)),  # type: ignore[attr-defined]
-    CanonicalLine: ("invoice", _plan(CanonicalLine, InvoiceLine.__table__)),  # type: ignore[attr-defined]
-    CanonicalPayment: ("payment", _plan(CanonicalPayment, Payment.__table__)),  # type: ignore[attr-defined]
+    CanonicalClient: ("client", _plan(CanonicalClient, client_table)),
+    CanonicalInvoice: ("invoice", _plan(CanonicalInvoice, invoice_table)),
+    CanonicalLine: ("invoice", _plan(CanonicalLine, invoice_line_table)),
+    CanonicalPayment: ("payment", _plan(CanonicalPayment, payment_table)),
 }
 
 

@@ -11,7 +11,7 @@ import pytest
 from connector.cli.progress import Budget, Progress
 from connector.providers.base import Window
 from connector.sync.backfill import BackfillReport, WindowEvent
-from connector.sync.pull import StreamReport
+from connector.sync.pull.stream import StreamReport
 
 START = datetime(2024, 1, 1, tzinfo=UTC)
 SPENT = Budget(250, 3600.0, remaining=0, seconds_to_reset=1800.0)  # FactuurSturen, this hour's budget gone

@@ -65,7 +65,7 @@ def test_kinds_it_cannot_read_by_id_are_unsupported(kit: ContractHarness, sqlite
 
 
 def test_a_stored_record_read_again_by_id_is_unchanged(kit: ContractHarness, sqlite_url: str) -> None:
-    from connector.sync.refetch import store_fetched
+    from connector.sync.pull.refetch import store_fetched
 
     app = make_app(sqlite_url, kit.connection())
     app.sync("c")

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from connector.sync.conflicts import CANONICAL, ConflictPolicy
+from connector.sync.reconcile.conflicts import CANONICAL, ConflictPolicy
 
 T = [datetime(2026, 12, 7, h, tzinfo=UTC) for h in range(24)]
 

@@ -58,6 +58,22 @@ RULES: dict[str, tuple[str, ...]] = {
         "connector.app",
         "connector.cli",
     ),
+    # the reconcile stage sits between pull and store: no wire, no provider, and neither of the stages using it
+    "connector.sync.reconcile": (
+        "httpx",
+        "connector.http",
+        "connector.providers",
+        "connector.sync.pull",
+        "connector.sync.push",
+        "connector.sync.engine",
+        "connector.sync.backfill",
+    ),
+    # pull and push both depend on reconcile and on the neutral modules (the write ledger), never on each other
+    "connector.sync.pull": ("connector.sync.push",),
+    "connector.sync.engine": ("connector.sync.push",),
+    "connector.sync.backfill": ("connector.sync.push",),
+    "connector.sync.push": ("connector.sync.pull", "connector.sync.engine", "connector.sync.backfill"),
+    "connector.sync.ledger": ("connector.sync.pull", "connector.sync.push", "connector.sync.reconcile"),
     "connector.mapping": (
         "connector.store",
         "connector.sync",
@@ -127,6 +143,62 @@ def test_layer_imports_only_point_down(layer: str) -> None:
     assert _violations(layer, RULES[layer]) == []
 
 
+# SQL lives under connector/store, behind named functions: these layers may name a Connection or an Engine (and
+# `sync.fits` column types), never build or run a query.
+NO_QUERIES = ("connector.sync", "connector.cli", "connector.daemon", "connector.app")
+QUERY_CONSTRUCTS = frozenset({
+    "select", "update", "insert", "delete", "text", "func", "and_", "or_", "not_", "bindparam", "exists",
+    "literal", "literal_column", "case", "union", "union_all", "tuple_", "null", "true", "false", "join",
+    "outerjoin", "Session", "Select", "Update", "Insert", "Delete", "TextClause",
+})
+QUERY_CALLS = frozenset({"execute", "exec", "exec_driver_sql", "scalars", "scalar_one", "mappings"})
+
+
+def _query_uses(path: Path) -> list[str]:
+    """Query constructs imported from sqlalchemy/sqlmodel, whole-module imports of them, `.execute()`-like calls
+    and `__table__` in one module."""
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom) and (node.module or "").split(".")[0] in ("sqlalchemy", "sqlmodel"):
+            found += [f"imports {node.module}.{a.name}" for a in node.names if a.name in QUERY_CONSTRUCTS]
+            found += [f"imports {node.module}.{a.name}" for a in node.names if a.name == "*"]
+        elif isinstance(node, ast.Import):
+            found += [f"imports {a.name}" for a in node.names if a.name.split(".")[0] in ("sqlalchemy", "sqlmodel")]
+        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in QUERY_CALLS:
+            found.append(f"calls .{node.func.attr}() on line {node.lineno}")
+        elif isinstance(node, ast.Attribute) and node.attr == "__table__":
+            found.append(f"reads __table__ on line {node.lineno}")
+    return found
+
+
+def _query_violations(paths: dict[str, Path]) -> list[str]:
+    return [
+        f"{module} {use}"
+        for module, path in paths.items()
+        if module.startswith(NO_QUERIES)
+        for use in _query_uses(path)
+    ]
+
+
+PATHS = {_module_name(p): p for p in sorted(ROOT.rglob("*.py"))}
+
+
+def test_no_query_is_built_outside_the_store() -> None:
+    """Every query lives under connector/store behind a named function (issue 13 item 6)."""
+    assert _query_violations(PATHS) == []
+
+
+def test_the_query_checker_catches_a_query(tmp_path: Path) -> None:
+    """The query checker must be able to fail: an import of `select`, a `conn.execute(...)`, a `__table__`."""
+    bad = tmp_path / "bad.py"
+    bad.write_text("from sqlalchemy import Engine, select\nconn.execute(x)\nt = Link.__table__\n", encoding="utf-8")
+    assert _query_violations({"connector.sync.fake_bad": bad}) == [
+        "connector.sync.fake_bad imports sqlalchemy.select",
+        "connector.sync.fake_bad calls .execute() on line 2",
+        "connector.sync.fake_bad reads __table__ on line 3",
+    ]
+
+
 def test_sandboxes_import_nothing_from_the_connector() -> None:
     """The sandboxes are independent peers (their own top-level package): they share no code with the connector."""
     bad = [
@@ -165,14 +237,32 @@ def test_rules_cover_real_modules() -> None:
         "sandboxes",
         "connector.observability",
         "connector.observability.metrics",
+        "connector.sync.reconcile",
+        "connector.sync.pull",
+        "connector.sync.push",
+        "connector.sync.ledger",
+        "connector.sync.engine",
+        "connector.sync.backfill",
     ):
         assert any(m.startswith(layer) for m in MODULES), layer
 
 
-def test_the_checker_catches_a_violation(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("module", "imported", "layer"),
+    [
+        ("connector.providers.fake_bad", "connector.store.tables", "connector.providers"),
+        ("connector.sync.pull.fake_bad", "connector.sync.push.wire", "connector.sync.pull"),
+        ("connector.sync.push.fake_bad", "connector.sync.pull.page", "connector.sync.push"),
+        ("connector.sync.reconcile.fake_bad", "connector.providers.base", "connector.sync.reconcile"),
+        ("connector.sync.reconcile.fake_bad", "connector.http.client", "connector.sync.reconcile"),
+    ],
+    ids=["provider-imports-store", "pull-imports-push", "push-imports-pull", "reconcile-imports-a-provider",
+         "reconcile-imports-http"],
+)
+def test_the_checker_catches_a_violation(module: str, imported: str, layer: str) -> None:
     """The checker itself must be able to fail."""
-    MODULES["connector.providers.fake_bad"] = {"connector.store.tables"}
+    MODULES[module] = {imported}
     try:
-        assert _violations("connector.providers", RULES["connector.providers"])
+        assert _violations(layer, RULES[layer])
     finally:
-        del MODULES["connector.providers.fake_bad"]
+        del MODULES[module]

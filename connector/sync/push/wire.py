@@ -3,8 +3,8 @@
 `map_for_target` maps an entity through the target's mapping with its references turned into the target's
 ids (a reference the target does not hold yet raises `ReferencePending`). The mapping's outbound dict is the
 entity's *image* at the target: the content a push there would write, without what the service works out
-itself (numbers, totals, statuses it derives). `ledger_hash` hashes an image the same way whatever the
-spelling of its numbers, and is what the push keeps on the link (the write ledger).
+itself (numbers, totals, statuses it derives). `ledger.ledger_hash` hashes an image the same way whatever
+the spelling of its numbers, and is what the push keeps on the link (the write ledger).
 
 `InStep` answers, for links whose connection holds an older version of an entity, whether the target
 already has the current content anyway: its last write there (the ledger) or the record last read from it
@@ -14,14 +14,11 @@ state, another service's own number) then sends nothing; the link is marked as h
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime
-from decimal import Decimal
 from typing import Any, Protocol
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection
 
 from connector.domain import CanonicalInvoice, CanonicalPayment, CanonicalRecord
 from connector.errors import MappingError
@@ -29,12 +26,10 @@ from connector.providers.base import Provider
 from connector.store import links
 from connector.store.canonical import StoredEntity, load_entities
 from connector.store.sql import chunks
-from connector.store.tables import RawRecord
-from connector.sync.payload import digest, load_payload
+from connector.sync.ledger import ledger_hash
+from connector.sync.payload import load_payload
 
-__all__ = ["InStep", "OutboundMapper", "ReferencePending", "WireRecord", "ledger_hash", "map_for_target"]
-
-_raw = RawRecord.__table__  # type: ignore[attr-defined]
+__all__ = ["InStep", "OutboundMapper", "ReferencePending", "WireRecord", "map_for_target"]
 
 
 class OutboundMapper(Protocol):
@@ -100,25 +95,6 @@ def map_for_target(
     return WireRecord(record, image, provider.embed(entity.kind, image, related))
 
 
-def ledger_hash(image: dict[str, Any]) -> str:
-    """Hash an image so that spellings of the same value agree (12.5 and "12.50", 3 and 3.0, key order)."""
-    return digest(json.dumps(_plain(image), sort_keys=True, separators=(",", ":"), ensure_ascii=False))
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
-    if value is None or isinstance(value, (bool, str)):
-        return value
-    if isinstance(value, (int, Decimal)):
-        return format(Decimal(value).normalize(), "f")
-    if isinstance(value, (date, datetime)):
-        return value.isoformat()
-    return str(value)
-
-
 @dataclass
 class InStep:
     """Tells which stale links already hold an entity's current content at the target (see the module doc)."""
@@ -156,11 +132,7 @@ class InStep:
         self.settled.clear()
 
     def _read_back(self, link_ids: list[int]) -> dict[int, str]:
-        found: dict[int, str] = {}
-        for batch in chunks(link_ids, 900):
-            rows = self.conn.execute(select(_raw.c.link_id, _raw.c.payload).where(_raw.c.link_id.in_(batch)))
-            found.update((int(link_id), text) for link_id, text in rows if text)
-        return found
+        return {link_id: text for link_id, text in links.raw_payloads(self.conn, link_ids).items() if text}
 
     def _image_hash(self, kind: str, text: str | None) -> str | None:
         """The image of what was last read from the target (None when it cannot be told)."""

@@ -1,12 +1,7 @@
-"""Push: canonical changes flow to the connections that should have them (desired state, not events).
+"""Push: the outbox, queued from a plan and drained at the target's pace (desired state, not events).
 
-Plan: for each connection's routed kinds, every live canonical entity whose current version the
-connection does not hold (no link: create; an older `link.entity_version`: update) becomes one outbox
-row keyed by (target, kind, entity, version), so replanning never duplicates a row. A link made by a
-pull holds the version the pull wrote, so nothing goes back to where it came from (echo suppression);
-an older version whose content the target has anyway (a change in fields it does not take, such as an
-invoice's payment state) is marked held instead of planned (`push_wire.InStep`). An operation the
-service cannot do is planned as `unsupported` with the reason and never sent.
+Queue: a plan (`plan.plan_target`) is written to the outbox, one row per (target, kind, entity, version);
+a newer version supersedes an older pending row.
 
 Drain: pending rows go out one at a time in kind order (clients before the invoices that name them,
 invoices before their payments), through the target's own mapping and provider, each outcome committed
@@ -18,12 +13,12 @@ transient failure. Creates carry a deterministic idempotency key per entity vers
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Engine, select, update
+from sqlalchemy import Connection, Engine
 
 from connector.clock import Clock
 from connector.errors import (
@@ -34,141 +29,25 @@ from connector.errors import (
     Transient,
     Unsupported,
 )
-from connector.providers.base import Capabilities, Provider
+from connector.providers.base import Provider
 from connector.stopping import StopToken, check_stop
-from connector.store import links
-from connector.store.canonical import archived_client_versions, live_entity_versions, load_entities
-from connector.store.sql import upsert
-from connector.store.tables import Outbox
+from connector.store import links, outbox
+from connector.store.canonical import load_entities
+from connector.sync.ledger import ledger_hash
 from connector.sync.payload import dump_payload, projection_hash
-from connector.sync.push_wire import OutboundMapper, ReferencePending, ledger_hash, map_for_target
+from connector.sync.push.plan import KIND_ORDER, PlannedPush
+from connector.sync.push.wire import OutboundMapper, ReferencePending, map_for_target
 
 __all__ = [
     "DrainReport",
     "OutboundMapper",
-    "PlannedPush",
     "drain",
     "enqueue",
-    "plan_target",
     "retry_row",
 ]
 
 log = logging.getLogger("connector.push")
 
-KIND_ORDER = ("client", "invoice", "payment")
-_outbox = Outbox.__table__  # type: ignore[attr-defined]
-
-
-@dataclass(frozen=True, slots=True)
-class PlannedPush:
-    """One push the desired state asks for."""
-
-    target: str
-    kind: str
-    entity_id: int
-    version: int
-    operation: str  # create | update | archive | unsupported
-    remote_id: str | None = None
-    reason: str | None = None
-
-    @property
-    def idempotency_key(self) -> str:
-        """Deterministic per target, entity and version: the same version is never queued or created twice."""
-        return f"{self.target}/{self.kind}/{self.entity_id}/v{self.version}"
-
-
-def plan_target(
-    conn: Connection,
-    target: str,
-    receives: Iterable[str],
-    capabilities: Capabilities,
-    in_step: Callable[[str, Sequence[tuple[int, links.HeldLink]]], set[int]] | None = None,
-) -> list[PlannedPush]:
-    """Return what `target` should receive for its routed kinds, in kind order.
-
-    Args:
-        in_step: given a kind and the (entity id, link) pairs the target holds an older version of,
-            returns the entity ids whose content the target has anyway (`push_wire.InStep`); those are
-            not planned. Without it every newer version is.
-    """
-    routed = set(receives)
-    plans: list[PlannedPush] = []
-    present_invoices: set[int] = set()
-    for kind in KIND_ORDER:
-        if kind not in routed and kind != "invoice":
-            continue
-        held = links.held_by_connection(conn, target, kind)
-        if kind == "invoice":
-            present_invoices = {eid for eid, h in held.items() if not h.deleted}
-            if kind not in routed:
-                continue
-        versions = live_entity_versions(conn, kind)
-        if kind == "client" and "invoice" in routed:
-            versions = _with_needed_archived(conn, versions, held)
-        stale = [(eid, held[eid]) for eid, version, _ in versions if _is_stale(held.get(eid), version)]
-        current = in_step(kind, stale) if in_step is not None and stale else set()
-        for entity_id, version, ref_id in versions:
-            link = held.get(entity_id)
-            if link is not None:
-                if not _is_stale(link, version) or entity_id in current:
-                    continue
-                if kind in capabilities.updatable:
-                    plans.append(PlannedPush(target, kind, entity_id, version, "update", link.remote_id))
-                else:
-                    reason = f"{target} cannot update a {kind} once created"
-                    plans.append(PlannedPush(target, kind, entity_id, version, "unsupported", link.remote_id, reason))
-                continue
-            if kind == "payment" and ref_id not in present_invoices:
-                continue  # a payment reaches the services that hold its invoice
-            if kind in capabilities.writable:
-                plans.append(PlannedPush(target, kind, entity_id, version, "create"))
-                if kind == "invoice":
-                    present_invoices.add(entity_id)
-            else:
-                reason = f"{target} cannot create a {kind}"
-                plans.append(PlannedPush(target, kind, entity_id, version, "unsupported", None, reason))
-        if kind == "client":
-            plans.extend(_archivals(conn, target, held, capabilities))
-    return plans
-
-
-def _with_needed_archived(
-    conn: Connection, versions: list[tuple[int, int, int | None]], held: Mapping[int, links.HeldLink]
-) -> list[tuple[int, int, int | None]]:
-    """Add the archived clients that a live invoice names and the target has never had.
-
-    An archived client still has invoices (a FactuurSturen client set inactive keeps its history); a target
-    that receives those invoices needs the client first, or they wait for it until they fail.
-    """
-    needed = {ref for _, _, ref in live_entity_versions(conn, "invoice") if ref is not None}
-    extra = [
-        (entity_id, version, None)
-        for entity_id, version in archived_client_versions(conn)
-        if entity_id in needed and entity_id not in held
-    ]
-    return sorted([*versions, *extra]) if extra else versions
-
-
-def _archivals(
-    conn: Connection, target: str, held: Mapping[int, links.HeldLink], capabilities: Capabilities
-) -> list[PlannedPush]:
-    """Clients archived since the target last had them: archive them there too, where the service can."""
-    plans = []
-    for entity_id, version in archived_client_versions(conn):
-        link = held.get(entity_id)
-        if not _is_stale(link, version):
-            continue  # never sent there, or the target archived it itself
-        assert link is not None
-        if "client" in capabilities.archivable:
-            plans.append(PlannedPush(target, "client", entity_id, version, "archive", link.remote_id))
-        else:
-            reason = f"{target} cannot archive a client (it has no archived state the connector can set)"
-            plans.append(PlannedPush(target, "client", entity_id, version, "unsupported", link.remote_id, reason))
-    return plans
-
-
-def _is_stale(link: links.HeldLink | None, version: int) -> bool:
-    return link is not None and not link.deleted and link.entity_version is not None and link.entity_version < version
 
 
 def enqueue(conn: Connection, plans: Iterable[PlannedPush], now: datetime) -> int:
@@ -179,40 +58,19 @@ def enqueue(conn: Connection, plans: Iterable[PlannedPush], now: datetime) -> in
     """
     new = 0
     for plan in plans:
-        exists = conn.execute(select(_outbox.c.id).where(_outbox.c.idempotency_key == plan.idempotency_key)).first()
-        if exists:
-            continue
-        conn.execute(
-            update(_outbox)
-            .where(
-                _outbox.c.connection == plan.target,
-                _outbox.c.entity_kind == plan.kind,
-                _outbox.c.entity_id == plan.entity_id,
-                _outbox.c.status == "pending",
-            )
-            .values(status="superseded", updated_at=now)
-        )
-        unsupported = plan.operation == "unsupported"
-        upsert(
+        new += outbox.queue(
             conn,
-            _outbox,
-            {
-                "entity_kind": plan.kind,
-                "entity_id": plan.entity_id,
-                "connection": plan.target,
-                "operation": plan.operation,
-                "idempotency_key": plan.idempotency_key,
-                "payload": {"version": plan.version},
-                "status": "unsupported" if unsupported else "pending",
-                "attempts": 0,
-                "last_error": plan.reason,
-                "remote_id": plan.remote_id,
-                "created_at": now,
-                "updated_at": now,
-            },
-            ["idempotency_key"],
+            target=plan.target,
+            kind=plan.kind,
+            entity_id=plan.entity_id,
+            version=plan.version,
+            operation=plan.operation,
+            idempotency_key=plan.idempotency_key,
+            status="unsupported" if plan.operation == "unsupported" else "pending",
+            reason=plan.reason,
+            remote_id=plan.remote_id,
+            now=now,
         )
-        new += 1
     return new
 
 
@@ -266,20 +124,8 @@ def drain(
 def _due_rows(engine: Engine, target: str, now: datetime, limit: int | None) -> list[Mapping[str, Any]]:
     order = {kind: i for i, kind in enumerate(KIND_ORDER)}
     with engine.connect() as conn:
-        rows = (
-            conn.execute(
-                select(_outbox).where(
-                    _outbox.c.connection == target,
-                    _outbox.c.status == "pending",
-                    (_outbox.c.next_attempt_at.is_(None)) | (_outbox.c.next_attempt_at <= now),
-                )
-            )
-            .mappings()
-            .all()
-        )
-    ordered: list[Mapping[str, Any]] = sorted(
-        (dict(r) for r in rows), key=lambda r: (order.get(r["entity_kind"], 9), r["id"])
-    )
+        rows = outbox.due_rows(conn, target, now)
+    ordered = sorted(rows, key=lambda r: (order.get(r["entity_kind"], 9), r["id"]))
     return ordered[:limit] if limit is not None else ordered
 
 
@@ -455,20 +301,14 @@ def _defer(
 
 
 def _finish(target: Engine | Connection, row_id: int, now: datetime, **values: Any) -> None:
-    statement = update(_outbox).where(_outbox.c.id == row_id).values(updated_at=now, **values)
     if isinstance(target, Engine):
         with target.begin() as conn:
-            conn.execute(statement)
+            outbox.set_row(conn, row_id, now, **values)
     else:
-        target.execute(statement)
+        outbox.set_row(target, row_id, now, **values)
 
 
 def retry_row(engine: Engine, row_id: int, now: datetime) -> bool:
     """Put a failed (or unsupported) row back to pending for the next drain; False if there is no such row."""
     with engine.begin() as conn:
-        result = conn.execute(
-            update(_outbox)
-            .where(_outbox.c.id == row_id, _outbox.c.status.in_(("failed", "unsupported", "pending")))
-            .values(status="pending", attempts=0, next_attempt_at=None, updated_at=now)
-        )
-    return bool(result.rowcount)
+        return outbox.retry(conn, row_id, now)

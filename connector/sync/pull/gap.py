@@ -31,14 +31,14 @@ from connector.observability.store_gauges import AUDIT_STREAM
 from connector.providers.base import Provider
 from connector.stopping import StopToken, check_stop
 from connector.store import gaps, runs
-from connector.sync.conflicts import ConflictPolicy
-from connector.sync.page import KIND_ORDER
+from connector.sync.pull.page import KIND_ORDER
+from connector.sync.pull.refetch import FetchOutcome, store_fetched
+from connector.sync.reconcile.conflicts import ConflictPolicy
 from connector.sync.references import references_for
-from connector.sync.refetch import FetchOutcome, store_fetched
 
 if TYPE_CHECKING:
     from connector.sync.engine import MappingSource
-    from connector.sync.pull import StreamReport
+    from connector.sync.pull.stream import StreamReport
 
 __all__ = ["AUDIT_STREAM", "AuditReport", "KindGap", "audit_kinds", "check_listing", "last_audit", "run_audit"]
 

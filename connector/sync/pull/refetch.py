@@ -4,7 +4,7 @@
 page through `apply_records` in a transaction of its own, soft-delete what the service no longer holds,
 and settle the quarantine rows of what was read. `refetch_quarantined` runs it after an incremental run's
 streams over a bounded batch of the connection's open quarantine rows (oldest first, taking turns: a
-cursor remembers where the last batch ended); `connector.sync.gap` runs it over the records the store lacks.
+cursor remembers where the last batch ended); `connector.sync.pull.gap` runs it over the records the store lacks.
 """
 
 from __future__ import annotations
@@ -24,9 +24,9 @@ from connector.providers.base import Provider
 from connector.stopping import StopToken, check_stop
 from connector.store import gaps, runs
 from connector.store.db import serialize_canonical_writes
-from connector.sync.conflicts import ConflictPolicy
-from connector.sync.page import KIND_ORDER, InboundMapper, PageCounts, apply_records, soft_delete_remote
 from connector.sync.payload import digest, dump_payload, load_payload
+from connector.sync.pull.page import KIND_ORDER, InboundMapper, PageCounts, apply_records, soft_delete_remote
+from connector.sync.reconcile.conflicts import ConflictPolicy
 
 __all__ = ["MAX_REST", "REFETCH_STREAM", "FetchOutcome", "RefetchPolicy", "refetch_quarantined", "store_fetched"]
 

@@ -18,14 +18,20 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, select
+from connector.clock import as_utc
 
-from connector.store.tables import Conflict
-
-__all__ = ["CANONICAL", "ConflictPolicy", "changed_fields", "conflicts", "contested", "differs", "record_conflict"]
+__all__ = [
+    "CANONICAL",
+    "ConflictPolicy",
+    "Decision",
+    "changed_fields",
+    "contested",
+    "decide_conflict",
+    "differs",
+    "versions_of",
+]
 
 CANONICAL = "canonical"
-_conflict = Conflict.__table__  # type: ignore[attr-defined]
 _IGNORED = frozenset({"updated_at", "remote_updated_at", "remote_deleted_at", "origin_connection", "created_at"})
 
 
@@ -113,35 +119,48 @@ def _plain(value: Any) -> str:
     return value.isoformat() if hasattr(value, "isoformat") else str(value)
 
 
-def record_conflict(
-    conn: Connection,
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """A decided conflict: the fields changed on both sides, who won, under which policy."""
+
+    diff: Mapping[str, tuple[Any, Any]]  # column -> (stored, incoming)
+    winner: str  # the incoming connection's name, or CANONICAL
+    policy: str
+
+
+def decide_conflict(
+    policy: ConflictPolicy,
     kind: str,
-    entity_id: int,
     connection: str,
-    diff: Mapping[str, tuple[Any, Any]],
-    policy: str,
-    winner: str,
-    now: datetime,
-) -> None:
-    """Keep both versions of the differing fields and the decision."""
-    names = ",".join(sorted(diff)) or "*"
-    conn.execute(
-        _conflict.insert().values(
-            entity_kind=kind,
-            entity_id=entity_id,
-            field=names[:100],
-            policy=policy,
-            versions={
-                CANONICAL: {k: _plain(old) for k, (old, _) in diff.items()},
-                connection: {k: _plain(new) for k, (_, new) in diff.items()},
-            },
-            decision=winner[:100],
-            created_at=now,
-        )
-    )
+    current: Mapping[str, Any],
+    incoming: Mapping[str, Any],
+    base: Mapping[str, Any] | None,
+    incoming_at: datetime | None,
+    seen: tuple[datetime | None, datetime | None],
+) -> Decision | None:
+    """Decide an incoming row against a stored one that changed since the service last had it.
+
+    Args:
+        current: the stored row.
+        incoming: the row the incoming record would write.
+        base: what the service held when the connector last saw it there (None: unknown).
+        incoming_at: the incoming side's own modification time, if its service keeps one.
+        seen: when the connector first saw (the incoming change, the canonical change).
+
+    Returns:
+        None when no field changed on both sides (no conflict), else the decision.
+    """
+    diff = contested(changed_fields(current, incoming), current, base)
+    if not diff:
+        return None
+    canonical_at = as_utc(current.get("remote_updated_at"))
+    winner, applied = policy.decide(kind, connection, diff, incoming_at, canonical_at, seen=seen)
+    return Decision(diff, winner, applied)
 
 
-def conflicts(conn: Connection, limit: int = 200) -> list[dict[str, Any]]:
-    """The latest conflict rows, newest first."""
-    rows = conn.execute(select(_conflict).order_by(_conflict.c.id.desc()).limit(limit)).mappings()
-    return [dict(r) for r in rows]
+def versions_of(diff: Mapping[str, tuple[Any, Any]], connection: str) -> dict[str, dict[str, str]]:
+    """Both versions of the contested fields, as the `conflict` row keeps them."""
+    return {
+        CANONICAL: {k: _plain(old) for k, (old, _) in diff.items()},
+        connection: {k: _plain(new) for k, (_, new) in diff.items()},
+    }

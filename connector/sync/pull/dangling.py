@@ -8,34 +8,19 @@ after a run and fills in the client where the connection now knows it.
 
 from __future__ import annotations
 
-from sqlalchemy import Connection, select, update
+from sqlalchemy import Connection
 
 from connector.errors import MappingError
-from connector.store import links
-from connector.store.tables import Invoice, Link, RawRecord
-from connector.sync.page import InboundMapper
+from connector.store import dangling, links
 from connector.sync.payload import load_payload, projection_hash
+from connector.sync.pull.page import InboundMapper
 
 __all__ = ["resolve_dangling_clients"]
-
-_link = Link.__table__  # type: ignore[attr-defined]
-_raw = RawRecord.__table__  # type: ignore[attr-defined]
-_invoice = Invoice.__table__  # type: ignore[attr-defined]
 
 
 def resolve_dangling_clients(conn: Connection, connection: str, mapper: InboundMapper) -> int:
     """Give this connection's client-less invoices their client where it is now linked; return how many."""
-    rows = conn.execute(
-        select(_link.c.id, _link.c.entity_id, _raw.c.payload)
-        .join(_invoice, _invoice.c.id == _link.c.entity_id)
-        .join(_raw, _raw.c.link_id == _link.c.id)
-        .where(
-            _link.c.connection == connection,
-            _link.c.entity_kind == "invoice",
-            _link.c.remote_deleted_at.is_(None),
-            _invoice.c.client_id.is_(None),
-        )
-    ).all()
+    rows = dangling.client_less_invoices(conn, connection)
     if not rows:
         return 0
     wanted: dict[int, tuple[int, object]] = {}
@@ -53,15 +38,8 @@ def resolve_dangling_clients(conn: Connection, connection: str, mapper: InboundM
         client = clients.get(record.client_remote_id)  # type: ignore[attr-defined]
         if client is None or client.deleted:
             continue
-        conn.execute(
-            update(_invoice)
-            .where(_invoice.c.id == invoice_id)
-            .values(client_id=client.entity_id, version=_invoice.c.version + 1)
-        )
-        conn.execute(
-            update(_link)
-            .where(_link.c.id == link_id)
-            .values(projection_hash=projection_hash(record, ref=client.entity_id))  # type: ignore[arg-type]
+        dangling.give_client(
+            conn, invoice_id, client.entity_id, link_id, projection_hash(record, ref=client.entity_id)  # type: ignore[arg-type]
         )
         fixed.append(link_id)
     links.mark_versions_held(conn, "invoice", fixed)

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Engine, select
+from sqlalchemy import Connection, Engine
 
 from connector.clock import Clock
 from connector.errors import ConnectorError, Interrupted
@@ -23,11 +23,10 @@ from connector.stopping import StopToken, check_stop
 from connector.store import entities, links, runs
 from connector.store.db import serialize_canonical_writes
 from connector.store.open_set import open_invoice_ids
-from connector.store.tables import Quarantine
-from connector.sync.conflicts import ConflictPolicy
 from connector.sync.heap import quiet_gc
 from connector.sync.listing import ListedIds
-from connector.sync.page import InboundMapper, PageCounts, apply_records, soft_delete_remote
+from connector.sync.pull.page import InboundMapper, PageCounts, apply_records, soft_delete_remote
+from connector.sync.reconcile.conflicts import ConflictPolicy
 
 __all__ = ["PullOptions", "StoreStamps", "StreamReport", "run_stream", "soft_delete_unlisted"]
 
@@ -261,10 +260,8 @@ def soft_delete_unlisted(conn: Connection, connection: str, kind: str, listed: L
 
 
 def _has_open_quarantine(engine: Engine, connection: str) -> bool:
-    q = Quarantine.__table__.c  # type: ignore[attr-defined]
     with engine.connect() as conn:
-        row = conn.execute(select(q.id).where(q.connection == connection, q.resolved_at.is_(None)).limit(1))
-        return row.first() is not None
+        return runs.has_open_quarantine(conn, connection)
 
 
 def _run_values(report: StreamReport, clock: Clock) -> dict[str, Any]:

@@ -23,7 +23,7 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any, Protocol
 
-__all__ = ["ReadsFields", "column_of", "is_own_write", "merge_row", "unchanged_there"]
+__all__ = ["ReadsFields", "column_of", "is_own_write", "merge_row", "seen_there", "unchanged_there"]
 
 _COLUMN = {"archived": "archived_at"}  # canonical field -> the column it is stored in, where they differ
 _ALWAYS_NEW = ("updated_at", "remote_deleted_at", "remote_updated_at")  # the accepted change is the newest
@@ -98,6 +98,22 @@ def unchanged_there(
     now_extra, then_extra = incoming.get("extra") or {}, before.get("extra") or {}
     same.update(f"extra.{k}" for k, v in now_extra.items() if k in then_extra and then_extra[k] == v)
     return frozenset(same)
+
+
+def seen_there(payload: Mapping[str, Any], then: Mapping[str, Any], image: bool) -> dict[str, Any]:
+    """What the service held when the connector last saw it there, as a payload its mapping reads.
+
+    Args:
+        payload: the payload read now.
+        then: the link's raw record: the payload last read, or the image the push last wrote.
+        image: whether `then` is the push's image (its ledger hash is the link's write ledger).
+
+    A payload read from the service is whole: a key it lacks was empty there (hydra leaves nulls out), so a
+    value that appears since is a change. An image holds only what the connector sends (no id, no service
+    timestamps); the keys it lacks are read from the new payload, so they count as unchanged and the fields
+    the connector wrote are compared as written.
+    """
+    return {**payload, **then} if image else dict(then)
 
 
 def _same(column: str, now: Any, then: Any) -> bool:

@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-__all__ = ["COPY_STATE", "is_copy", "merge_invoice_row"]
+__all__ = ["COPY_STATE", "is_copy", "merge_invoice_row", "moves_copy_state", "payment_is_echo"]
 
 COPY_STATE = ("status", "open_minor", "paid_on")
 _ALWAYS_NEW = ("updated_at", "remote_deleted_at")
@@ -57,3 +57,16 @@ def is_copy(stored: Mapping[str, Any], connection: str) -> bool:
     origin = stored.get("origin_connection")
     return bool(origin) and origin != connection
 
+
+
+def moves_copy_state(row: Mapping[str, Any], stored: Mapping[str, Any]) -> bool:
+    """True when the row merged from a copy (`merge_invoice_row`) moves a column a copy can move (`COPY_STATE`)."""
+    return any(row[name] != stored[name] for name in COPY_STATE)
+
+
+def payment_is_echo(written_hash: str | None, deleted: bool) -> bool:
+    """True when a changed payment read back is the push's own copy (its link carries the write ledger).
+
+    A payment the service deleted is not an echo: the deletion is news.
+    """
+    return written_hash is not None and not deleted
