@@ -21,6 +21,7 @@ from connector.app import App
 from connector.clock import Clock, SystemClock
 from connector.daemon.jobs import JobRunner, JobSpec, plan_jobs
 from connector.daemon.leasing import LeaseKeeper
+from connector.daemon.metered import start_metrics
 from connector.errors import ConfigError
 from connector.observability import metrics as obs
 from connector.observability.health import DatabaseReadiness, Heartbeat
@@ -86,6 +87,7 @@ class Daemon:
     def start(self) -> None:
         """Claim leases, serve /metrics /healthz /readyz, and start the scheduler (jobs start after jitter)."""
         obs.install(self.metrics)
+        start_metrics(self.metrics, self.engine, self.app.connections, self.jobs)  # before the first scrape
         try:  # bound before any lease is claimed: a daemon that cannot start holds nothing
             self.server = serve(
                 self.metrics,
