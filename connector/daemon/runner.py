@@ -181,9 +181,14 @@ class Daemon:
         return all(status in ("ok", "skipped") for status in results)
 
     def run(self) -> StopOutcome:
-        """`start()`, `wait()` for the stop token, then `shutdown()`."""
-        self.start()
+        """`start()`, `wait()` for the stop token, then `shutdown()`.
+
+        A `start()` that fails half way is shut down too: the leases it claimed are released (not left to
+        expire, keeping every other replica and command off those connections for a TTL), then its error
+        is raised.
+        """
         try:
+            self.start()
             self.wait()
         finally:
             outcome = self.shutdown()
