@@ -168,6 +168,11 @@ def sync(app: App, args: argparse.Namespace) -> int:
     secret = resolve_secret(conn)
     if secret:
         secrets.add(secret.get_secret_value())
+    if not args.stream and not conn.streams and not _has_streams(app, conn):
+        receives = ", ".join(conn.receives) or "nothing yet (set receives)"
+        print(f"{conn.name}: push-only: {conn.provider} has nothing to pull, so there is nothing to sync; it "
+              f"receives {receives}: `connector push --connection {conn.name}` sends them")
+        return EXIT_OK
     with leased_app(app, [conn.name], args.wait) as (worker, _guard):
         report = worker.sync(conn.name, streams=args.stream, full=args.full)
     for stream in report.streams:
@@ -182,6 +187,15 @@ def sync(app: App, args: argparse.Namespace) -> int:
         print(f"{conn.name}/refetch: quarantined records read again={r.counts.read} resolved={r.resolved} "
               f"still quarantined={r.still_quarantined} requests={r.requests}")
     return EXIT_FAILED if any(stream.status == "gap" for stream in report.streams) else EXIT_OK  # records missing
+
+
+def _has_streams(app: App, conn: Connection) -> bool:
+    """Whether the connection's provider has any stream to pull (a push-only service such as Facturalia has none)."""
+    provider = app.provider(conn)
+    try:
+        return bool(provider.streams())
+    finally:
+        provider.close()
 
 
 def backfill(app: App, args: argparse.Namespace) -> int:

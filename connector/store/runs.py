@@ -6,11 +6,12 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, Engine, delete, func, insert, select, update
 
+from connector.clock import as_utc
 from connector.store.sql import upsert
 from connector.store.tables import Quarantine, SyncRun, SyncState
 
@@ -176,7 +177,7 @@ def stream_history(conn: Connection | Engine) -> list[StreamHistory]:
             )
         }
     return [
-        StreamHistory(name, stream, _utc(successes.get((name, stream))), durations.get((name, stream)))
+        StreamHistory(name, stream, as_utc(successes.get((name, stream))), durations.get((name, stream)))
         for name, stream in sorted({*successes, *durations})
     ]
 
@@ -194,7 +195,7 @@ def run_history(
         rows = [dict(row) for row in c.execute(query).mappings()]
     for row in rows:
         for key in ("window_start", "window_end", "started_at", "finished_at"):
-            row[key] = _utc(row[key])
+            row[key] = as_utc(row[key])
     return rows
 
 
@@ -216,13 +217,6 @@ def reset_cursor(engine: Engine, connection: str, stream: str) -> dict[str, Any]
             return None
         conn.execute(delete(_state).where(*where))
     return dict(held)
-
-
-def _utc(value: datetime | None) -> datetime | None:
-    """A stored time as an aware UTC datetime (SQLite hands back naive ones; every stored time is UTC)."""
-    if value is None:
-        return None
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 @contextmanager
