@@ -13,8 +13,8 @@ from typing import Any, TextIO
 
 from connector.app import App
 from connector.cli.leased import leased_app
-from connector.cli.output import to_json
-from connector.cli.progress import Progress, budget_of, short_time
+from connector.cli.output import to_json, when
+from connector.cli.progress import Progress, budget_of
 from connector.errors import ConfigError, ConnectorError, Interrupted
 from connector.sync.backfill import KEY_PREFIX, Backfill, BackfillReport, format_span, parse_span
 
@@ -140,7 +140,7 @@ def _where(report: BackfillReport) -> str:
         return f"backfill {report.connection}"
     stream, number, window = report.current
     return (f"backfill {report.connection} window {number}/{report.windows_total} of {stream} "
-            f"({short_time(window.since)} .. {short_time(window.until)})")
+            f"({when(window.since)} .. {when(window.until)})")
 
 
 def format_report(report: BackfillReport, seconds: float) -> str:
