@@ -205,8 +205,9 @@ def build_parser() -> argparse.ArgumentParser:
         description="Show each connection's streams (cursor, last run, counts), the quarantine, the outbox rows "
         "pending or failed, who holds the connection's lease (a daemon replica or a command working on it; "
         "'free' when nobody does) and what its last gap audit found per kind (missing, fetched, remaining). "
-        "Exits 1 when a connection's last run of any stream failed, was interrupted or left records missing "
-        "(gap).",
+        "Exits 1 when a connection's last run of any stream failed or left records missing (gap); a run "
+        "interrupted by SIGTERM or SIGINT (a redeploy) is shown as interrupted and is not a failure: the next "
+        "run resumes from its last committed page.",
     )
     status.add_argument("--json", action="store_true", help="print JSON instead of text")
     status.set_defaults(func=commands.status)
