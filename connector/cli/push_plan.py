@@ -8,12 +8,49 @@ error). A push that would fail is counted as such, never as the create or update
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, TextIO
+from typing import Any, Protocol, TextIO
 
-from connector.sync.push_run import PlanLine
+__all__ = [
+    "WOULD_FAIL",
+    "PlanLine",
+    "PlanSummary",
+    "PlannedPush",
+    "classify",
+    "plan_json",
+    "print_plan",
+    "print_summary",
+    "summarise",
+]
 
-__all__ = ["WOULD_FAIL", "PlanSummary", "classify", "plan_json", "print_plan", "print_summary", "summarise"]
+class PlannedPush(Protocol):
+    """What a planned push says of itself (the planner's `PlannedPush`)."""
+
+    @property
+    def kind(self) -> str: ...
+    @property
+    def entity_id(self) -> int: ...
+    @property
+    def version(self) -> int: ...
+    @property
+    def operation(self) -> str: ...
+    @property
+    def remote_id(self) -> str | None: ...
+    @property
+    def reason(self) -> str | None: ...
+
+
+class PlanLine(Protocol):
+    """One line of the dry run (the push runner's `PlanLine`): the push, its field diff, a note."""
+
+    @property
+    def plan(self) -> PlannedPush: ...
+    @property
+    def diff(self) -> dict[str, tuple[Any, Any]]: ...
+    @property
+    def note(self) -> str | None: ...
+
 
 WOULD_FAIL = "would fail"
 _FAIL_NOTE = "would fail: "
@@ -46,7 +83,7 @@ class PlanSummary:
         return total
 
 
-def summarise(target: str, lines: list[PlanLine]) -> PlanSummary:
+def summarise(target: str, lines: Sequence[PlanLine]) -> PlanSummary:
     """Count a target's planned pushes by kind and operation (failures as "would fail", with their reasons)."""
     summary = PlanSummary(target)
     for line in lines:
@@ -61,7 +98,7 @@ def _counts_text(counts: Counter[str]) -> str:
     return ", ".join(f"{n} {operation}" for operation, n in sorted(counts.items())) or "nothing to push"
 
 
-def print_summary(plans: dict[str, list[PlanLine]], out: TextIO) -> None:
+def print_summary(plans: Mapping[str, Sequence[PlanLine]], out: TextIO) -> None:
     """Per target: the totals, a line per kind, and the most frequent reasons of failing and unsupported pushes."""
     for target, lines in plans.items():
         summary = summarise(target, lines)
@@ -76,7 +113,7 @@ def print_summary(plans: dict[str, list[PlanLine]], out: TextIO) -> None:
                 print(f"    ... and {len(reasons) - SHOWN_REASONS} more reasons (--json lists them all)", file=out)
 
 
-def print_plan(plans: dict[str, list[PlanLine]], out: TextIO, short: Any) -> None:
+def print_plan(plans: Mapping[str, Sequence[PlanLine]], out: TextIO, short: Any) -> None:
     """Every planned push with its field diff, under its target's totals."""
     for target, lines in plans.items():
         print(f"{target}: {_counts_text(summarise(target, lines).totals)} (dry run: no service was called)",
@@ -92,7 +129,7 @@ def print_plan(plans: dict[str, list[PlanLine]], out: TextIO, short: Any) -> Non
                 print(f"      {key}: {short(before)} -> {short(after)}", file=out)
 
 
-def plan_json(plans: dict[str, list[PlanLine]], *, summary: bool) -> dict[str, Any]:
+def plan_json(plans: Mapping[str, Sequence[PlanLine]], *, summary: bool) -> dict[str, Any]:
     """The dry run as JSON: per target its totals, counts per kind, reasons, and (unless `summary`) each push."""
     targets: dict[str, Any] = {}
     for target, lines in plans.items():
