@@ -159,24 +159,37 @@ def _check_crontab(expression: str) -> None:
 def resolve_secret(conn: Connection) -> SecretStr | None:
     """Read the connection's API key from its reference.
 
+    ``api_key_env = "X"`` reads the variable X or, when X is unset, the file named by ``X_FILE`` (the convention
+    of container images: a Docker or Kubernetes secret mounted as a file, e.g. ``X_FILE=/run/secrets/x``).
+
     Raises:
         ConfigError: the referenced variable or file is missing or empty; names the connection and key.
     """
     where = f"connection '{conn.name}'"
     if conn.api_key_env:
         value = os.environ.get(conn.api_key_env)
+        if not value and os.environ.get(f"{conn.api_key_env}_FILE"):
+            return _secret_file(where, f"{conn.api_key_env}_FILE", Path(os.environ[f"{conn.api_key_env}_FILE"]))
         if not value:
-            raise ConfigError(where, "api_key_env", f"environment variable {conn.api_key_env} is not set")
+            raise ConfigError(
+                where, "api_key_env",
+                f"environment variable {conn.api_key_env} is not set (nor {conn.api_key_env}_FILE naming a file "
+                "holding it)",
+            )
         return SecretStr(value.strip())
     if conn.api_key_file:
-        try:
-            value = conn.api_key_file.read_text(encoding="utf-8").strip()
-        except OSError as exc:
-            raise ConfigError(where, "api_key_file", f"cannot read {conn.api_key_file}: {exc.strerror}") from None
-        if not value:
-            raise ConfigError(where, "api_key_file", f"{conn.api_key_file} is empty")
-        return SecretStr(value)
+        return _secret_file(where, "api_key_file", conn.api_key_file)
     return None
+
+
+def _secret_file(where: str, key: str, path: Path) -> SecretStr:
+    try:
+        value = path.read_text(encoding="utf-8").strip()
+    except OSError as exc:
+        raise ConfigError(where, key, f"cannot read {path}: {exc.strerror}") from None
+    if not value:
+        raise ConfigError(where, key, f"{path} is empty")
+    return SecretStr(value)
 
 
 def load_connections(path: Path) -> list[Connection]:

@@ -19,6 +19,7 @@ from connector.cli import daemon as daemon_commands
 from connector.cli import push as push_commands
 from connector.cli.audit import add_audit_parser
 from connector.cli.backfill import instant_arg, span_arg
+from connector.cli.history import add_history_parsers
 from connector.cli.leased import LEASE_EPILOG, add_wait_option
 
 __all__ = ["build_parser", "main"]
@@ -163,6 +164,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     push.add_argument("--connection", help="only this target connection")
     push.add_argument("--dry-run", action="store_true", help="print the plan; call no service, write nothing")
+    push.add_argument(
+        "--summary",
+        action="store_true",
+        help="with --dry-run: only the counts per target, kind and operation (create, update, archive, "
+        "unsupported, would fail) and the reasons of those that would fail or are unsupported",
+    )
+    push.add_argument("--json", action="store_true", help="with --dry-run: print the plan (or summary) as JSON")
     add_wait_option(push)
     push.set_defaults(func=push_commands.push)
 
@@ -173,8 +181,9 @@ def build_parser() -> argparse.ArgumentParser:
         "back to pending with `connector outbox retry ID`.",
     )
     outbox.add_argument("--all", action="store_true", help="every status, done and superseded too")
-    outbox.add_argument("--connection", help="only rows for this target")
+    outbox.add_argument("--connection", help="only this target's rows and totals")
     outbox.add_argument("--limit", type=int, default=200, help="rows to show (default 200)")
+    outbox.add_argument("--json", action="store_true", help="print the totals and rows as JSON")
     outbox_sub = outbox.add_subparsers(dest="outbox_command", metavar="ACTION")
     retry = outbox_sub.add_parser("retry", help="put a failed or unsupported row back to pending")
     retry.add_argument("id", type=int, help="outbox row id")
@@ -187,6 +196,7 @@ def build_parser() -> argparse.ArgumentParser:
         "service had them, the policy applied (source_of_truth or newest_wins) and who won.",
     )
     conflicts.add_argument("--limit", type=int, default=200, help="rows to show (default 200)")
+    conflicts.add_argument("--json", action="store_true", help="print the rows as JSON")
     conflicts.set_defaults(func=push_commands.conflicts)
 
     status = sub.add_parser(
@@ -195,13 +205,15 @@ def build_parser() -> argparse.ArgumentParser:
         description="Show each connection's streams (cursor, last run, counts), the quarantine, the outbox rows "
         "pending or failed, who holds the connection's lease (a daemon replica or a command working on it; "
         "'free' when nobody does) and what its last gap audit found per kind (missing, fetched, remaining). "
-        "Exits 1 when a connection's last run of any stream failed, was interrupted or left records missing "
-        "(gap).",
+        "Exits 1 when a connection's last run of any stream failed or left records missing (gap); a run "
+        "interrupted by SIGTERM or SIGINT (a redeploy) is shown as interrupted and is not a failure: the next "
+        "run resumes from its last committed page.",
     )
     status.add_argument("--json", action="store_true", help="print JSON instead of text")
     status.set_defaults(func=commands.status)
 
     add_audit_parser(sub, ParagraphsFormatter)
+    add_history_parsers(sub, ParagraphsFormatter)
 
     backfill = sub.add_parser(
         "backfill",
@@ -251,6 +263,9 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="discard this connection's backfill position (a plan in progress or done) and start over; "
         "stored records stay",
+    )
+    backfill.add_argument(
+        "--json", action="store_true", help="print the final report as JSON (progress stays on stderr)"
     )
     add_wait_option(backfill)
     backfill.set_defaults(func=commands.backfill)

@@ -9,11 +9,12 @@ from __future__ import annotations
 import argparse
 import sys
 from datetime import UTC, datetime, timedelta
-from typing import TextIO
+from typing import Any, TextIO
 
 from connector.app import App
 from connector.cli.leased import leased_app
-from connector.cli.progress import Progress, budget_of, short_time
+from connector.cli.output import to_json, when
+from connector.cli.progress import Progress, budget_of
 from connector.errors import ConfigError, ConnectorError, Interrupted
 from connector.sync.backfill import KEY_PREFIX, Backfill, BackfillReport, format_span, parse_span
 
@@ -21,6 +22,7 @@ __all__ = [
     "EXIT_INTERRUPTED",
     "format_report",
     "instant_arg",
+    "report_json",
     "run_backfill",
     "span_arg",
 ]
@@ -84,7 +86,7 @@ def run_backfill(app: App, args: argparse.Namespace, *, out: TextIO = sys.stdout
             with progress:
                 job.run()
         except Interrupted:
-            out.write(format_report(job.report, worker.clock.monotonic() - started))
+            out.write(_final(args, job.report, worker.clock.monotonic() - started))
             if guard.lost is not None:
                 raise
             print(f"connector: {_where(job.report)}: interrupted ({guard.token.reason or 'stop requested'}); "
@@ -93,14 +95,44 @@ def run_backfill(app: App, args: argparse.Namespace, *, out: TextIO = sys.stdout
         except ConfigError:
             raise
         except ConnectorError:
-            out.write(format_report(job.report, worker.clock.monotonic() - started))
+            out.write(_final(args, job.report, worker.clock.monotonic() - started))
             print(f"connector: {_where(job.report)}: failed; the same command resumes from its last committed page",
                   file=err)
             raise
         finally:
             provider.close()
-    out.write(format_report(job.report, worker.clock.monotonic() - started))
+    out.write(_final(args, job.report, worker.clock.monotonic() - started))
     return 0
+
+
+def _final(args: argparse.Namespace, report: BackfillReport, seconds: float) -> str:
+    if getattr(args, "json", False):
+        return to_json(report_json(report, seconds)) + "\n"
+    return format_report(report, seconds)
+
+
+def report_json(report: BackfillReport, seconds: float) -> dict[str, Any]:
+    """The final report as JSON (`--json`): the same facts as `format_report`, instants with their zone."""
+    c = report.counts
+    return {
+        "connection": report.connection,
+        "status": report.status,
+        "windows_total": report.windows_total,
+        "windows_done": report.windows_done,
+        "windows_run": report.windows_run,
+        "resumed": {stream: {"window": number, "from_page": from_page}
+                    for stream, (number, from_page) in report.resumed.items()},
+        "complete": list(report.complete),
+        "plans": {stream: {"since": plan.since, "until": plan.until, "window_seconds": plan.step.total_seconds(),
+                           "windows": len(plan.windows()), "run_stream": KEY_PREFIX + stream}
+                  for stream, plan in report.plans.items()},
+        "counts": {"read": c.read, "created": c.created, "updated": c.updated, "unchanged": c.unchanged,
+                   "deleted": c.deleted, "quarantined": c.quarantined},
+        "linked_later": report.resolved_refs,
+        "requests": report.requests,
+        "duration_seconds": round(seconds, 3),
+        "error": report.error,
+    }
 
 
 def _where(report: BackfillReport) -> str:
@@ -108,7 +140,7 @@ def _where(report: BackfillReport) -> str:
         return f"backfill {report.connection}"
     stream, number, window = report.current
     return (f"backfill {report.connection} window {number}/{report.windows_total} of {stream} "
-            f"({short_time(window.since)} .. {short_time(window.until)})")
+            f"({when(window.since)} .. {when(window.until)})")
 
 
 def format_report(report: BackfillReport, seconds: float) -> str:

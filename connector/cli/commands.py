@@ -21,9 +21,20 @@ from connector.errors import (
     StoreError,
 )
 from connector.observability.logging import configure_logging, secrets
-from connector.settings import Settings, resolve_secret
+from connector.settings import Connection, Settings, resolve_secret
 
-__all__ = ["backfill", "config_check", "db", "demo", "mappings_check", "run", "sandbox", "status", "sync"]
+__all__ = [
+    "backfill",
+    "check_rate_reserve",
+    "config_check",
+    "db",
+    "demo",
+    "mappings_check",
+    "run",
+    "sandbox",
+    "status",
+    "sync",
+]
 
 EXIT_OK, EXIT_FAILED, EXIT_CONFIG, EXIT_NOT_MIGRATED = 0, 1, 2, 3
 
@@ -103,7 +114,7 @@ def config_check(app: App, args: argparse.Namespace) -> int:
     problems: list[str] = []
     for conn in app.connections:
         try:
-            get_provider_class(conn.provider)
+            check_rate_reserve(conn, get_provider_class(conn.provider))
             secret = resolve_secret(conn)
             if secret is None:
                 raise ConfigError(
@@ -123,6 +134,25 @@ def config_check(app: App, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def check_rate_reserve(conn: Connection, provider_class: type) -> None:
+    """Refuse a `rate_reserve` that leaves nothing of the rate limit (the connection's, else the provider's).
+
+    Raises:
+        ConfigError: naming the connection and `rate_reserve`, with the limit it was checked against.
+    """
+    limit = conn.rate_limit or getattr(provider_class, "default_rate_limit", None)
+    if limit is None or conn.rate_reserve < limit:
+        return
+    window = conn.rate_window_seconds or getattr(provider_class, "default_rate_window_seconds", None)
+    per = f" per {window:g} s" if window else ""
+    source = "rate_limit" if conn.rate_limit else f"{conn.provider}'s default limit"
+    raise ConfigError(
+        f"connection '{conn.name}'",
+        "rate_reserve",
+        f"{conn.rate_reserve} leaves nothing of the {limit} requests{per} ({source}); must be below {limit}",
+    )
+
+
 def mappings_check(app: App, args: argparse.Namespace) -> int:
     """`connector mappings check`."""
     from connector.mapping import check_mappings
@@ -138,6 +168,11 @@ def sync(app: App, args: argparse.Namespace) -> int:
     secret = resolve_secret(conn)
     if secret:
         secrets.add(secret.get_secret_value())
+    if not args.stream and not conn.streams and not _has_streams(app, conn):
+        receives = ", ".join(conn.receives) or "nothing yet (set receives)"
+        print(f"{conn.name}: push-only: {conn.provider} has nothing to pull, so there is nothing to sync; it "
+              f"receives {receives}: `connector push --connection {conn.name}` sends them")
+        return EXIT_OK
     with leased_app(app, [conn.name], args.wait) as (worker, _guard):
         report = worker.sync(conn.name, streams=args.stream, full=args.full)
     for stream in report.streams:
@@ -152,6 +187,15 @@ def sync(app: App, args: argparse.Namespace) -> int:
         print(f"{conn.name}/refetch: quarantined records read again={r.counts.read} resolved={r.resolved} "
               f"still quarantined={r.still_quarantined} requests={r.requests}")
     return EXIT_FAILED if any(stream.status == "gap" for stream in report.streams) else EXIT_OK  # records missing
+
+
+def _has_streams(app: App, conn: Connection) -> bool:
+    """Whether the connection's provider has any stream to pull (a push-only service such as Facturalia has none)."""
+    provider = app.provider(conn)
+    try:
+        return bool(provider.streams())
+    finally:
+        provider.close()
 
 
 def backfill(app: App, args: argparse.Namespace) -> int:

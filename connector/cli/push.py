@@ -1,12 +1,18 @@
-"""`connector push [--connection NAME] [--dry-run]`, `connector outbox [--all]` and `connector outbox retry ID`."""
+"""`connector push [--connection NAME] [--dry-run [--summary] [--json]]`, `connector outbox [--all] [--json]`,
+`connector outbox retry ID` and `connector conflicts [--json]`."""
 
 from __future__ import annotations
 
 import argparse
+import sys
 from typing import Any
 
 from connector.app import App
 from connector.cli.leased import leased_app
+from connector.cli.output import print_json, when
+from connector.cli.push_plan import plan_json, print_plan, print_summary
+from connector.clock import as_utc
+from connector.errors import ConfigError
 from connector.store import reports
 from connector.sync.push.drain import retry_row
 
@@ -26,21 +32,17 @@ def push(app: App, args: argparse.Namespace) -> int:
     Sending holds the lease of every target connection (`connector.cli.leased`); the dry run reads only.
     """
     if args.dry_run:
-        for target, lines in app.push_plan(args.connection).items():
-            by_op: dict[str, int] = {}
-            for line in lines:
-                by_op[line.plan.operation] = by_op.get(line.plan.operation, 0) + 1
-            summary = ", ".join(f"{n} {op}" for op, n in sorted(by_op.items())) or "nothing to push"
-            print(f"{target}: {summary} (dry run: no service was called)")
-            for line in lines:
-                plan = line.plan
-                where = f" -> {plan.remote_id}" if plan.remote_id else ""
-                print(f"  {plan.operation:<11} {plan.kind} {plan.entity_id} v{plan.version}{where}")
-                if line.note:
-                    print(f"      {line.note}")
-                for key, (before, after) in line.diff.items():
-                    print(f"      {key}: {_short(before)} -> {_short(after)}")
+        plans = app.push_plan(args.connection)
+        if args.json:
+            print_json(plan_json(plans, summary=args.summary))
+        elif args.summary:
+            print_summary(plans, sys.stdout)
+        else:
+            print_plan(plans, sys.stdout, _short)
         return 0
+    for flag in ("summary", "json"):
+        if getattr(args, flag):
+            raise ConfigError("connector push", f"--{flag}", "only with --dry-run")
     failed = 0
     targets = [conn.name for conn in app.push_targets(args.connection)]
     with leased_app(app, targets, args.wait) as (worker, _guard):
@@ -68,16 +70,30 @@ def outbox(app: App, args: argparse.Namespace) -> int:
         print(f"outbox row {args.id} is pending again")
         return 0
     with engine.connect() as conn:
-        rows = reports.outbox_rows(conn, None if args.all else _SHOWN, args.connection, args.limit)
-        totals = reports.outbox_totals(conn)
-    print("outbox: " + (", ".join(f"{n} {status}" for status, n in sorted(totals.items())) or "empty"))
+        rows = [_listed(r) for r in reports.outbox_rows(conn, None if args.all else _SHOWN, args.connection,
+                                                          args.limit)]
+        totals = reports.outbox_totals(conn, args.connection)
+    if args.json:
+        print_json({"connection": args.connection, "totals": dict(sorted(totals.items())), "rows": rows})
+        return 0
+    whose = f" of {args.connection}" if args.connection else ""
+    print(f"outbox{whose}: " + (", ".join(f"{n} {status}" for status, n in sorted(totals.items())) or "empty"))
     for r in rows:
         error = f"  {_short(r['last_error'], 120)}" if r["last_error"] else ""
         print(
             f"{r['id']:>6} {r['status']:<11} {r['connection']} {r['operation']} {r['entity_kind']} "
-            f"{r['entity_id']} attempts={r['attempts']}{error}"
+            f"{r['entity_id']} attempts={r['attempts']} updated={when(r['updated_at'])}{error}"
         )
     return 0
+
+
+def _listed(row: dict[str, Any]) -> dict[str, Any]:
+    """An outbox row as listed: its instants in UTC, without the payload (`push --dry-run` shows that)."""
+    listed = {k: v for k, v in row.items() if k != "payload"}
+    for key in ("next_attempt_at", "created_at", "updated_at"):
+        if key in listed:
+            listed[key] = as_utc(listed[key])
+    return listed
 
 
 def conflicts(app: App, args: argparse.Namespace) -> int:
@@ -86,10 +102,15 @@ def conflicts(app: App, args: argparse.Namespace) -> int:
 
     with app.migrated_engine().connect() as conn:
         rows = latest(conn, args.limit)
+    for row in rows:
+        row["created_at"] = as_utc(row["created_at"])
+    if args.json:
+        print_json(rows)
+        return 0
     print(f"{len(rows)} conflict(s)" + (" (newest first)" if rows else ""))
     for r in rows:
         print(f"{r['id']:>6} {r['entity_kind']} {r['entity_id']} fields={r['field']} policy={r['policy']} "
-              f"decision={r['decision']} at {r['created_at']}")
+              f"decision={r['decision']} at {when(r['created_at'])}")
         for side, values in (r["versions"] or {}).items():
             shown = ", ".join(f"{k}={_short(v, 40)}" for k, v in sorted(values.items()))
             print(f"         {side}: {shown}")

@@ -8,6 +8,7 @@ import json
 from typing import Any
 
 from connector.app import App
+from connector.cli.output import when
 from connector.errors import ConfigError
 from connector.observability.store_gauges import AUDIT_STREAM
 from connector.store import leases, reports
@@ -37,7 +38,7 @@ def collect_status(app: App) -> list[dict[str, Any]]:
                 {
                     "stream": r["stream"],
                     "status": r["status"],
-                    "finished_at": r["finished_at"].isoformat() if r["finished_at"] else None,
+                    "finished_at": when(r["finished_at"]) if r["finished_at"] else None,
                     "records_read": r["records_read"],
                     "created": r["created"],
                     "updated": r["updated"],

@@ -21,6 +21,7 @@ from connector.app import App
 from connector.clock import Clock, SystemClock
 from connector.daemon.jobs import JobRunner, JobSpec, plan_jobs
 from connector.daemon.leasing import LeaseKeeper
+from connector.daemon.metered import start_metrics
 from connector.errors import ConfigError
 from connector.observability import metrics as obs
 from connector.observability.health import DatabaseReadiness, Heartbeat
@@ -86,6 +87,7 @@ class Daemon:
     def start(self) -> None:
         """Claim leases, serve /metrics /healthz /readyz, and start the scheduler (jobs start after jitter)."""
         obs.install(self.metrics)
+        start_metrics(self.metrics, self.engine, self.app.connections, self.jobs)  # before the first scrape
         try:  # bound before any lease is claimed: a daemon that cannot start holds nothing
             self.server = serve(
                 self.metrics,
@@ -179,9 +181,14 @@ class Daemon:
         return all(status in ("ok", "skipped") for status in results)
 
     def run(self) -> StopOutcome:
-        """`start()`, `wait()` for the stop token, then `shutdown()`."""
-        self.start()
+        """`start()`, `wait()` for the stop token, then `shutdown()`.
+
+        A `start()` that fails half way is shut down too: the leases it claimed are released (not left to
+        expire, keeping every other replica and command off those connections for a TTL), then its error
+        is raised.
+        """
         try:
+            self.start()
             self.wait()
         finally:
             outcome = self.shutdown()

@@ -6,6 +6,8 @@ pulling in the server or the store):
 - `metrics`: `Metrics` (every metric, on one explicit registry) and the hooks library code calls
   (`observe_request`, `observe_run`, `observe_push`, `observe_tick`), no-ops until `install(metrics)`.
 - `store_gauges`: `StoreGauges`, a collector reading outbox, quarantine, conflicts and leases at scrape time.
+- `history`: at start, `prime` every series the jobs will report at 0 and `restore` each stream's last success
+  and last run duration from the run history (the daemon does both in `connector.daemon.metered`).
 - `health`: `Heartbeat` (the scheduler ticks it; `/healthz` reports its age) and `DatabaseReadiness`.
 - `server`: `serve(...)` starts the one-port server and returns a handle with `.port` and `.stop()`.
 - `logging`: `configure_logging` (key=value or JSON lines) and the secret filter.

@@ -147,7 +147,12 @@ class Metrics:
         )
         self.last_success = Gauge(
             "connector_stream_last_success_timestamp_seconds",
-            "Unix time the last successful run of a stream finished.",
+            "Unix time the last successful run of a stream finished (at start: from the run history).",
+            ("connection", "stream"), registry=r,
+        )
+        self.last_duration = Gauge(
+            "connector_stream_last_run_duration_seconds",
+            "Duration of the last finished run of a stream, any status (at start: from the run history).",
             ("connection", "stream"), registry=r,
         )
         self.ticks = Counter(
@@ -204,6 +209,7 @@ class Metrics:
         self.runs.labels(connection, stream, status).inc()
         if seconds is not None:
             self.run_duration.labels(connection, stream).observe(max(0.0, seconds))
+            self.last_duration.labels(connection, stream).set(max(0.0, seconds))
         if status in ("ok", "repaired"):  # repaired: what a run or audit found missing was brought back
             self.last_success.labels(connection, stream).set(finished_at.timestamp())
 

@@ -1,14 +1,20 @@
 """One port for operations: `/metrics` (Prometheus), `/healthz` (scheduler fresh) and `/readyz` (store usable).
 
 A stdlib `ThreadingHTTPServer` on a daemon thread; nothing here blocks or is blocked by the sync work.
+prometheus-client's own WSGI app was considered for `/metrics` and not taken: it answers HEAD with 405, and the
+three paths would then need a WSGI server of their own; its encoders (`choose_encoder`, `gzip_accepted`) are
+used here, so the body is the same.
 
-    GET /metrics   the registry in the Prometheus text format (OpenMetrics when the scraper asks for it)
+    GET /metrics   the registry in the Prometheus text format (OpenMetrics when the scraper asks for it;
+                   gzip when it accepts it; `?name[]=...` for some families only)
+    HEAD           any path: the GET's status and headers without the body (load balancers, uptime checks)
     GET /healthz   200 while the heartbeat is fresh, else 503; JSON {"status", "last_tick_age_seconds", ...}
     GET /readyz    200 when the database answers and is migrated, else 503; JSON {"status", "reason", ...}
 """
 
 from __future__ import annotations
 
+import gzip
 import json
 import logging
 import threading
@@ -16,8 +22,9 @@ from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import Any
+from urllib.parse import parse_qs
 
-from prometheus_client.exposition import choose_encoder
+from prometheus_client.exposition import choose_encoder, gzip_accepted
 
 from connector.observability.health import Heartbeat, Readiness
 from connector.observability.metrics import Metrics
@@ -113,12 +120,19 @@ class _Handler(BaseHTTPRequestHandler):
     server: _Server
     protocol_version = "HTTP/1.1"
     server_version = "connector"
+    _with_body = True  # False while answering a HEAD
 
     def do_GET(self) -> None:
-        path = self.path.split("?", 1)[0]
+        self._answer(with_body=True)
+
+    def do_HEAD(self) -> None:
+        self._answer(with_body=False)
+
+    def _answer(self, *, with_body: bool) -> None:
+        self._with_body = with_body
+        path, _, query = self.path.partition("?")
         if path == "/metrics":
-            encoder, content_type = choose_encoder(self.headers.get("Accept", ""))
-            self._send(200, encoder(self.server.metrics.registry), content_type)
+            self._metrics(parse_qs(query))
         elif path == "/healthz":
             body = self.server.heartbeat.describe()
             self._json(200 if body["status"] == "ok" else 503, body)
@@ -126,6 +140,17 @@ class _Handler(BaseHTTPRequestHandler):
             self._json(*self._ready())
         else:
             self._json(404, {"error": "no such path; known: /metrics, /healthz, /readyz"})
+
+    def _metrics(self, params: dict[str, list[str]]) -> None:
+        encoder, content_type = choose_encoder(self.headers.get("Accept", ""))
+        registry = self.server.metrics.registry
+        if "name[]" in params:
+            registry = registry.restricted_registry(params["name[]"])  # type: ignore[assignment]
+        payload = encoder(registry)
+        if gzip_accepted(self.headers.get("Accept-Encoding", "")):
+            self._send(200, gzip.compress(payload), content_type, encoding="gzip")
+        else:
+            self._send(200, payload, content_type)
 
     def _ready(self) -> tuple[int, dict[str, Any]]:
         try:
@@ -139,13 +164,16 @@ class _Handler(BaseHTTPRequestHandler):
     def _json(self, status: int, body: dict[str, Any]) -> None:
         self._send(status, json.dumps(body).encode() + b"\n", "application/json")
 
-    def _send(self, status: int, payload: bytes, content_type: str) -> None:
+    def _send(self, status: int, payload: bytes, content_type: str, *, encoding: str | None = None) -> None:
         self.send_response(status)
         self.send_header("Content-Type", content_type)
+        if encoding is not None:
+            self.send_header("Content-Encoding", encoding)
         self.send_header("Content-Length", str(len(payload)))
         self.send_header("Cache-Control", "no-store")
         self.end_headers()
-        self.wfile.write(payload)
+        if self._with_body:
+            self.wfile.write(payload)
 
     def log_message(self, format: str, *args: Any) -> None:
         log.debug("observability %s", format % args)

@@ -33,6 +33,8 @@ log = logging.getLogger("connector.observability")
 OUTBOX_STATUSES = ("pending", "failed", "unsupported")
 """The outbox statuses worth watching; ``done`` and ``superseded`` rows only grow and are not counted."""
 STATEMENT_TIMEOUT_MS = 5000
+ENTITY_KINDS = ("client", "invoice", "payment")
+"""The kinds `connector_conflicts` always reports (at 0 until one is recorded)."""
 AUDIT_STREAM = "audit"
 """The `sync_state` stream under which the gap audit keeps its last result (`connector.sync.pull.gap`)."""
 
@@ -196,8 +198,8 @@ class StoreGauges(Collector):
                 for status in OUTBOX_STATUSES:
                     outbox.add_metric((name, status), snapshot.outbox.get((name, status), 0))
                 quarantine.add_metric((name,), snapshot.quarantine_open.get(name, 0))
-            for kind, n in sorted(snapshot.conflicts.items()):
-                conflicts.add_metric((kind,), n)
+            for kind in sorted({*ENTITY_KINDS, *snapshot.conflicts}):  # 0 before the first conflict, not absent
+                conflicts.add_metric((kind,), snapshot.conflicts.get(kind, 0))
             for holder in ("self", "other"):
                 leases.add_metric((holder,), snapshot.leases_held.get(holder, 0))
             for (name, kind), n in sorted(snapshot.gaps.items()):

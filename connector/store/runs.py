@@ -1,26 +1,34 @@
-"""Run bookkeeping: `sync_run` rows, cursors in `sync_state`, and `quarantine` rows."""
+"""Run bookkeeping: `sync_run` rows (and the history read back from them), cursors in `sync_state`, and
+`quarantine` rows."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, insert, select, update
+from sqlalchemy import Connection, Engine, delete, func, insert, select, update
 
+from connector.clock import as_utc
 from connector.store.sql import upsert
 from connector.store.tables import quarantine_table, sync_run_table, sync_state_table
 
 __all__ = [
     "QuarantineItem",
+    "StreamHistory",
+    "cursor_streams",
     "finish_run",
     "has_open_quarantine",
     "load_cursor",
     "quarantine",
+    "reset_cursor",
     "resolve_quarantine",
+    "run_history",
     "save_cursor",
     "start_run",
+    "stream_history",
 ]
 
 _run = sync_run_table
@@ -136,3 +144,93 @@ def has_open_quarantine(conn: Connection, connection: str) -> bool:
     q = _quarantine.c
     row = conn.execute(select(q.id).where(q.connection == connection, q.resolved_at.is_(None)).limit(1))
     return row.first() is not None
+
+
+@dataclass(frozen=True, slots=True)
+class StreamHistory:
+    """What the run history says of one connection x stream: its last success and its last finished run."""
+
+    connection: str
+    stream: str
+    last_success_at: datetime | None
+    """When the newest run with status ok (or repaired, after a gap audit) finished; None when none did."""
+    last_duration_seconds: float | None
+    """How long the newest finished run (any status but running) took; None when none finished."""
+
+
+def stream_history(conn: Connection | Engine) -> list[StreamHistory]:
+    """Per connection x stream, the last success time and the last run's duration, from `sync_run`."""
+    r = _run.c
+    newest_ok = (
+        select(r.connection, r.stream, func.max(r.id).label("id"))
+        .where(r.status.in_(("ok", "repaired")), r.finished_at.is_not(None))
+        .group_by(r.connection, r.stream)
+        .subquery()
+    )
+    newest_done = (
+        select(r.connection, r.stream, func.max(r.id).label("id"))
+        .where(r.status != "running", r.finished_at.is_not(None))
+        .group_by(r.connection, r.stream)
+        .subquery()
+    )
+    with _connected(conn) as c:
+        successes = {
+            (row.connection, row.stream): row.finished_at
+            for row in c.execute(select(r.connection, r.stream, r.finished_at).join(newest_ok, r.id == newest_ok.c.id))
+        }
+        durations = {
+            (row.connection, row.stream): row.duration_seconds
+            for row in c.execute(
+                select(r.connection, r.stream, r.duration_seconds).join(newest_done, r.id == newest_done.c.id)
+            )
+        }
+    return [
+        StreamHistory(name, stream, as_utc(successes.get((name, stream))), durations.get((name, stream)))
+        for name, stream in sorted({*successes, *durations})
+    ]
+
+
+def run_history(
+    conn: Connection | Engine, *, connection: str | None = None, stream: str | None = None, limit: int = 50
+) -> list[dict[str, Any]]:
+    """The newest `limit` run rows (of one connection and/or stream), newest first, times in UTC."""
+    query = select(_run).order_by(_run.c.id.desc()).limit(limit)
+    if connection is not None:
+        query = query.where(_run.c.connection == connection)
+    if stream is not None:
+        query = query.where(_run.c.stream == stream)
+    with _connected(conn) as c:
+        rows = [dict(row) for row in c.execute(query).mappings()]
+    for row in rows:
+        for key in ("window_start", "window_end", "started_at", "finished_at"):
+            row[key] = as_utc(row[key])
+    return rows
+
+
+def cursor_streams(conn: Connection | Engine, connection: str) -> list[str]:
+    """The streams of `connection` that have a stored cursor, sorted."""
+    with _connected(conn) as c:
+        return sorted(c.execute(select(_state.c.stream).where(_state.c.connection == connection)).scalars())
+
+
+def reset_cursor(engine: Engine, connection: str, stream: str) -> dict[str, Any] | None:
+    """Delete the cursor of a connection x stream (its next sync starts from nothing); return what it held.
+
+    Returns None when there was no cursor. The run history and the stored records stay.
+    """
+    where = (_state.c.connection == connection, _state.c.stream == stream)
+    with engine.begin() as conn:
+        held = conn.execute(select(_state.c.cursor).where(*where)).scalar_one_or_none()
+        if held is None:
+            return None
+        conn.execute(delete(_state).where(*where))
+    return dict(held)
+
+
+@contextmanager
+def _connected(conn: Connection | Engine) -> Iterator[Connection]:
+    if isinstance(conn, Engine):
+        with conn.connect() as c:
+            yield c
+    else:
+        yield conn

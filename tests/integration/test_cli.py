@@ -20,6 +20,8 @@ COMMANDS = [
     ["mappings", "check"],
     ["sync"],
     ["status"],
+    ["runs"],
+    ["state", "reset"],
     ["sandbox"],
     ["demo"],
 ]

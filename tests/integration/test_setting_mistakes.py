@@ -59,3 +59,29 @@ def test_a_busy_metrics_port_is_exit_2_and_the_daemon_holds_no_lease(fs: FsSandb
 def test_version() -> None:
     done = run_cli("--version")
     assert done.returncode == 0 and done.stdout.startswith("connector ")
+
+
+@pytest.mark.parametrize(
+    ("settings", "limit"),
+    [("rate_reserve = 250", "250 requests per 3600 s (factuursturen's default limit)"),
+     ("rate_limit = 40\nrate_reserve = 45", "40 requests per 3600 s (rate_limit)")],
+    ids=["provider-default", "own-limit"],
+)
+def test_config_check_refuses_a_rate_reserve_eating_the_rate_limit(
+    settings: str, limit: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CONNECTOR_TEST_RESERVE_KEY", "k")
+    conf = tmp_path / "c.toml"
+    conf.write_text(
+        '[connections.main]\nprovider = "factuursturen"\nbase_url = "https://x"\nusername = "u"\n'
+        f'api_key_env = "CONNECTOR_TEST_RESERVE_KEY"\n{settings}\n'
+    )
+    done = run_cli("config", "check", env={"CONNECTOR_CONNECTIONS_FILE": str(conf)})
+    assert done.returncode == 2, done
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in done.stderr, done.stderr
+    assert "connection 'main': rate_reserve:" in lines[0] and limit in lines[0], lines[0]
+
+    conf.write_text(conf.read_text().replace("rate_reserve = 250", "rate_reserve = 249").replace("= 45", "= 39"))
+    done = run_cli("config", "check", env={"CONNECTOR_CONNECTIONS_FILE": str(conf)})
+    assert done.returncode == 0, done.stderr

@@ -31,7 +31,8 @@ COMPOSE = REPO / "deploy" / "compose.yaml"
 PROMETHEUS = REPO / "config" / "prometheus.yml"
 ALERTS = REPO / "config" / "prometheus-alerts.yml"
 DASHBOARD = REPO / "deploy" / "grafana" / "dashboard.json"
-USER_MADE = {"config/connections.toml", "deploy/secrets/factuursturen_key"}  # the operator creates these
+USER_MADE = {  # the operator creates these
+    "config/connections.toml", "deploy/secrets/factuursturen_key", "deploy/secrets/facturalia_key"}
 
 
 @dataclass(frozen=True)

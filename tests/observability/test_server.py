@@ -57,6 +57,24 @@ def test_openmetrics_is_served_when_the_scraper_asks_for_it(installed_metrics: o
     assert response.text.rstrip().endswith("# EOF")
 
 
+def test_head_answers_like_get_without_a_body_and_gzip_and_name_filters_work(installed_metrics: obs.Metrics) -> None:
+    obs.observe_request("factuursturen", "fs", "GET", 200, 0.02, 17)
+    with serve(installed_metrics, Heartbeat(), _always_ready, port=0) as server, httpx.Client() as client:
+        plain = client.get(f"{server.url}/metrics", headers={"Accept-Encoding": "identity"})
+        head = client.head(f"{server.url}/metrics", headers={"Accept-Encoding": "identity"})
+        health_head = client.head(f"{server.url}/healthz")
+        after = client.get(f"{server.url}/readyz")  # the kept-alive connection still frames answers right
+        zipped = client.get(f"{server.url}/metrics", headers={"Accept-Encoding": "gzip"})
+        some = client.get(f"{server.url}/metrics", params={"name[]": "connector_rate_limit_remaining"})
+
+    assert head.status_code == 200 and head.content == b""
+    assert head.headers["content-type"] == plain.headers["content-type"]
+    assert int(head.headers["content-length"]) == len(plain.content)
+    assert health_head.status_code == 200 and health_head.content == b"" and after.json()["status"] == "ready"
+    assert zipped.headers["content-encoding"] == "gzip" and zipped.text == plain.text  # httpx decompresses
+    assert "connector_rate_limit_remaining" in some.text and "connector_http_requests_total" not in some.text
+
+
 def test_healthz_turns_503_when_the_scheduler_stops_ticking(installed_metrics: obs.Metrics) -> None:
     now = [1000.0]
     beat = Heartbeat(max_age_seconds=30, monotonic=lambda: now[0])

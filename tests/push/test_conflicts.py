@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import json
+import re
+from datetime import datetime, timedelta
+
 import pytest
 from sqlalchemy import select
 
@@ -57,3 +61,7 @@ def test_one_conflict_row_and_every_service_converges(
     assert [(r.target, r.planned) for r in app.push()] == [("ff", 0), ("fs", 0)]
     listing = run_cli("conflicts", env={"CONNECTOR_DATABASE_URL": sqlite_url})
     assert listing.returncode == 0 and "1 conflict(s)" in listing.stdout and f"decision={winner}" in listing.stdout
+    assert re.search(r" at \d{4}-\d\d-\d\dT[\d:.]+\+00:00$", listing.stdout.splitlines()[1]), listing.stdout
+    [row] = json.loads(run_cli("conflicts", "--json", env={"CONNECTOR_DATABASE_URL": sqlite_url}).stdout)
+    assert row["decision"] == winner and row["policy"] == policy and "email" in row["field"]
+    assert row["versions"] == versions and datetime.fromisoformat(row["created_at"]).utcoffset() == timedelta(0)

@@ -70,6 +70,25 @@ def test_secrets_resolve_by_reference_only(tmp_path: Path, monkeypatch: pytest.M
     assert "s3cret" not in repr(secret) and "s3cret" not in repr(conn)
 
 
+def test_an_env_reference_also_reads_the_file_its_FILE_variable_names(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "c.toml"
+    path.write_text(f"[connections.a]\n{BASE}api_key_env = 'CONNECTOR_UNIT_KEY'\n")
+    (conn,) = load_connections(path)
+    monkeypatch.delenv("CONNECTOR_UNIT_KEY", raising=False)
+    monkeypatch.setenv("CONNECTOR_UNIT_KEY_FILE", str(tmp_path / "absent"))
+    with pytest.raises(ConfigError, match="connection 'a': CONNECTOR_UNIT_KEY_FILE: cannot read"):
+        resolve_secret(conn)
+    (tmp_path / "key").write_text("from-a-file\n")
+    monkeypatch.setenv("CONNECTOR_UNIT_KEY_FILE", str(tmp_path / "key"))
+    secret = resolve_secret(conn)
+    assert secret is not None and secret.get_secret_value() == "from-a-file"
+    monkeypatch.setenv("CONNECTOR_UNIT_KEY", "from-the-variable")  # the variable itself wins
+    secret = resolve_secret(conn)
+    assert secret is not None and secret.get_secret_value() == "from-the-variable"
+
+
 def test_the_example_connections_file_is_valid_and_documents_every_option() -> None:
     example = REPO_ROOT / "config" / "connections.example.toml"
     connections = load_connections(example)
