@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from connector.plugins import plugins
+
 REPO = Path(__file__).resolve().parents[2]
 ROOT = REPO / "connector"
 
@@ -36,6 +38,21 @@ MODULES = {
     _module_name(p): _imports(p) for top in ("connector", "sandboxes") for p in sorted((REPO / top).rglob("*.py"))
 }
 
+# Every installed provider's package (found through its entry point, no list here).
+PROVIDER_PACKAGES = tuple(sorted({plugin.package for plugin in plugins().values()}))
+# A provider's `transforms` module is mapping code that lives in the provider's folder (so that a provider is one
+# folder): it follows the mapping layer's rules, and the provider's wire code does not import it.
+TRANSFORMS = "connector.providers.*.transforms"
+
+
+def _in_layer(module: str, layer: str) -> bool:
+    if layer == TRANSFORMS:
+        return module.startswith("connector.providers.") and module.endswith(".transforms")
+    if layer == "connector.providers" and module.endswith(".transforms"):
+        return False
+    return module == layer or module.startswith(layer + ".")
+
+
 # layer prefix -> forbidden import prefixes
 RULES: dict[str, tuple[str, ...]] = {
     "connector.providers": (
@@ -47,14 +64,23 @@ RULES: dict[str, tuple[str, ...]] = {
         "connector.cli",
         "sqlalchemy",
         "sqlmodel",
+        *(f"{package}.transforms" for package in PROVIDER_PACKAGES),
+    ),
+    TRANSFORMS: (
+        "connector.store",
+        "connector.sync",
+        "connector.http",
+        "httpx",
+        "sqlalchemy",
+        "sqlmodel",
+        "connector.app",
+        "connector.cli",
+        *(p for p in PROVIDER_PACKAGES if p.startswith("connector.providers.")),
     ),
     "connector.sync": (
         "httpx",
         "connector.http",
-        "connector.providers.factuursturen",
-        "connector.providers.fastfaktura",
-        "connector.providers.hydra",
-        "connector.providers.facturalia",
+        *PROVIDER_PACKAGES,
         "connector.app",
         "connector.cli",
     ),
@@ -112,7 +138,7 @@ RULES: dict[str, tuple[str, ...]] = {
 def _violations(layer: str, forbidden: tuple[str, ...]) -> list[str]:
     bad = []
     for module, imports in MODULES.items():
-        if module == layer or module.startswith(layer + "."):
+        if _in_layer(module, layer):
             for name in imports:
                 if any(
                     name == f or name.startswith(f if f.endswith(".") else f + ".") or name == f.rstrip(".")
@@ -156,6 +182,8 @@ def test_the_connector_imports_the_sandboxes_only_in_the_sandbox_command_and_the
 
 def test_rules_cover_real_modules() -> None:
     """Guard against a rule that silently matches nothing (a renamed package)."""
+    assert len(PROVIDER_PACKAGES) >= 4, PROVIDER_PACKAGES
+    assert any(_in_layer(m, TRANSFORMS) for m in MODULES)
     for layer in (
         "connector.providers",
         "connector.sync",
