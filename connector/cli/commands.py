@@ -8,7 +8,7 @@ from collections.abc import Callable
 
 from pydantic import ValidationError
 
-from connector.app import App
+from connector.app import App, provider_options
 from connector.cli.backfill import EXIT_INTERRUPTED
 from connector.cli.leased import EXIT_LEASE_HELD, LeaseHeld, leased_app
 from connector.errors import (
@@ -97,13 +97,12 @@ def db(app: App, args: argparse.Namespace) -> int:
 
 
 def config_check(app: App, args: argparse.Namespace) -> int:
-    """`connector config check`: every connection valid, its secret resolvable, its mapping loadable."""
-    from connector.providers.registry import get_provider_class
-
+    """`connector config check`: every connection valid (its provider's options too), its secret resolvable, its
+    mapping loadable."""
     problems: list[str] = []
     for conn in app.connections:
         try:
-            get_provider_class(conn.provider)
+            provider_options(conn)
             secret = resolve_secret(conn)
             if secret is None:
                 raise ConfigError(
