@@ -27,9 +27,11 @@ def get_provider_class(provider_id: str) -> type[Provider]:
     """
     plugin = plugins().get(provider_id)
     if plugin is None:
-        raise ConfigError(
-            "provider", provider_id, f"unknown provider; known providers: {', '.join(known_providers())}"
+        known = ", ".join(known_providers()) or (
+            "none: no entry point of group connector.providers is installed (reinstall the connector, e.g. "
+            "pip install -e ., so that its metadata lists them)"
         )
+        raise ConfigError("provider", provider_id, f"unknown provider; known providers: {known}")
     cls = plugin.load()
     if not (isinstance(cls, type) and issubclass(cls, Provider)) or cls.id != provider_id:
         raise ConfigError(
