@@ -228,7 +228,7 @@ class Provider(ABC):
             valid = ", ".join(sorted(cls.Options.model_fields)) or f"none ({cls.id} takes no options)"
             if error["type"] == "extra_forbidden":
                 raise OptionProblem(option, f"unknown option; valid options: {valid}") from None
-            raise OptionProblem(option, f"{error['msg']} (got {error.get('input')!r})") from None
+            raise OptionProblem(option, f"{error['msg']} (got {repr(error.get('input'))[:60]})") from None
 
     @abstractmethod
     def streams(self) -> list[StreamSpec]:
