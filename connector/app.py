@@ -25,7 +25,7 @@ from connector.http import (
     Pacer,
 )
 from connector.mapping import Mapper, load_mapping
-from connector.providers.base import Provider
+from connector.providers.base import AuthScheme, OptionProblem, Provider, ProviderOptions
 from connector.providers.registry import get_provider_class
 from connector.settings import Connection, Settings, load_connections, resolve_secret
 from connector.stopping import StoppableClock, StopToken
@@ -39,6 +39,19 @@ from connector.sync.reconcile.conflicts import ConflictPolicy
 from connector.sync.references import references_for
 
 __all__ = ["App"]
+
+
+def provider_options(conn: Connection) -> ProviderOptions:
+    """The connection's `options` read by its provider's options model.
+
+    Raises:
+        ConfigError: an unknown provider; an unknown option (naming the valid ones) or an invalid value, naming
+            the connection and the option.
+    """
+    try:
+        return get_provider_class(conn.provider).read_options(conn.options)
+    except OptionProblem as exc:
+        raise ConfigError(f"connection '{conn.name}'", f"options.{exc.option}", exc.problem) from None
 
 
 def check_push_routes(conn: Connection) -> None:
@@ -129,7 +142,8 @@ class App:
 
     def provider(self, conn: Connection, *, transport: httpx.BaseTransport | None = None) -> Provider:
         """Build the provider of a connection with its own HTTP session and the connection's shared pacer."""
-        cls: Any = get_provider_class(conn.provider)
+        cls = get_provider_class(conn.provider)
+        options = provider_options(conn)
         secret = resolve_secret(conn)
         secret_value = secret.get_secret_value() if secret else ""
         config = HttpConfig(
@@ -137,13 +151,13 @@ class App:
             connection=conn.name,
             base_url=conn.base_url,
             auth=_auth(conn, cls.auth_scheme, secret_value),
-            headers=dict(getattr(cls, "default_headers", {})),
+            headers=dict(cls.default_headers),
             timeout_seconds=conn.timeout_seconds,
             deadline_seconds=conn.request_deadline_seconds,
             max_body_bytes=conn.max_body_mib * 1024 * 1024,
             max_attempts=conn.max_attempts,
-            rate_limit=conn.rate_limit or getattr(cls, "default_rate_limit", None),
-            rate_window_seconds=conn.rate_window_seconds or getattr(cls, "default_rate_window_seconds", None),
+            rate_limit=conn.rate_limit or cls.default_rate_limit,
+            rate_window_seconds=conn.rate_window_seconds or cls.default_rate_window_seconds,
             rate_reserve=conn.rate_reserve,
             verify=str(conn.ca_bundle) if conn.ca_bundle else True,
             secrets=tuple(s for s in (secret_value,) if s),
@@ -160,11 +174,10 @@ class App:
             config,
             clock=self.clock,
             pacer=self._pacers[conn.name],
-            classifier=Classifier(getattr(cls, "status_overrides", {})),
+            classifier=Classifier(dict(cls.status_overrides)),
             transport=transport,
         )
-        provider: Provider = cls(session, page_size=conn.page_size, options=conn.options)
-        return provider
+        return cls(session, page_size=conn.page_size, options=options)
 
     def sync(self, name: str, *, streams: list[str] | None = None, full: bool = False) -> ConnectionReport:
         """Pull one connection into the store (refuses an unmigrated database first)."""
@@ -292,16 +305,16 @@ class App:
         return plans
 
 
-def _auth(conn: Connection, scheme: str, secret: str) -> httpx.Auth | None:
+def _auth(conn: Connection, scheme: AuthScheme, secret: str) -> httpx.Auth:
     where = f"connection '{conn.name}'"
     if not secret:
         raise ConfigError(where, "api_key_env", "no API key: set api_key_env or api_key_file")
-    if scheme == "basic":
+    if scheme.kind == "basic":
         if not conn.username:
             raise ConfigError(where, "username", f"{conn.provider} uses HTTP Basic: set username")
         return BasicAuth(conn.username, secret)
-    if scheme == "bearer":
+    if scheme.kind == "header" and scheme.header:
+        return ApiKeyHeader(scheme.header, secret)
+    if scheme.kind == "bearer":
         return BearerToken(secret)
-    if scheme.startswith("header:"):
-        return ApiKeyHeader(scheme.split(":", 1)[1], secret)
     raise ConfigError(where, "provider", f"unknown auth scheme {scheme!r}")

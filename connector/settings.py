@@ -30,8 +30,8 @@ class Connection(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     name: str = Field(description="Connection name (the table key in the connections file).")
-    provider: str = Field(description="Provider id: factuursturen, fastfaktura, facturalia or hydra.")
-    base_url: str = Field(description="API root, e.g. https://www.factuursturen.nl/api/v1.")
+    provider: str = Field(description="Provider id of an installed provider (an unknown one is refused with the list).")
+    base_url: str = Field(description="API root of the service (see config/connections.example.toml).")
     username: str | None = Field(default=None, description="Account user name (HTTP Basic services).")
     api_key_env: str | None = Field(default=None, description="Name of the environment variable holding the key.")
     api_key_file: Path | None = Field(default=None, description="Path of a file holding the key (Docker secret).")

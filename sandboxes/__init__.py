@@ -1,18 +1,21 @@
-"""Service sandboxes: faithful simulators on real loopback sockets; they import nothing from the connector."""
+"""Service sandboxes: faithful simulators on real loopback sockets; they import nothing from the connector.
+
+Each service is a subpackage whose ``SANDBOX`` is its class (found by package: no list of services here).
+"""
 
 from __future__ import annotations
 
+import pkgutil
 from importlib import import_module
 from typing import Any
 
 __all__ = ["SERVICES", "sandbox_class", "start"]
 
-# service name -> "module:class"; each class takes port=, seed=, clients=, invoices= and has start()/stop().
+# service name -> module; each module's SANDBOX takes port=, seed=, clients=, invoices= and has start()/stop().
 SERVICES = {
-    "factuursturen": "sandboxes.factuursturen:FactuurSturenSandbox",
-    "fastfaktura": "sandboxes.fastfaktura:FastFakturaSandbox",
-    "facturalia": "sandboxes.facturalia:FacturaliaSandbox",
-    "hydra": "sandboxes.hydra:HydraSandbox",
+    info.name: f"{__name__}.{info.name}"
+    for info in sorted(pkgutil.iter_modules(__path__), key=lambda info: info.name)
+    if info.ispkg and not info.name.startswith("_")
 }
 
 
@@ -24,8 +27,7 @@ def sandbox_class(name: str) -> Any:
     """
     if name not in SERVICES:
         raise KeyError(f"unknown sandbox {name!r}; known: {', '.join(sorted(SERVICES))}")
-    module, _, cls = SERVICES[name].partition(":")
-    return getattr(import_module(module), cls)
+    return import_module(SERVICES[name]).SANDBOX
 
 
 def start(name: str, **options: Any) -> Any:

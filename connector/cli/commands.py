@@ -8,7 +8,7 @@ from collections.abc import Callable
 
 from pydantic import ValidationError
 
-from connector.app import App
+from connector.app import App, provider_options
 from connector.cli.backfill import EXIT_INTERRUPTED
 from connector.cli.leased import EXIT_LEASE_HELD, LeaseHeld, leased_app
 from connector.errors import (
@@ -21,6 +21,7 @@ from connector.errors import (
     StoreError,
 )
 from connector.observability.logging import configure_logging, secrets
+from connector.providers.base import Provider
 from connector.settings import Connection, Settings, resolve_secret
 
 __all__ = [
@@ -108,13 +109,15 @@ def db(app: App, args: argparse.Namespace) -> int:
 
 
 def config_check(app: App, args: argparse.Namespace) -> int:
-    """`connector config check`: every connection valid, its secret resolvable, its mapping loadable."""
+    """`connector config check`: every connection valid (its provider's options too), its secret resolvable, its
+    mapping loadable."""
     from connector.providers.registry import get_provider_class
 
     problems: list[str] = []
     for conn in app.connections:
         try:
             check_rate_reserve(conn, get_provider_class(conn.provider))
+            provider_options(conn)
             secret = resolve_secret(conn)
             if secret is None:
                 raise ConfigError(
@@ -134,16 +137,16 @@ def config_check(app: App, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def check_rate_reserve(conn: Connection, provider_class: type) -> None:
+def check_rate_reserve(conn: Connection, provider_class: type[Provider]) -> None:
     """Refuse a `rate_reserve` that leaves nothing of the rate limit (the connection's, else the provider's).
 
     Raises:
         ConfigError: naming the connection and `rate_reserve`, with the limit it was checked against.
     """
-    limit = conn.rate_limit or getattr(provider_class, "default_rate_limit", None)
+    limit = conn.rate_limit or provider_class.default_rate_limit
     if limit is None or conn.rate_reserve < limit:
         return
-    window = conn.rate_window_seconds or getattr(provider_class, "default_rate_window_seconds", None)
+    window = conn.rate_window_seconds or provider_class.default_rate_window_seconds
     per = f" per {window:g} s" if window else ""
     source = "rate_limit" if conn.rate_limit else f"{conn.provider}'s default limit"
     raise ConfigError(

@@ -22,13 +22,14 @@ import httpx
 from connector.app import App
 from connector.cli.demo_cycle import run_two_way
 from connector.cli.demo_report import took
-from connector.cli.sandboxes import SANDBOXES, sandbox_connection, sandbox_control, start_sandbox
+from connector.cli.sandboxes import sandbox_connection, sandbox_control, start_sandbox
 from connector.settings import Settings
 from connector.store import reports
 from connector.store.db import upgrade
 
 __all__ = ["run_demo"]
 
+_SERVICES = ("factuursturen", "fastfaktura", "facturalia", "hydra")  # the four the demo walks through
 _READ_ONLY_HERE = ("fastfaktura", "hydra")  # pulled by the demo besides FactuurSturen
 _KINDS = (("client", "clients"), ("invoice", "invoices"), ("payment", "payments"))
 # Each sandbox names its own records in its counts (hydra: customers and invoice-transactions).
@@ -61,7 +62,7 @@ def run_demo(database: str, *, clients: int, invoices: int) -> int:
     sandboxes: dict[str, Any] = {}
     try:
         sizes = {"factuursturen": (clients, invoices), "facturalia": (0, 0)}  # Facturalia only receives
-        for service in SANDBOXES:
+        for service in _SERVICES:
             size = sizes.get(service, (max(clients // 3, 1), max(invoices // 4, 1)))
             sandboxes[service] = start_sandbox(service, 0, *size, 42)
         print(f"four sandboxes on loopback ({took(started)})")

@@ -1,4 +1,8 @@
-"""`connector sandbox`: serve the service simulators on loopback until interrupted."""
+"""`connector sandbox`: serve the service simulators on loopback until interrupted.
+
+The sandboxes are the `sandboxes` package's services, plus the ``sandbox`` module (its ``SANDBOX`` class) of any
+installed provider's package that has one (a plug-in ships its own simulator).
+"""
 
 from __future__ import annotations
 
@@ -6,19 +10,22 @@ import json
 import os
 import ssl
 import threading
+from importlib import import_module
 from typing import Any
 
 import httpx
 
+import sandboxes
 from connector.errors import ConfigError
+from connector.plugins import plugins
 from connector.settings import Connection
-from sandboxes import SERVICES, sandbox_class, start
 from sandboxes._main import quirk_table
 from sandboxes._quirks import parse_assignments
 
 __all__ = [
     "SANDBOXES",
     "quirks_for",
+    "sandbox_class",
     "sandbox_connection",
     "sandbox_control",
     "serve_sandboxes",
@@ -26,7 +33,30 @@ __all__ = [
 ]
 
 
+
+def _services() -> dict[str, str]:
+    """Service name -> the module whose SANDBOX is its simulator (a plug-in's own wins over a same-named one)."""
+    found = dict(sandboxes.SERVICES)
+    for plugin in plugins().values():
+        module = plugin.submodule("sandbox")
+        if module is not None:
+            found[plugin.name] = module
+    return dict(sorted(found.items()))
+
+
+SERVICES = _services()
 SANDBOXES = tuple(SERVICES)
+
+
+def sandbox_class(name: str) -> Any:
+    """The class of the named sandbox (its `declared_quirks` say which quirk switches it has).
+
+    Raises:
+        ConfigError: an unknown service name; lists the known ones.
+    """
+    if name not in SERVICES:
+        raise ConfigError("sandbox", "--service", f"unknown service {name!r}; known: {', '.join(SANDBOXES)}")
+    return import_module(SERVICES[name]).SANDBOX
 
 
 def start_sandbox(
@@ -37,10 +67,8 @@ def start_sandbox(
     Raises:
         ConfigError: an unknown service name; lists the known ones.
     """
-    if name not in SERVICES:
-        raise ConfigError("sandbox", "--service", f"unknown service {name!r}; known: {', '.join(SANDBOXES)}")
     extra = {"quirks": quirks} if quirks else {}
-    return start(name, port=port, seed=seed, clients=clients, invoices=invoices, **extra)
+    return sandbox_class(name)(port=port, seed=seed, clients=clients, invoices=invoices, **extra).start()
 
 
 def quirks_for(names: list[str], given: list[str]) -> dict[str, dict[str, Any]]:
@@ -118,8 +146,7 @@ def serve_sandboxes(
     """
     names = services or list(SANDBOXES)
     for name in names:
-        if name not in SERVICES:
-            raise ConfigError("sandbox", "--service", f"unknown service {name!r}; known: {', '.join(SANDBOXES)}")
+        sandbox_class(name)  # refuses an unknown name before anything starts
     if list_quirks:
         for name in names:
             declared = sandbox_class(name).declared_quirks

@@ -166,7 +166,8 @@ def rejection_fields(response: httpx.Response) -> tuple[str, str, dict[str, str]
     """Read (code, message, field details) from a 4xx body in any common shape, else its excerpt.
 
     Understands ``{"error": {code, message, details | fields}}``, ``{code, message}``, problem+json
-    (``title``/``detail``/``violations``), legacy Hydra (``hydra:description``) and ``{"errors": ...}``;
+    (``title``/``detail``/``violations``), JSON-LD errors under a vocabulary prefix (legacy Hydra's
+    ``hydra:description``) and ``{"errors": ...}``;
     anything else (FactuurSturen's opaque text) becomes the message.
 
     Args:
@@ -186,14 +187,20 @@ def rejection_fields(response: httpx.Response) -> tuple[str, str, dict[str, str]
     plain_error = body.get("error") if isinstance(body.get("error"), str) else ""
     code = _text(inner.get("code") or inner.get("type") or plain_error)
     message = _text(
-        inner.get("message") or inner.get("detail") or inner.get("hydra:description")
-        or inner.get("description") or inner.get("title") or inner.get("hydra:title")
+        inner.get("message") or inner.get("detail") or _compact_iri(inner, "description")
+        or inner.get("description") or inner.get("title") or _compact_iri(inner, "title")
     )
     details = _details(
         inner.get("details") or inner.get("fields") or inner.get("violations") or inner.get("errors") or {}
     )
     return (excerpt(code, secrets, 80), excerpt(message or response.text, secrets),
             {excerpt(k, secrets, 80): excerpt(v, secrets) for k, v in details.items()})
+
+
+def _compact_iri(body: Mapping[str, Any], term: str) -> Any:
+    """The value of `term` under a JSON-LD vocabulary prefix (``"<prefix>:description"``), if the body has one."""
+    suffix = ":" + term
+    return next((value for key, value in body.items() if key.endswith(suffix) and key.count(":") == 1), None)
 
 
 def _rejected(response: httpx.Response, now: datetime | None) -> ProviderError:

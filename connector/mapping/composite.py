@@ -1,4 +1,4 @@
-"""Structured and provider-flavoured transforms: keyed lists, several inputs, tax, statuses, countries."""
+"""Structured transforms: keyed lists, several inputs, tax, countries."""
 
 from __future__ import annotations
 
@@ -6,7 +6,6 @@ from collections.abc import Mapping
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from connector.domain import InvoiceStatus
 from connector.mapping.countries import iso_from_name
 from connector.mapping.registry import Inbound, Outbound, Param, References, Transform, register
 from connector.mapping.values import to_decimal
@@ -14,12 +13,6 @@ from connector.mapping.values import to_decimal
 __all__ = ["keyed_items"]
 
 _ONE = Decimal(1)
-_UNCOLLECTIBLE, _PAID, _OVERPAID = (
-    InvoiceStatus.UNCOLLECTIBLE.value,
-    InvoiceStatus.PAID.value,
-    InvoiceStatus.OVERPAID.value,
-)
-_PARTIALLY_PAID, _SENT = InvoiceStatus.PARTIALLY_PAID.value, InvoiceStatus.SENT.value
 _DIGITS = "0123456789"
 
 
@@ -62,10 +55,6 @@ def _keyed_in(value: Any) -> list[Any]:
 def _keyed_list(params: Mapping[str, Any], refs: References) -> tuple[Inbound, Outbound]:
     # Outbound stays a JSON array: FactuurSturen accepts lines posted as an array (production clients do).
     return _keyed_in, lambda value: value
-
-
-def _is_empty(value: Any) -> bool:
-    return value is None or (type(value) is str and not value.strip()) or value == [] or value == {}
 
 
 def _first_non_empty(params: Mapping[str, Any], refs: References) -> tuple[Inbound, Outbound]:
@@ -118,29 +107,6 @@ def _vat_rate(params: Mapping[str, Any], refs: References) -> tuple[Inbound, Out
         return None if value is None else format(value.normalize(), "f")
 
     return inbound, outbound
-
-
-def _invoice_status(params: Mapping[str, Any], refs: References) -> tuple[Inbound, None]:
-    """FactuurSturen: derive the canonical status from [open, totalintax, uncollectible].
-
-    No clock here, so `overdue` is never produced: it is a function of `due_on`, `open_minor` and
-    today, which the reader of the canonical store computes.
-    """
-
-    def inbound(values: tuple[Any, ...]) -> str:
-        open_raw, total_raw, uncollectible = values
-        if uncollectible and not _is_empty(uncollectible):
-            return _UNCOLLECTIBLE
-        open_, total = _amounts(open_raw, total_raw, "factuursturen_invoice_status")
-        if total < 0:  # a credit invoice: compare magnitudes
-            open_, total = -open_, -total
-        if not open_:
-            return _PAID
-        if open_ < 0:
-            return _OVERPAID
-        return _PARTIALLY_PAID if open_ < total else _SENT
-
-    return inbound, None
 
 
 def _country_id_to_iso(params: Mapping[str, Any], refs: References) -> tuple[Inbound, Outbound]:
@@ -223,14 +189,6 @@ for _t in (
         (Decimal,),
         {"no_tax": Param(_optional_decimal, None)},
         summary="tax percent -> Decimal; the `no_tax` value (FactuurSturen -1) reads as 0",
-    ),
-    Transform(
-        "factuursturen_invoice_status",
-        _invoice_status,
-        (str,),
-        arity=3,
-        reversible=False,
-        summary="[open, totalintax, uncollectible] -> uncollectible|paid|overpaid|partially_paid|sent",
     ),
     Transform(
         "country_id_to_iso",

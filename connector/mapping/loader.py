@@ -19,6 +19,7 @@ from connector.mapping.spec import (
     MappingFile,
     describe_validation_error,
 )
+from connector.plugins import plugins
 
 __all__ = ["check_mappings", "load_mapping", "read_spec"]
 
@@ -101,11 +102,23 @@ def _merge(base: EntitySpec | None, user: EntitySpec, origin: str, origins: dict
     )
 
 
+def shipped_mappings(base_dir: Path) -> dict[str, Path]:
+    """Provider id -> its base mapping file: ``base_dir/<id>.yaml``, or for an installed provider without one
+    there, the ``<id>.yaml`` its own package ships (a plug-in brings its mapping along)."""
+    found = {p.stem: p for p in Path(base_dir).glob("*.yaml")} if Path(base_dir).is_dir() else {}
+    for name, plugin in plugins().items():
+        folder = plugin.package_dir()
+        if name not in found and folder is not None and (folder / f"{name}.yaml").is_file():
+            found[name] = folder / f"{name}.yaml"
+    return dict(sorted(found.items()))
+
+
 def load_mapping(provider: str, base_dir: Path, user_dir: Path | None = None) -> Mapper:
     """Load, validate and compile the mapping of `provider`.
 
-    Reads ``base_dir/<provider>.yaml``, then, if it exists, ``user_dir/<provider>.yaml``, whose fields
-    override or add to the base ones entity by entity and field by field (including `extra` fields).
+    Reads ``base_dir/<provider>.yaml`` (or the file an installed provider's package ships), then, if it
+    exists, ``user_dir/<provider>.yaml``, whose fields override or add to the base ones entity by entity and
+    field by field (including `extra` fields).
 
     Args:
         provider: the provider id, also the file's stem.
@@ -118,15 +131,16 @@ def load_mapping(provider: str, base_dir: Path, user_dir: Path | None = None) ->
     Raises:
         MappingSpecError: a missing or invalid file, naming the file, the entity and the field.
     """
-    base_path = Path(base_dir) / f"{provider}.yaml"
-    if not base_path.is_file():
-        known = sorted(p.stem for p in Path(base_dir).glob("*.yaml")) if Path(base_dir).is_dir() else []
+    shipped = shipped_mappings(base_dir)
+    if provider not in shipped:
+        known = list(shipped)
         raise MappingSpecError(
-            str(base_path),
+            str(Path(base_dir) / f"{provider}.yaml"),
             "",
             "",
             f"no mapping file for provider {provider!r}; known: {', '.join(known) or 'none'}",
         )
+    base_path = shipped[provider]
     base = read_spec(base_path)
     if base.provider is None:
         raise MappingSpecError(str(base_path), "", "provider", "a base mapping file must name its `provider`")
@@ -168,7 +182,7 @@ def check_mappings(base_dir: Path, user_dir: Path | None) -> list[str]:
         MappingSpecError: the first file that does not load.
     """
     base_dir = Path(base_dir)
-    providers = sorted(p.stem for p in base_dir.glob("*.yaml"))
+    providers = list(shipped_mappings(base_dir))
     if user_dir is not None and Path(user_dir).is_dir():
         for orphan in sorted(p for p in Path(user_dir).glob("*.yaml") if p.stem not in providers):
             raise MappingSpecError(

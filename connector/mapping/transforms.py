@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import UTC, date, datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from importlib import import_module
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -24,6 +25,7 @@ from connector.mapping.registry import (
     register,
 )
 from connector.mapping.values import decimal_text, to_decimal
+from connector.plugins import plugin_modules
 
 __all__ = ["get_transform", "known_transforms"]
 
@@ -314,10 +316,10 @@ for _t in (
 ):
     register(_t)
 
-# The structured and provider-flavoured transforms register themselves on import.
+# The structured transforms register themselves on import, and so do each installed provider's own
+# (``<provider package>.transforms``, found through its entry point).
 from connector.mapping import composite as _composite  # noqa: E402,F401
-from connector.mapping import facturalia_transforms as _facturalia  # noqa: E402,F401
-from connector.mapping import factuursturen_transforms as _factuursturen  # noqa: E402,F401
-from connector.mapping import fastfaktura_transforms as _fastfaktura  # noqa: E402,F401
-from connector.mapping import hydra_transforms as _hydra  # noqa: E402,F401
 from connector.mapping import phones as _phones  # noqa: E402,F401
+
+for _module in plugin_modules("transforms"):
+    import_module(_module)

@@ -1,1 +1,1 @@
-"""Service adapters: wire format only. One package per provider, discovered by `registry`."""
+"""Service adapters: wire format only. One package per provider, found through its entry point (`registry`)."""

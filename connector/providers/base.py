@@ -10,18 +10,69 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, ClassVar, Protocol
+from types import MappingProxyType
+from typing import Any, ClassVar, Literal, Protocol
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from connector.http.classify import Override
+from connector.http.client import HttpSession
 
 __all__ = [
+    "AuthScheme",
     "Capabilities",
     "ChangeStamps",
     "NoStamps",
+    "OptionProblem",
     "Page",
     "Provider",
+    "ProviderOptions",
     "RawRecord",
     "StreamSpec",
     "Window",
 ]
+
+
+@dataclass(frozen=True, slots=True)
+class AuthScheme:
+    """How a service takes the connection's key: HTTP Basic (user name + key), a Bearer token, or the key in a
+    header of its own (`header`)."""
+
+    kind: Literal["basic", "bearer", "header"]
+    header: str | None = None  # the header's name, for kind "header"
+
+    @classmethod
+    def basic(cls) -> AuthScheme:
+        """HTTP Basic: the connection's `username` and the key as password."""
+        return cls("basic")
+
+    @classmethod
+    def bearer(cls) -> AuthScheme:
+        """``Authorization: Bearer <key>``."""
+        return cls("bearer")
+
+    @classmethod
+    def in_header(cls, name: str) -> AuthScheme:
+        """The key alone in the header `name` (e.g. ``X-Api-Key``)."""
+        return cls("header", name)
+
+
+class ProviderOptions(BaseModel):
+    """A provider's `options` table of a connection; each provider declares its own subclass (none: no options).
+
+    Unknown options are refused (`extra="forbid"`), so a misspelt option is an error, not a silent default.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class OptionProblem(ValueError):
+    """A connection's `options` do not fit its provider's model: which option, and what is wrong."""
+
+    def __init__(self, option: str, problem: str) -> None:
+        self.option = option
+        self.problem = problem
+        super().__init__(f"{option}: {problem}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,14 +182,53 @@ class NoStamps:
 
 
 class Provider(ABC):
-    """Base class of every service adapter; one instance per connection and run."""
+    """Base class of every service adapter; one instance per connection and run.
+
+    Everything the app reads from a provider is declared here: its id and capabilities, how it authenticates
+    (`auth_scheme`), its rate budget when the connection sets none, the headers it always sends, the statuses
+    its service uses its own way (`status_overrides`), its options model (`Options`), and the constructor the
+    app calls with the connection's HTTP session, page size and validated options.
+    """
 
     id: ClassVar[str]
     capabilities: ClassVar[Capabilities]
+    auth_scheme: ClassVar[AuthScheme]
+    # The service's own budget, used when the connection sets no rate_limit / rate_window_seconds (None: unpaced).
+    default_rate_limit: ClassVar[int | None] = None
+    default_rate_window_seconds: ClassVar[float | None] = None
+    default_headers: ClassVar[Mapping[str, str]] = MappingProxyType({})  # sent with every request
+    # Statuses this service uses its own way (e.g. 403 for a spent budget): the rule that classifies each.
+    status_overrides: ClassVar[Mapping[int, Override]] = MappingProxyType({})
+    Options: ClassVar[type[ProviderOptions]] = ProviderOptions  # the connection's `options` table
     sweep_kinds: ClassVar[tuple[str, ...]] = ()  # kinds `list_ids` can list for the deletion sweep
     # The capability to read records again by id (`fetch`): the kinds it takes, none by default.
     fetchable_kinds: ClassVar[frozenset[str]] = frozenset()
     inline_kinds: ClassVar[frozenset[str]] = frozenset()  # related kinds a write takes inline (see `embed`)
+
+    def __init__(self, session: HttpSession, *, page_size: int = 500, options: ProviderOptions | None = None) -> None:
+        """Args: session: the connection's HTTP session (closed by `close`). page_size: records per list request
+        (a provider may bound it to what its service takes). options: the connection's options, read by
+        `read_options` (None: every option at its default)."""
+        self.session = session
+        self.page_size = page_size
+        self.options: ProviderOptions = options if options is not None else self.Options()
+
+    @classmethod
+    def read_options(cls, raw: Mapping[str, Any]) -> ProviderOptions:
+        """Validate a connection's `options` table against `Options`.
+
+        Raises:
+            OptionProblem: the first option that is unknown (naming the valid ones) or has an invalid value.
+        """
+        try:
+            return cls.Options.model_validate(dict(raw))
+        except ValidationError as exc:
+            error = exc.errors()[0]
+            option = ".".join(str(part) for part in error["loc"]) or "options"
+            valid = ", ".join(sorted(cls.Options.model_fields)) or f"none ({cls.id} takes no options)"
+            if error["type"] == "extra_forbidden":
+                raise OptionProblem(option, f"unknown option; valid options: {valid}") from None
+            raise OptionProblem(option, f"{error['msg']} (got {repr(error.get('input'))[:60]})") from None
 
     @abstractmethod
     def streams(self) -> list[StreamSpec]:
@@ -256,5 +346,6 @@ class Provider(ABC):
         """
         return payload
 
-    def close(self) -> None:  # noqa: B027  (optional hook: providers without resources keep the default)
-        """Release the HTTP client."""
+    def close(self) -> None:
+        """Release the HTTP session."""
+        self.session.close()

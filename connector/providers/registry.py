@@ -1,45 +1,40 @@
-"""Finds providers by name: every `connector/providers/<id>/` package exporting `PROVIDER` is one."""
+"""Finds providers by id: the installed ones are the entry points of group ``connector.providers``
+(`connector.plugins`); each names its provider class."""
 
 from __future__ import annotations
 
-import importlib
-import pkgutil
 from functools import cache
 
-import connector.providers as _pkg
 from connector.errors import ConfigError
+from connector.plugins import plugins
 from connector.providers.base import Provider
 
 __all__ = ["get_provider_class", "known_providers"]
 
 
-@cache
-def _discover() -> dict[str, type[Provider]]:
-    found: dict[str, type[Provider]] = {}
-    for info in pkgutil.iter_modules(_pkg.__path__):
-        if not info.ispkg:
-            continue
-        module = importlib.import_module(f"{_pkg.__name__}.{info.name}")
-        cls = getattr(module, "PROVIDER", None)
-        if isinstance(cls, type) and issubclass(cls, Provider):
-            found[cls.id] = cls
-    return found
-
-
 def known_providers() -> list[str]:
     """Return the ids of every installed provider, sorted."""
-    return sorted(_discover())
+    return list(plugins())
 
 
+@cache
 def get_provider_class(provider_id: str) -> type[Provider]:
     """Return the provider class for `provider_id`.
 
     Raises:
-        ConfigError: no such provider; the message lists the known ones.
+        ConfigError: no such provider (the message lists the known ones), or an entry point that names
+            something other than a `Provider` subclass with that id.
     """
-    try:
-        return _discover()[provider_id]
-    except KeyError:
+    plugin = plugins().get(provider_id)
+    if plugin is None:
+        known = ", ".join(known_providers()) or (
+            "none: no entry point of group connector.providers is installed (reinstall the connector, e.g. "
+            "pip install -e ., so that its metadata lists them)"
+        )
+        raise ConfigError("provider", provider_id, f"unknown provider; known providers: {known}")
+    cls = plugin.load()
+    if not (isinstance(cls, type) and issubclass(cls, Provider)) or cls.id != provider_id:
         raise ConfigError(
-            "provider", provider_id, f"unknown provider; known providers: {', '.join(known_providers())}"
-        ) from None
+            "provider", provider_id, f"the entry point {plugin.target} is not a Provider whose id is {provider_id!r}"
+        )
+    return cls

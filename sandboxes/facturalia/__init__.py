@@ -85,4 +85,6 @@ Quirks
 
 from sandboxes.facturalia.app import FacturaliaSandbox
 
-__all__ = ["FacturaliaSandbox"]
+SANDBOX = FacturaliaSandbox  # found by `sandboxes.sandbox_class`
+
+__all__ = ["SANDBOX", "FacturaliaSandbox"]

@@ -99,4 +99,6 @@ Public API
 
 from sandboxes.factuursturen.app import FactuurSturenSandbox
 
-__all__ = ["FactuurSturenSandbox"]
+SANDBOX = FactuurSturenSandbox  # found by `sandboxes.sandbox_class`
+
+__all__ = ["SANDBOX", "FactuurSturenSandbox"]

@@ -100,4 +100,6 @@ Quirks
 
 from sandboxes.fastfaktura.app import FastFakturaSandbox
 
-__all__ = ["FastFakturaSandbox"]
+SANDBOX = FastFakturaSandbox  # found by `sandboxes.sandbox_class`
+
+__all__ = ["SANDBOX", "FastFakturaSandbox"]

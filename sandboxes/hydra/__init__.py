@@ -143,4 +143,6 @@ Quirks
 
 from sandboxes.hydra.app import HydraSandbox
 
-__all__ = ["HydraSandbox"]
+SANDBOX = HydraSandbox  # found by `sandboxes.sandbox_class`
+
+__all__ = ["SANDBOX", "HydraSandbox"]

@@ -20,8 +20,6 @@ __all__ = ["KEY_ENV", "Service", "start_service"]
 
 KEY_ENV = "CONNECTOR_CHAOS_KEY_"  # + the service name upper-cased: the environment variable with its key
 
-_API_PREFIX = {"factuursturen": "/api/v1", "fastfaktura": "/api/v1", "facturalia": "/api/v1", "hydra": "/api"}
-
 
 @dataclass
 class Service:
@@ -50,7 +48,7 @@ class Service:
     @property
     def api_prefix(self) -> str:
         """The path prefix of the API (fault rules and the request log use raw paths)."""
-        return _API_PREFIX[self.name]
+        return str(self.server.api_prefix)  # every sandbox declares its own (SandboxApp.api_prefix)
 
     @property
     def secret(self) -> str:

@@ -1,6 +1,8 @@
-"""What the provider contract suite needs from each provider's test kit (``tests/<provider>/harness.py``).
+"""What the provider contract suite needs from each provider's test kit, and where the kits are.
 
-Each provider's kit implements `ContractHarness` over its own sandbox on a real socket; the suite in
+Each installed provider (an entry point of group ``connector.providers``) has a kit: the ``KIT`` class of the
+``harness`` module in the provider's own package, else of ``tests/<provider id>/harness.py``. Each kit
+implements `ContractHarness` over its own sandbox on a real socket; the suite in
 ``tests/contract/test_contract.py`` runs the same checks against every kit, with the provider id as the
 test id. Kits own their sandbox's lifetime (`start`/`stop`) and make every other call leave the sandbox
 in a state the next test can `reset` from.
@@ -8,8 +10,10 @@ in a state the next test can `reset` from.
 
 from __future__ import annotations
 
+from importlib.util import find_spec
 from typing import Any, Protocol
 
+from connector.plugins import plugins
 from connector.settings import Connection
 
 
@@ -19,6 +23,7 @@ class ContractHarness(Protocol):
     provider_id: str
     readable: bool  # False for a push-only service (Facturalia): pulls must raise Unsupported
     page_size: int  # a page size for `connection(...)` small enough that `seed(...)` spans several pages
+    rate_limit_status: int  # what the service answers when its budget is spent (429, or 403 at some)
 
     def stop(self) -> None:
         """Stop the sandbox."""
@@ -56,3 +61,12 @@ class ContractHarness(Protocol):
 
     def sample_invoice_payload(self) -> dict[str, Any]:
         """A valid wire payload for creating one invoice (used for write-only services)."""
+
+
+def kits() -> dict[str, str | None]:
+    """Provider id -> the module of its kit, for every installed provider (None: no kit found)."""
+    found: dict[str, str | None] = {}
+    for name, plugin in plugins().items():
+        fallback = f"tests.{name}.harness"
+        found[name] = plugin.submodule("harness") or (fallback if find_spec(fallback) is not None else None)
+    return found

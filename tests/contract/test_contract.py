@@ -1,6 +1,6 @@
 """One contract, every provider: the same checks against each provider's sandbox (test ids = provider ids).
 
-Each provider's kit (tests/<provider>/harness.py, see tests/contract/harness.py) starts its sandbox on a
+Each installed provider's kit (found by tests/contract/harness.py:kits) starts its sandbox on a
 real socket; the checks go through the real `App` -> provider -> HTTP layer -> sandbox path, into real
 SQLite and PostgreSQL stores.
 """
@@ -18,24 +18,20 @@ from connector.errors import AuthFailed, ProtocolError, RateLimited, Unsupported
 from connector.providers.base import Capabilities, NoStamps, Provider
 from connector.providers.registry import get_provider_class
 from connector.store.tables import Invoice, Quarantine
-from tests.contract.harness import ContractHarness
+from tests.contract.harness import ContractHarness, kits
 from tests.support import make_app
 
-KITS = {
-    "factuursturen": "tests.factuursturen.harness:FactuurSturenHarness",
-    "fastfaktura": "tests.fastfaktura.harness:FastFakturaHarness",
-    "hydra": "tests.hydra.harness:HydraHarness",
-    "facturalia": "tests.facturalia.harness:FacturaliaHarness",
-}
-# What each service answers when its budget is spent (FactuurSturen: 403 with X-RateLimit-Remaining 0).
-RATE_LIMIT_STATUS = {"factuursturen": 403}
+KITS = kits()
 
 
-@pytest.fixture(scope="module", params=sorted(KITS))
+def test_every_installed_provider_has_a_kit() -> None:
+    assert len(KITS) >= 4 and [name for name, module in KITS.items() if module is None] == []
+
+
+@pytest.fixture(scope="module", params=sorted(name for name, module in KITS.items() if module))
 def kit_server(request: pytest.FixtureRequest) -> Iterator[ContractHarness]:
     """One started kit per provider for the module."""
-    module, _, name = KITS[request.param].partition(":")
-    harness: ContractHarness = getattr(import_module(module), name).start()
+    harness: ContractHarness = import_module(str(KITS[request.param])).KIT.start()
     yield harness
     harness.stop()
 
@@ -110,7 +106,7 @@ def _call(kit: ContractHarness, app: Any) -> None:
 def test_rate_limit_answer_is_typed(kit: ContractHarness, sqlite_url: str) -> None:
     if kit.readable:
         kit.seed(clients=3, invoices=5)
-    status = RATE_LIMIT_STATUS.get(kit.provider_id, 429)
+    status = kit.rate_limit_status
     kit.faults([{"kind": "storm", "status": status, "times": None, "retry_after": 1}])
     app = make_app(sqlite_url, kit.connection(max_attempts=1))
     with pytest.raises(RateLimited):

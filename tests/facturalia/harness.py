@@ -30,6 +30,7 @@ class FacturaliaHarness:
     """A running Facturalia sandbox and a client for its control surface."""
 
     provider_id = "facturalia"
+    rate_limit_status = 429
     readable = False
     page_size = 10  # nothing is paged: the service has no list endpoint
 
@@ -142,3 +143,6 @@ class FacturaliaHarness:
     def requests(self) -> list[dict[str, Any]]:
         """The API request log."""
         return list(self.get("/requests"))
+
+
+KIT = FacturaliaHarness  # found by tests/contract/harness.py:kits

@@ -25,7 +25,7 @@ from connector.errors import (
     Unavailable,
     Unsupported,
 )
-from connector.providers.base import NoStamps
+from connector.providers.base import AuthScheme, NoStamps
 from connector.providers.facturalia import FacturaliaProvider, InvalidPayload, MissingScope, UntrustedCertificate
 from connector.providers.registry import get_provider_class
 from connector.settings import Settings, load_connections
@@ -49,7 +49,7 @@ def test_a_push_only_provider_declares_so_and_refuses_reads(fac: FacturaliaHarne
     assert get_provider_class("facturalia") is FacturaliaProvider
     caps = FacturaliaProvider.capabilities
     assert (caps.readable, caps.writable, caps.idempotency_keys) == (frozenset(), frozenset({"invoice"}), True)
-    assert FacturaliaProvider.auth_scheme == "bearer"
+    assert FacturaliaProvider.auth_scheme == AuthScheme.bearer()
     assert p.streams() == [] and p.reference_data({"countrylist"}) == {}
     with pytest.raises(Unsupported, match="no read API"):
         p.pull("invoices", None, None, {}, NoStamps())

@@ -12,6 +12,7 @@ class FactuurSturenHarness:
     """`ContractHarness` over the FactuurSturen sandbox."""
 
     provider_id = "factuursturen"
+    rate_limit_status = 403  # a spent budget is answered 403 with X-RateLimit-Remaining: 0
     readable = True
     page_size = 20
 
@@ -73,3 +74,6 @@ class FactuurSturenHarness:
     def sample_invoice_payload(self) -> dict[str, Any]:
         """A minimal invoice to create (FactuurSturen is readable, so the suite does not need it)."""
         return {"clientnr": "1", "action": "save", "savename": "contract", "lines": [{"amount": 1, "price": 10}]}
+
+
+KIT = FactuurSturenHarness  # found by tests/contract/harness.py:kits

@@ -31,6 +31,7 @@ class FastFakturaHarness:
     """A running FastFaktura sandbox and a client for its control surface."""
 
     provider_id = "fastfaktura"
+    rate_limit_status = 429
     readable = True
     page_size = 25  # fixed by the service; seeding more than 25 records spans several pages
 
@@ -163,3 +164,6 @@ class FastFakturaHarness:
                 head.append(f"{key} = {json.dumps(value)}")
         path.write_text("\n".join(head + tables) + "\n", encoding="utf-8")
         return path
+
+
+KIT = FastFakturaHarness  # found by tests/contract/harness.py:kits

@@ -31,6 +31,7 @@ class HydraHarness:
     """A running Hydra sandbox and a client for its control surface."""
 
     provider_id = "hydra"
+    rate_limit_status = 429
     readable = True
     page_size = 10  # itemsPerPage; seeding more than 10 records spans several pages
 
@@ -179,3 +180,6 @@ def _toml(value: Any) -> str:
     if isinstance(value, dict):
         return "{ " + ", ".join(f"{json.dumps(str(k))} = {_toml(v)}" for k, v in value.items()) + " }"
     return json.dumps(str(value))
+
+
+KIT = HydraHarness  # found by tests/contract/harness.py:kits

@@ -133,3 +133,34 @@ def test_config_check_reports_every_problem_of_the_file_at_once(tmp_path: Path) 
     result = run_cli("config", "check", env={"CONNECTOR_CONNECTIONS_FILE": str(conf)})
     assert result.returncode == 2
     assert "CONNECTOR_TEST_UNSET_A" in result.stderr and "CONNECTOR_TEST_UNSET_B" in result.stderr
+
+
+def test_config_check_names_a_misspelt_provider_option_and_the_valid_ones(tmp_path: Path) -> None:
+    """Each provider declares its options (extra="forbid"): a misspelt one is an error naming the connection, the
+    option and the valid ones, exit 2; an invalid value names what the option takes; the right spelling passes."""
+    conf = tmp_path / "c.toml"
+    env = {"CONNECTOR_CONNECTIONS_FILE": str(conf), "CONNECTOR_TEST_FS_KEY": "k"}
+    head = '[connections.fs]\nprovider = "factuursturen"\nbase_url = "https://x"\nusername = "u"\n'
+    head += 'api_key_env = "CONNECTOR_TEST_FS_KEY"\n'
+    conf.write_text(head + 'options = { invoice_acton = "send" }\n')
+    result = run_cli("config", "check", env=env)
+    assert result.returncode == 2 and "Traceback" not in result.stderr, result.stderr
+    assert (
+        "connection 'fs': options.invoice_acton: unknown option; valid options: invoice_action, send_method"
+        in result.stderr
+    ), result.stderr
+    conf.write_text(head + 'options = { send_method = "pigeon" }\n')
+    result = run_cli("config", "check", env=env)
+    assert result.returncode == 2 and "connection 'fs': options.send_method:" in result.stderr, result.stderr
+    assert "'mail', 'email' or 'printcenter'" in result.stderr and "'pigeon'" in result.stderr
+    conf.write_text(head + 'options = { invoice_action = "send", send_method = "email" }\n')
+    result = run_cli("config", "check", env=env)
+    assert result.returncode == 0, result.stderr
+    # a provider without options names none as valid
+    conf.write_text(
+        '[connections.hy]\nprovider = "hydra"\nbase_url = "https://x"\napi_key_env = "CONNECTOR_TEST_FS_KEY"\n'
+        "options = { page = 1 }\n"
+    )
+    result = run_cli("config", "check", env=env)
+    assert result.returncode == 2
+    assert "'hy': options.page: unknown option; valid options: none (hydra takes no options)" in result.stderr

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 import pytest
+
+from connector.plugins import plugins
 
 REPO = Path(__file__).resolve().parents[2]
 ROOT = REPO / "connector"
@@ -36,6 +39,21 @@ MODULES = {
     _module_name(p): _imports(p) for top in ("connector", "sandboxes") for p in sorted((REPO / top).rglob("*.py"))
 }
 
+# Every installed provider's package (found through its entry point, no list here).
+PROVIDER_PACKAGES = tuple(sorted({plugin.package for plugin in plugins().values()}))
+# A provider's `transforms` module is mapping code that lives in the provider's folder (so that a provider is one
+# folder): it follows the mapping layer's rules, and the provider's wire code does not import it.
+TRANSFORMS = "connector.providers.*.transforms"
+
+
+def _in_layer(module: str, layer: str) -> bool:
+    if layer == TRANSFORMS:
+        return module.startswith("connector.providers.") and module.endswith(".transforms")
+    if layer == "connector.providers" and module.endswith(".transforms"):
+        return False
+    return module == layer or module.startswith(layer + ".")
+
+
 # layer prefix -> forbidden import prefixes
 RULES: dict[str, tuple[str, ...]] = {
     "connector.providers": (
@@ -47,14 +65,23 @@ RULES: dict[str, tuple[str, ...]] = {
         "connector.cli",
         "sqlalchemy",
         "sqlmodel",
+        *(f"{package}.transforms" for package in PROVIDER_PACKAGES),
+    ),
+    TRANSFORMS: (
+        "connector.store",
+        "connector.sync",
+        "connector.http",
+        "httpx",
+        "sqlalchemy",
+        "sqlmodel",
+        "connector.app",
+        "connector.cli",
+        *(p for p in PROVIDER_PACKAGES if p.startswith("connector.providers.")),
     ),
     "connector.sync": (
         "httpx",
         "connector.http",
-        "connector.providers.factuursturen",
-        "connector.providers.fastfaktura",
-        "connector.providers.hydra",
-        "connector.providers.facturalia",
+        *PROVIDER_PACKAGES,
         "connector.app",
         "connector.cli",
     ),
@@ -128,7 +155,7 @@ RULES: dict[str, tuple[str, ...]] = {
 def _violations(layer: str, forbidden: tuple[str, ...]) -> list[str]:
     bad = []
     for module, imports in MODULES.items():
-        if module == layer or module.startswith(layer + "."):
+        if _in_layer(module, layer):
             for name in imports:
                 if any(
                     name == f or name.startswith(f if f.endswith(".") else f + ".") or name == f.rstrip(".")
@@ -228,6 +255,8 @@ def test_the_connector_imports_the_sandboxes_only_in_the_sandbox_command_and_the
 
 def test_rules_cover_real_modules() -> None:
     """Guard against a rule that silently matches nothing (a renamed package)."""
+    assert len(PROVIDER_PACKAGES) >= 4, PROVIDER_PACKAGES
+    assert any(_in_layer(m, TRANSFORMS) for m in MODULES)
     for layer in (
         "connector.providers",
         "connector.sync",
@@ -266,3 +295,100 @@ def test_the_checker_catches_a_violation(module: str, imported: str, layer: str)
         assert _violations(layer, RULES[layer])
     finally:
         del MODULES[module]
+
+
+# -- no provider named in shared code --------------------------------------------------------------------------
+
+# The demo drives the four sandboxes by name on purpose: it is a walk through them, not shared code.
+DEMO = "connector.cli.demo"
+# Documentation is free to name a service: docstrings, comments, and the texts of these keyword arguments
+# (argparse help, pydantic field descriptions).
+DOC_KEYWORDS = frozenset({"help", "description", "epilog", "summary"})
+
+
+def _docstrings(tree: ast.AST) -> set[int]:
+    """ids of the docstring nodes of a module and of its classes and functions."""
+    found = set()
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)) and node.body:
+            first = node.body[0]
+            if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant):
+                found.add(id(first.value))
+    return found
+
+
+def _documentation(tree: ast.AST) -> set[int]:
+    """ids of every string node that is documentation (docstrings, and help=/description= texts)."""
+    found = _docstrings(tree)
+    for node in ast.walk(tree):
+        if isinstance(node, ast.keyword) and node.arg in DOC_KEYWORDS:
+            found.update(id(inner) for inner in ast.walk(node.value))
+    return found
+
+
+def _names_in(source: str, names: tuple[str, ...]) -> list[str]:
+    """Every place in code (not documentation) where one of `names` appears: an identifier containing it, or a
+    string holding it as a word."""
+    tree = ast.parse(source)
+    docs = _documentation(tree)
+    words = {name: re.compile(rf"(?<![a-z0-9]){re.escape(name)}(?![a-z0-9])", re.IGNORECASE) for name in names}
+    found = []
+    for node in ast.walk(tree):
+        texts: list[str] = []
+        if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in docs:
+            texts.append(node.value)
+        elif isinstance(node, ast.Name):
+            texts.append(node.id)
+        elif isinstance(node, ast.Attribute):
+            texts.append(node.attr)
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            texts.append(node.name)
+        elif isinstance(node, ast.arg):
+            texts.append(node.arg)
+        elif isinstance(node, ast.alias):
+            texts.extend(filter(None, (node.name, node.asname)))
+        elif isinstance(node, (ast.Import, ast.ImportFrom)) and isinstance(node, ast.ImportFrom) and node.module:
+            texts.append(node.module)
+        for text in texts:
+            for name, word in words.items():
+                if word.search(text) or (not isinstance(node, ast.Constant) and name in text.lower()):
+                    found.append(f"line {getattr(node, 'lineno', '?')}: {text[:60]!r} names {name}")
+    return found
+
+
+def _shared_modules() -> dict[str, Path]:
+    """Every module under connector/ outside the installed providers' own packages and the demo."""
+    own = tuple(plugin.package for plugin in plugins().values())
+    shared = {}
+    for path in sorted(ROOT.rglob("*.py")):
+        module = _module_name(path)
+        if module.startswith(DEMO) or any(module == p or module.startswith(p + ".") for p in own):
+            continue
+        shared[module] = path
+    return shared
+
+
+def test_no_provider_is_named_in_shared_code() -> None:
+    """A provider is a plug-in: only its own package (and the demo, and documentation) may name it."""
+    names = tuple(plugins())
+    assert len(names) >= 4
+    bad = [
+        f"{module} {place}"
+        for module, path in _shared_modules().items()
+        for place in _names_in(path.read_text(encoding="utf-8"), names)
+    ]
+    assert bad == []
+
+
+def test_the_provider_name_checker_can_fail() -> None:
+    source = (
+        '"""Docs may say hydra."""\n'
+        "import connector.providers.hydra as _h  # a comment may too\n"
+        "KINDS = {'factuursturen': 1}\n"
+        "def pull_fastfaktura(x: int = 0) -> None:\n"
+        "    '''FastFaktura, in a docstring.'''\n"
+        "    Field(description='facturalia too')\n"
+        "    key = body.get('hydra:description')\n"
+    )
+    found = _names_in(source, ("factuursturen", "fastfaktura", "facturalia", "hydra"))
+    assert sorted(place.split(":")[0] for place in found) == ["line 2", "line 3", "line 4", "line 7"], found

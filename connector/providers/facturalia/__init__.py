@@ -3,6 +3,4 @@
 from connector.providers.facturalia.errors import InvalidPayload, MissingScope, UntrustedCertificate
 from connector.providers.facturalia.provider import FacturaliaProvider
 
-PROVIDER = FacturaliaProvider
-
-__all__ = ["PROVIDER", "FacturaliaProvider", "InvalidPayload", "MissingScope", "UntrustedCertificate"]
+__all__ = ["FacturaliaProvider", "InvalidPayload", "MissingScope", "UntrustedCertificate"]

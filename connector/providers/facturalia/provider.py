@@ -30,14 +30,25 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Mapping
 from datetime import datetime
+from types import MappingProxyType
 from typing import Any, ClassVar
 
 import httpx
 
 from connector.errors import IdempotencyConflict, ProviderError, Rejected, Unsupported
 from connector.http import HttpSession, Override, describe, rejection_fields
-from connector.providers.base import Capabilities, ChangeStamps, Page, Provider, StreamSpec, Window
+from connector.providers.base import (
+    AuthScheme,
+    Capabilities,
+    ChangeStamps,
+    Page,
+    Provider,
+    ProviderOptions,
+    StreamSpec,
+    Window,
+)
 from connector.providers.facturalia.errors import MissingScope
+from connector.providers.facturalia.options import FacturaliaOptions
 from connector.providers.facturalia.wire import JSON_CONTENT_TYPE, Created, prepare_invoice, read_created
 
 __all__ = ["FacturaliaProvider"]
@@ -69,19 +80,20 @@ class FacturaliaProvider(Provider):
     capabilities: ClassVar[Capabilities] = Capabilities(writable=frozenset({"invoice"}), idempotency_keys=True)
     inline_kinds: ClassVar[frozenset[str]] = frozenset({"client"})  # the customer goes inside the invoice
     sweep_kinds: ClassVar[tuple[str, ...]] = ()
-    auth_scheme: ClassVar[str] = "bearer"
+    auth_scheme: ClassVar[AuthScheme] = AuthScheme.bearer()
     default_rate_limit: ClassVar[int | None] = 60  # decision 16 (invented): 60 per minute per key
     default_rate_window_seconds: ClassVar[float | None] = 60.0
-    default_headers: ClassVar[dict[str, str]] = {"Accept": "application/json"}
-    status_overrides: ClassVar[dict[int, Override]] = {403: _forbidden, 409: _conflict}
+    default_headers: ClassVar[Mapping[str, str]] = MappingProxyType({"Accept": "application/json"})
+    status_overrides: ClassVar[Mapping[int, Override]] = MappingProxyType({403: _forbidden, 409: _conflict})
+    Options: ClassVar[type[ProviderOptions]] = FacturaliaOptions
+    options: FacturaliaOptions
 
-    def __init__(self, session: HttpSession, *, page_size: int = 500, options: Mapping[str, Any] | None = None) -> None:
+    def __init__(self, session: HttpSession, *, page_size: int = 500, options: ProviderOptions | None = None) -> None:
         """Args: session: the connection's HTTP session. page_size: unused (nothing is listed).
-        options: ``default_product_code`` for lines that carry none."""
-        self.session = session
-        self.options = dict(options or {})
-        code = self.options.get("default_product_code")
-        self.default_product_code = str(code).strip() if code else None
+        options: `FacturaliaOptions`."""
+        super().__init__(session, page_size=page_size, options=options)
+        code = self.options.default_product_code
+        self.default_product_code = code.strip() or None if code else None
         self.last_created: Created | None = None
 
     def streams(self) -> list[StreamSpec]:
@@ -166,8 +178,4 @@ class FacturaliaProvider(Provider):
         if kind == "invoice" and "client" in related and "customer" not in payload:
             return {**payload, "customer": related["client"]}
         return payload
-
-    def close(self) -> None:
-        """Close the HTTP session."""
-        self.session.close()
 

@@ -2,6 +2,4 @@
 
 from connector.providers.factuursturen.provider import FactuurSturenProvider
 
-PROVIDER = FactuurSturenProvider
-
-__all__ = ["PROVIDER", "FactuurSturenProvider"]
+__all__ = ["FactuurSturenProvider"]

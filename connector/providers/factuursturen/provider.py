@@ -26,13 +26,25 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import datetime, timedelta
+from types import MappingProxyType
 from typing import Any, ClassVar, NamedTuple
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 from connector.errors import NotFound, ProtocolError, ProviderError, Rejected, Unsupported
 from connector.http import HttpSession, Override, StartCountPaginator, forbidden_with_zero_remaining_is_rate_limit
-from connector.providers.base import Capabilities, ChangeStamps, Page, Provider, RawRecord, StreamSpec, Window
+from connector.providers.base import (
+    AuthScheme,
+    Capabilities,
+    ChangeStamps,
+    Page,
+    Provider,
+    ProviderOptions,
+    RawRecord,
+    StreamSpec,
+    Window,
+)
+from connector.providers.factuursturen.options import FactuurSturenOptions
 from connector.providers.factuursturen.wire import (
     decimal_or_none,
     derive_payments,
@@ -74,18 +86,23 @@ class FactuurSturenProvider(Provider):
         marked=_KINDS,  # `find_marked` looks for each before a retry
     )
     sweep_kinds: ClassVar[tuple[str, ...]] = ("client", "invoice")
-    auth_scheme: ClassVar[str] = "basic"
+    auth_scheme: ClassVar[AuthScheme] = AuthScheme.basic()
     default_rate_limit: ClassVar[int | None] = 250
     default_rate_window_seconds: ClassVar[float | None] = 3600.0
-    default_headers: ClassVar[dict[str, str]] = {"Accept": "application/json"}
+    default_headers: ClassVar[Mapping[str, str]] = MappingProxyType({"Accept": "application/json"})
     # A spent hourly budget is answered with 403 (not 429) and X-RateLimit-Remaining: 0.
-    status_overrides: ClassVar[dict[int, Override]] = {403: forbidden_with_zero_remaining_is_rate_limit}
+    status_overrides: ClassVar[Mapping[int, Override]] = MappingProxyType(
+        {403: forbidden_with_zero_remaining_is_rate_limit}
+    )
+    Options: ClassVar[type[ProviderOptions]] = FactuurSturenOptions
+    options: FactuurSturenOptions
 
-    def __init__(self, session: HttpSession, *, page_size: int = 500, options: Mapping[str, Any] | None = None) -> None:
-        """Args: session: the connection's HTTP session. page_size: `count` per list request."""
-        self.session = session
-        self.page_size = page_size
-        self.options = dict(options or {})
+    def __init__(
+        self, session: HttpSession, *, page_size: int = 500, options: ProviderOptions | None = None
+    ) -> None:
+        """Args: session: the connection's HTTP session. page_size: `count` per list request. options:
+        `FactuurSturenOptions`."""
+        super().__init__(session, page_size=page_size, options=options)
         # The ids a complete invoice listing of this run saw open (None: no such listing finished yet).
         self._listed_open: set[str] | None = None
 
@@ -222,10 +239,6 @@ class FactuurSturenProvider(Provider):
                         return str(invoice.get("id", ""))
         return None
 
-    def close(self) -> None:
-        """Close the HTTP session."""
-        self.session.close()
-
     def _post_for_id(self, path: str, body: dict[str, Any]) -> str:
         """POST a create; the service answers 201 with the new id as plain text."""
         text = self.session.request("POST", path, json=body, retry=False).text.strip()
@@ -236,8 +249,8 @@ class FactuurSturenProvider(Provider):
     def _create_invoice(self, payload: dict[str, Any], idempotency_key: str | None) -> str:
         body = {
             **payload,
-            "action": self.options.get("invoice_action", "send"),
-            "sendmethod": self.options.get("send_method", "mail"),
+            "action": self.options.invoice_action,
+            "sendmethod": self.options.send_method,
         }
         if body.get("discount") not in (None, ""):  # the mapping sends the invoice-level discount as an amount
             body.setdefault("discounttype", "amount")

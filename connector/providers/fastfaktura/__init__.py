@@ -2,6 +2,4 @@
 
 from connector.providers.fastfaktura.provider import FastFakturaProvider
 
-PROVIDER = FastFakturaProvider
-
-__all__ = ["PROVIDER", "FastFakturaProvider"]
+__all__ = ["FastFakturaProvider"]

@@ -34,12 +34,24 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from functools import partial
+from types import MappingProxyType
 from typing import Any, ClassVar, TypeVar
 from urllib.parse import quote
 
 from connector.errors import NotFound, ProtocolError, ProviderError, Unsupported
 from connector.http import HttpSession, Override
-from connector.providers.base import Capabilities, ChangeStamps, Page, Provider, RawRecord, StreamSpec, Window
+from connector.providers.base import (
+    AuthScheme,
+    Capabilities,
+    ChangeStamps,
+    Page,
+    Provider,
+    ProviderOptions,
+    RawRecord,
+    StreamSpec,
+    Window,
+)
+from connector.providers.fastfaktura.options import FastFakturaOptions
 from connector.providers.fastfaktura.shift import ListingWatch
 from connector.providers.fastfaktura.wire import (
     derive_payments,
@@ -77,20 +89,23 @@ class FastFakturaProvider(Provider):
         idempotency_keys=False,
     )
     sweep_kinds: ClassVar[tuple[str, ...]] = ("client", "invoice")
-    auth_scheme: ClassVar[str] = "header:X-Api-Key"
+    auth_scheme: ClassVar[AuthScheme] = AuthScheme.in_header("X-Api-Key")
     default_rate_limit: ClassVar[int | None] = 120
     default_rate_window_seconds: ClassVar[float | None] = 60.0
-    default_headers: ClassVar[dict[str, str]] = {"Accept": "application/json"}
+    default_headers: ClassVar[Mapping[str, str]] = MappingProxyType({"Accept": "application/json"})
     # Refusals carry their field problems under error.fields; 429 + Retry-After is the default RateLimited.
-    status_overrides: ClassVar[dict[int, Override]] = {400: rejection, 409: rejection, 422: rejection}
+    status_overrides: ClassVar[Mapping[int, Override]] = MappingProxyType(
+        {400: rejection, 409: rejection, 422: rejection}
+    )
+    Options: ClassVar[type[ProviderOptions]] = FastFakturaOptions
+    options: FastFakturaOptions
 
-    def __init__(self, session: HttpSession, *, page_size: int = 25, options: Mapping[str, Any] | None = None) -> None:
+    def __init__(self, session: HttpSession, *, page_size: int = 25, options: ProviderOptions | None = None) -> None:
         """Args: session: the connection's HTTP session. page_size: ignored (the service fixes 25).
-        options: ``list_pages_per_batch`` (4) and ``detail_workers`` (4)."""
-        self.session = session
-        self.options = dict(options or {})
-        self.pages_per_batch = max(1, int(self.options.get("list_pages_per_batch", 4)))
-        self.workers = max(1, int(self.options.get("detail_workers", 4)))
+        options: `FastFakturaOptions`."""
+        super().__init__(session, page_size=page_size, options=options)
+        self.pages_per_batch = self.options.list_pages_per_batch
+        self.workers = self.options.detail_workers
         self._pool: ThreadPoolExecutor | None = None
 
     def streams(self) -> list[StreamSpec]:

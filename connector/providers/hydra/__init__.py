@@ -2,6 +2,4 @@
 
 from connector.providers.hydra.provider import HydraProvider
 
-PROVIDER = HydraProvider
-
-__all__ = ["PROVIDER", "HydraProvider"]
+__all__ = ["HydraProvider"]

@@ -25,12 +25,23 @@ import contextlib
 import logging
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
+from types import MappingProxyType
 from typing import Any, ClassVar
 from urllib.parse import quote, urlsplit
 
 from connector.errors import ConnectorError, NotFound, Permanent, ProtocolError, ProviderError, Unsupported
 from connector.http import HttpSession, encode_json
-from connector.providers.base import Capabilities, ChangeStamps, Page, Provider, RawRecord, StreamSpec, Window
+from connector.providers.base import (
+    AuthScheme,
+    Capabilities,
+    ChangeStamps,
+    Page,
+    Provider,
+    ProviderOptions,
+    RawRecord,
+    StreamSpec,
+    Window,
+)
 from connector.providers.hydra import marks
 from connector.providers.hydra import window as window_cut
 from connector.providers.hydra.paging import HydraPage, walk
@@ -67,17 +78,13 @@ class HydraProvider(Provider):
         marked=_KINDS,  # `find_marked` looks for each before a retry
     )
     sweep_kinds: ClassVar[tuple[str, ...]] = ("client", "invoice", "payment")
-    auth_scheme: ClassVar[str] = "bearer"
-    default_rate_limit: ClassVar[int | None] = None
-    default_rate_window_seconds: ClassVar[float | None] = None
-    default_headers: ClassVar[dict[str, str]] = {"Accept": "application/ld+json"}
-    status_overrides: ClassVar[dict[int, Any]] = {}
+    auth_scheme: ClassVar[AuthScheme] = AuthScheme.bearer()
+    default_headers: ClassVar[Mapping[str, str]] = MappingProxyType({"Accept": "application/ld+json"})
 
-    def __init__(self, session: HttpSession, *, page_size: int = 100, options: Mapping[str, Any] | None = None) -> None:
-        """Args: session: the connection's HTTP session. page_size: ``itemsPerPage`` (at most 100)."""
-        self.session = session
-        self.page_size = max(1, min(page_size, MAX_PER_PAGE))
-        self.options = dict(options or {})
+    def __init__(self, session: HttpSession, *, page_size: int = 100, options: ProviderOptions | None = None) -> None:
+        """Args: session: the connection's HTTP session. page_size: ``itemsPerPage`` (at most 100). options:
+        none (the service takes no options)."""
+        super().__init__(session, page_size=max(1, min(page_size, MAX_PER_PAGE)), options=options)
         self._prefix = urlsplit(session.config.base_url).path.rstrip("/")
 
     def streams(self) -> list[StreamSpec]:
@@ -175,10 +182,6 @@ class HydraProvider(Provider):
         """Yield every live customer, invoice or transaction id, 100 per request."""
         for page in walk(self.session, _COLLECTIONS[kind], {"itemsPerPage": MAX_PER_PAGE}):
             yield [record_id(item) for item in page.items]
-
-    def close(self) -> None:
-        """Close the HTTP session."""
-        self.session.close()
 
     # -- reading internals ----------------------------------------------------------------------------
 

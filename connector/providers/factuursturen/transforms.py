@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
+from connector.domain import InvoiceStatus
 from connector.mapping.composite import keyed_items
 from connector.mapping.registry import Inbound, Outbound, References, Transform, register
 from connector.mapping.values import to_decimal
@@ -66,6 +67,43 @@ def _invoice_discount(params: Mapping[str, Any], refs: References) -> tuple[Inbo
     return inbound, outbound
 
 
+def _is_empty(value: Any) -> bool:
+    return value is None or (type(value) is str and not value.strip()) or value == [] or value == {}
+
+
+def _invoice_status(params: Mapping[str, Any], refs: References) -> tuple[Inbound, None]:
+    """Derive the canonical status from [open, totalintax, uncollectible].
+
+    No clock here, so `overdue` is never produced: it is a function of `due_on`, `open_minor` and
+    today, which the reader of the canonical store computes.
+    """
+
+    def inbound(values: tuple[Any, ...]) -> str:
+        open_raw, total_raw, uncollectible = values
+        if uncollectible and not _is_empty(uncollectible):
+            return InvoiceStatus.UNCOLLECTIBLE.value
+        if open_raw is None or open_raw == "" or total_raw is None or total_raw == "":
+            raise ValueError(f"factuursturen_invoice_status needs both amounts, got {open_raw!r} and {total_raw!r}")
+        open_, total = to_decimal(open_raw), to_decimal(total_raw)
+        if total < 0:  # a credit invoice: compare magnitudes
+            open_, total = -open_, -total
+        if not open_:
+            return InvoiceStatus.PAID.value
+        if open_ < 0:
+            return InvoiceStatus.OVERPAID.value
+        return InvoiceStatus.PARTIALLY_PAID.value if open_ < total else InvoiceStatus.SENT.value
+
+    return inbound, None
+
+
+register(Transform(
+    "factuursturen_invoice_status",
+    _invoice_status,
+    (str,),
+    arity=3,
+    reversible=False,
+    summary="[open, totalintax, uncollectible] -> uncollectible|paid|overpaid|partially_paid|sent",
+))
 register(Transform(
     "factuursturen_invoice_discount",
     _invoice_discount,

@@ -1,0 +1,1 @@
+"""Providers as plug-ins: a fifth one, living under tests/ledgerly, joins through its entry point alone."""
