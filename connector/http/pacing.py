@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import math
 import threading
 from collections import deque
@@ -13,10 +12,11 @@ import httpx
 
 from connector.clock import Clock
 from connector.http.classify import parse_http_date, retry_after_seconds
+from connector.observability.events import get_logger
 
 __all__ = ["MAX_HOLD_SECONDS", "Pacer"]
 
-log = logging.getLogger("connector.http")
+log = get_logger("connector.http")
 
 DRIFT = 1e-4  # the service's clock and ours may run apart by this share of a window, per window
 PROBE_SHARE = 50  # one request in this many of the budget may probe for the boundary (at most MAX_PROBES)
@@ -191,7 +191,8 @@ class Pacer:
                     return waited
                 self.waited_seconds += delay
             if reason:
-                log.info("pacing %s: waiting %.1fs (%s)", self.name or "connection", delay, reason)
+                log.info("rate budget wait", connection=self.name or "connection", seconds=round(delay, 1),
+                         reason=reason)
             self._clock.sleep(delay)
             waited += delay
 
@@ -251,7 +252,8 @@ class Pacer:
         """
         bound = max(MAX_HOLD_SECONDS, self.window_seconds or 0.0)
         if seconds > bound:
-            log.warning("pacing %s: a hold of %.0fs cut to %.0fs", self.name or "connection", seconds, bound)
+            log.warning("rate hold cut", connection=self.name or "connection", seconds=round(seconds),
+                        cut_to=round(bound))
         with self._lock:
             until = self._clock.monotonic() + min(bound, max(0.0, seconds))
             self._hold_until = max(until, self._hold_until or until)

@@ -7,7 +7,6 @@ failed read instead of raising it (the scrape still answers, with ``connector_st
 
 from __future__ import annotations
 
-import logging
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -18,11 +17,12 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
 from sqlalchemy import Engine, func, select
 
+from connector.observability.events import get_logger
 from connector.store.tables import Conflict, Lease, Outbox, Quarantine, SyncState
 
 __all__ = ["AUDIT_STREAM", "OUTBOX_STATUSES", "StoreGauges", "StoreSnapshot", "read_store"]
 
-log = logging.getLogger("connector.observability")
+log = get_logger("connector.observability")
 
 OUTBOX_STATUSES = ("pending", "failed", "unsupported")
 """The outbox statuses worth watching; ``done`` and ``superseded`` rows only grow and are not counted."""
@@ -156,7 +156,7 @@ class StoreGauges(Collector):
             snapshot = None
             with self._lock:
                 self._errors += 1
-            log.warning("store metrics read failed: %s", type(exc).__name__)
+            log.warning("store metrics read failed", error=type(exc).__name__)
         return list(self._families(snapshot, time.monotonic() - started))
 
     def _families(

@@ -164,7 +164,9 @@ def test_waits_are_logged_at_info(clock: FakeClock, caplog: pytest.LogCaptureFix
     with caplog.at_level(logging.INFO, logger="connector.http"):
         send(pacer)
         send(pacer)
-    assert "pacing fs-main: waiting 60.1s" in caplog.text
+    (wait,) = [r.msg for r in caplog.records if getattr(r.msg, "name", None) == "rate budget wait"]
+    assert wait.fields == {"connection": "fs-main", "seconds": 60.1, "reason": wait.fields["reason"]}
+    assert "rate budget wait connection=fs-main seconds=60.1" in caplog.text
 
 
 def test_requests_in_flight_at_a_boundary_are_not_spent_twice(clock: FakeClock) -> None:
