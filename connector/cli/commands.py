@@ -176,7 +176,8 @@ def sandbox(app: App, args: argparse.Namespace) -> int:
     from connector.cli.sandboxes import serve_sandboxes
 
     return serve_sandboxes(
-        args.service, args.port, args.json, args.clients, args.invoices, args.seed, args.quirk, args.list_quirks
+        args.service, args.port, args.json, args.clients, args.invoices, args.seed, args.quirk, args.list_quirks,
+        toml=args.toml, env=args.env, rate_limited=not args.no_rate_limit,
     )
 
 
