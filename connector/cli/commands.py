@@ -11,6 +11,7 @@ from pydantic import ValidationError
 from connector.app import App
 from connector.cli.backfill import EXIT_INTERRUPTED
 from connector.cli.leased import EXIT_LEASE_HELD, LeaseHeld, leased_app
+from connector.cli.progress import progress_of
 from connector.errors import (
     ConfigError,
     ConnectorError,
@@ -138,7 +139,7 @@ def sync(app: App, args: argparse.Namespace) -> int:
     secret = resolve_secret(conn)
     if secret:
         secrets.add(secret.get_secret_value())
-    with leased_app(app, [conn.name], args.wait) as (worker, _guard):
+    with leased_app(app, [conn.name], args.wait) as (worker, _guard), progress_of(worker, "sync", [conn.name]):
         report = worker.sync(conn.name, streams=args.stream, full=args.full)
     for stream in report.streams:
         c = stream.counts

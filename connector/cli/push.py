@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import argparse
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select
 
 from connector.app import App
 from connector.cli.leased import leased_app
+from connector.cli.progress import progress_of
 from connector.store.tables import Outbox
 from connector.sync.push import retry_row
 
@@ -46,7 +48,8 @@ def push(app: App, args: argparse.Namespace) -> int:
         return 0
     failed = 0
     targets = [conn.name for conn in app.push_targets(args.connection)]
-    with leased_app(app, targets, args.wait) as (worker, _guard):
+    with leased_app(app, targets, args.wait) as (worker, _guard), progress_of(worker, "push", targets) as shown:
+        shown.expect_rows(due_rows(worker.migrated_engine(), targets, worker.clock.now()))
         results = worker.push(args.connection)
     for result in results:
         d = result.drain
@@ -59,6 +62,14 @@ def push(app: App, args: argparse.Namespace) -> int:
         for error in d.errors[:5]:
             print(f"  failed: {_short(error, 200)}")
     return 1 if failed else 0
+
+
+def due_rows(engine: Any, targets: list[str], now: datetime) -> int:
+    """Outbox rows of `targets` pending and due now (a push drains them besides what it plans)."""
+    due = (_outbox.c.next_attempt_at.is_(None)) | (_outbox.c.next_attempt_at <= now)
+    query = select(func.count()).where(_outbox.c.connection.in_(targets), _outbox.c.status == "pending", due)
+    with engine.connect() as conn:
+        return int(conn.execute(query).scalar_one())
 
 
 def outbox(app: App, args: argparse.Namespace) -> int:

@@ -126,6 +126,8 @@ class Pacer:
         self._probes_at_most = MAX_PROBES if probes is None else probes
         self.name = name
         self.waited_seconds = 0.0
+        self.sent = 0  # requests let through since the pacer was made (progress displays count them)
+        self._waiting: tuple[float, str] | None = None  # (until, on the monotonic clock; why) while one waits
         self._lock = threading.Lock()
         self._local = threading.local()  # the send time (and step) of the request this thread has in flight
         self._step = 0  # counts acquires and answers heard: their order, where clock readings may tie
@@ -164,6 +166,12 @@ class Pacer:
             end = self._end
         return None if end is None else max(0.0, end[1] - self._clock.monotonic())
 
+    def waiting(self) -> tuple[float, str] | None:
+        """While a request waits for the budget: (seconds left, why); None otherwise."""
+        with self._lock:
+            waiting = self._waiting
+        return None if waiting is None else (max(0.0, waiting[0] - self._clock.monotonic()), waiting[1])
+
     def server_now(self) -> datetime | None:
         """Return the service's clock: the last ``Date`` header plus local monotonic time elapsed since."""
         with self._lock:
@@ -188,12 +196,19 @@ class Pacer:
                     self._sent.append(mono)
                     self._step += 1
                     self._local.sent, self._local.step, self._local.finished = mono, self._step, self._finished
+                    self.sent += 1
                     return waited
                 self.waited_seconds += delay
+                if reason:  # not the short polls for an answer in flight
+                    self._waiting = (mono + delay, reason)
             if reason:
                 log.info("rate budget wait", connection=self.name or "connection", seconds=round(delay, 1),
                          reason=reason)
-            self._clock.sleep(delay)
+            try:
+                self._clock.sleep(delay)
+            finally:
+                with self._lock:
+                    self._waiting = None
             waited += delay
 
     def release(self) -> None:

@@ -16,7 +16,7 @@ from sqlalchemy import Connection, Engine, select
 
 from connector.clock import Clock
 from connector.errors import ConnectorError, Interrupted
-from connector.observability import metrics
+from connector.observability import activity, metrics
 from connector.observability.events import get_logger
 from connector.providers.base import Provider, StreamSpec, Window
 from connector.stopping import StopToken, check_stop
@@ -170,6 +170,7 @@ def run_stream(
                         runs.save_cursor(conn, connection, key, state, now)
                 report.counts.add(counts)
                 report.pages += 1
+                activity.page_committed(connection, key, counts.read)  # progress display hook (no-op if none)
                 if page.untrusted and report.untrusted is None:
                     report.untrusted, report.complete_listing = page.untrusted, False
                     log.warning("listing not trusted", connection=connection, stream=key, reason=page.untrusted,
