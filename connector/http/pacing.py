@@ -23,6 +23,7 @@ PROBE_SHARE = 50  # one request in this many of the budget may probe for the bou
 MAX_PROBES = 8
 PRECISION = 0.01  # probing stops once the boundary is known to within this share of the window
 POLL_SECONDS = 0.01  # a probe waits this long for the answer of a request another thread has in flight
+ANNOUNCE_SLACK_SECONDS = 1.0  # a wait ending within this of one already said is not said again
 MAX_HOLD_SECONDS = 3600.0  # a Retry-After (or hold) longer than this and than the window is cut to it
 
 
@@ -128,6 +129,7 @@ class Pacer:
         self.waited_seconds = 0.0
         self.sent = 0  # requests let through since the pacer was made (progress displays count them)
         self._waiting: tuple[float, str] | None = None  # (until, on the monotonic clock; why) while one waits
+        self._waiters = 0
         self._lock = threading.Lock()
         self._local = threading.local()  # the send time (and step) of the request this thread has in flight
         self._step = 0  # counts acquires and answers heard: their order, where clock readings may tie
@@ -199,16 +201,25 @@ class Pacer:
                     self.sent += 1
                     return waited
                 self.waited_seconds += delay
+                announce = False
                 if reason:  # not the short polls for an answer in flight
-                    self._waiting = (mono + delay, reason)
-            if reason:
+                    until = mono + delay
+                    # Threads of one connection waiting for the same window end: the wait is said once.
+                    announce = self._waiting is None or until > self._waiting[0] + ANNOUNCE_SLACK_SECONDS
+                    if self._waiting is None or until > self._waiting[0]:
+                        self._waiting = (until, reason)
+                    self._waiters += 1
+            if announce:
                 log.info("rate budget wait", connection=self.name or "connection", seconds=round(delay, 1),
                          reason=reason)
             try:
                 self._clock.sleep(delay)
             finally:
-                with self._lock:
-                    self._waiting = None
+                if reason:
+                    with self._lock:
+                        self._waiters -= 1
+                        if not self._waiters:
+                            self._waiting = None
             waited += delay
 
     def release(self) -> None:
