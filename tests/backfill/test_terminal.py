@@ -1,6 +1,6 @@
-"""`connector backfill` as a person sees it: in a real terminal (a pty of 80 columns, read by the `pyte` terminal
-emulator) the progress line is redrawn in place while it waits on the rate budget, leaving no stale rows; with
-stderr piped and JSON logs every stderr line is a JSON object."""
+"""`connector backfill` (and `sync`) as a person sees it: in a real terminal (a pty of 80 columns, read by the
+`pyte` terminal emulator) the progress line is redrawn in place while it waits on the rate budget, leaving no
+stale rows; with stderr piped and JSON logs every stderr line is a JSON object."""
 
 from __future__ import annotations
 
@@ -130,3 +130,23 @@ def test_with_stderr_piped_and_json_logs_every_stderr_line_is_json(tmp_path: Pat
     assert all(isinstance(e["eta_bound_by_budget"], bool) and isinstance(e["read"], int) for e in windows)
     assert [e for e in events if e["event"] == "rate budget wait"]
     assert "backfill fs: ok," in done.stdout
+
+
+def test_a_sync_in_an_80_column_terminal_shows_records_requests_and_the_wait_on_one_line(
+    tmp_path: Path, fs: FsSandbox
+) -> None:
+    seed_three_years(fs, invoices=900, clients=250)  # pages of 100: a dozen requests at 3 per 2 seconds
+    env = _env(tmp_path, fs)
+    seen_waiting: list[list[str]] = []
+
+    def observe(rows: list[str]) -> None:
+        if any("rate budget wait 0:" in row for row in rows):
+            seen_waiting.append([row for row in rows if row.startswith("sync fs ")])
+
+    argv = [sys.executable, "-m", "connector", "sync", "--connection", "fs"]
+    status, screen, _ = _run_in_pty(argv, env, observe)
+    rows = [line.rstrip() for line in screen.display]
+    assert status == 0, "\n".join(rows)
+    assert seen_waiting and all(len(progress) == 1 for progress in seen_waiting), seen_waiting
+    (line,) = [row for row in rows if row.startswith("sync fs ")]
+    assert " records · " in line and " requests" in line, line
