@@ -6,6 +6,7 @@ The only module that imports every layer; everything below it receives what it n
 from __future__ import annotations
 
 import copy
+import logging
 from datetime import timedelta
 from functools import cached_property
 from typing import Any
@@ -25,6 +26,7 @@ from connector.http import (
     Pacer,
 )
 from connector.mapping import Mapper, load_mapping
+from connector.observability.events import get_logger
 from connector.providers.base import AuthScheme, OptionProblem, Provider, ProviderOptions
 from connector.providers.registry import get_provider_class
 from connector.settings import Connection, Settings, load_connections, resolve_secret
@@ -39,6 +41,8 @@ from connector.sync.reconcile.conflicts import ConflictPolicy
 from connector.sync.references import references_for
 
 __all__ = ["App"]
+
+log = get_logger("connector.push")
 
 
 def provider_options(conn: Connection) -> ProviderOptions:
@@ -271,24 +275,25 @@ class App:
         results = []
         for conn in self.push_targets(name):
             provider = self.provider(conn)
+            started = self.clock.monotonic()
             try:
                 mapper = self.outbound_mapper(conn, provider, offline=False)
                 if mapper is None:
                     raise ConfigError(f"connection '{conn.name}'", "provider", "the service gave no reference lists")
-                results.append(
-                    push_target(
-                        engine,
-                        self.clock,
-                        conn.name,
-                        list(conn.receives),
-                        provider,
-                        mapper,
-                        max_attempts=conn.push_max_attempts,
-                        stop=self.stop,
-                    )
+                result = push_target(
+                    engine,
+                    self.clock,
+                    conn.name,
+                    list(conn.receives),
+                    provider,
+                    mapper,
+                    max_attempts=conn.push_max_attempts,
+                    stop=self.stop,
                 )
             finally:
                 provider.close()
+            results.append(result)
+            _log_push(result, self.clock.monotonic() - started)
         return results
 
     def push_plan(self, name: str | None = None) -> dict[str, list[PlanLine]]:
@@ -303,6 +308,28 @@ class App:
             finally:
                 provider.close()
         return plans
+
+
+def _log_push(result: TargetPush, seconds: float) -> None:
+    """One event per push job (the rows themselves are DEBUG lines); a warning when a row failed."""
+    d = result.drain
+    if d is None:
+        return
+    log.log(
+        logging.WARNING if d.failed else logging.INFO,
+        "push",
+        target=result.target,
+        planned=result.planned,
+        queued=result.queued,
+        done=d.done,
+        failed=d.failed,
+        unsupported=d.unsupported,
+        deferred=d.deferred,
+        superseded=d.superseded,
+        requests=d.requests,
+        seconds=round(seconds, 2),
+        **({"first_error": d.errors[0][:300]} if d.errors else {}),
+    )
 
 
 def _auth(conn: Connection, scheme: AuthScheme, secret: str) -> httpx.Auth:

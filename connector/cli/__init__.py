@@ -13,6 +13,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 from importlib import metadata
+from pathlib import Path
 
 from connector.cli import commands
 from connector.cli import daemon as daemon_commands
@@ -226,8 +227,10 @@ def build_parser() -> argparse.ArgumentParser:
         "when the same command runs again, at the window it was in, from its last committed page. It keeps its "
         "own cursor (stream backfill:<stream>), so the incremental sync's cursor does not move, and leaves one "
         "run row per window (mode backfill) for `connector status`. Progress goes to stderr: windows done, "
-        "records, requests, elapsed time and an ETA bounded by the connection's rate budget (FactuurSturen: "
-        "250 requests an hour, so long backfills take hours). SIGTERM or SIGINT stops after the page in hand "
+        "records, requests, a wait for the rate budget with the time left, elapsed time and an ETA bounded by the "
+        "connection's rate budget (FactuurSturen: 250 requests an hour, so long backfills take hours), as one line "
+        "redrawn in place on a terminal, else as a `backfill window` log event per window. SIGTERM or SIGINT "
+        "stops after the page in hand "
         "(exit 4); a second one stops at once. A final report goes to stdout. Exit codes: 0 done (or this "
         "plan was already complete), 1 a window failed (the same command resumes), 2 bad usage (a bad date or "
         "window, a stream that is not windowed, another plan in progress), 3 database not migrated, "
@@ -274,10 +277,21 @@ def build_parser() -> argparse.ArgumentParser:
         "sandbox",
         help="serve the service sandboxes on 127.0.0.1 for development",
         description="Serve faithful simulators of the services on loopback, print each base URL and its "
-        "credentials, and run until interrupted.",
+        "credentials, and run until interrupted (Ctrl-C or SIGTERM). With --toml FILE, also write a connections "
+        "file for them, so `connector db upgrade`, `config check`, `sync --connection <service>` and `status` work "
+        "with CONNECTOR_CONNECTIONS_FILE=FILE and no configuration by hand.",
+        formatter_class=ParagraphsFormatter,
     )
     sandbox.add_argument("--service", action="append", metavar="NAME", help="only this service (repeatable)")
-    sandbox.add_argument("--port", type=int, default=0, help="port of the first sandbox (0: any free port)")
+    sandbox.add_argument(
+        "--port",
+        type=int,
+        default=0,
+        metavar="P",
+        help="stable ports: factuursturen on P, fastfaktura on P+1, facturalia on P+2, hydra on P+3 (the same "
+        "offsets whichever are started, so a written connections file stays valid across runs); 0 (default): "
+        "any free ports",
+    )
     sandbox.add_argument("--json", action="store_true", help="print one JSON object per sandbox")
     sandbox.add_argument("--clients", type=int, default=100, help="seeded clients per sandbox")
     sandbox.add_argument("--invoices", type=int, default=500, help="seeded invoices per sandbox")
@@ -292,6 +306,26 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sandbox.add_argument(
         "--list-quirks", action="store_true", help="print every sandbox's quirks with default and evidence, then exit"
+    )
+    sandbox.add_argument(
+        "--toml",
+        type=Path,
+        metavar="FILE",
+        help="write a ready connections file for the started sandboxes to FILE (one connection per service, named "
+        "after it; keys in files under FILE's stem + .keys/), e.g. config/connections.toml, the default "
+        "CONNECTOR_CONNECTIONS_FILE",
+    )
+    sandbox.add_argument(
+        "--env",
+        action="store_true",
+        help="print shell lines only (export CONNECTOR_CONNECTIONS_FILE with --toml, and each sandbox's "
+        "CONNECTOR_SANDBOX_<SERVICE>_URL, _KEY, ...), so the output can be sourced",
+    )
+    sandbox.add_argument(
+        "--no-rate-limit",
+        action="store_true",
+        help="serve without the services' rate limits (FactuurSturen 250/hour, FastFaktura 120/minute, Facturalia "
+        "60/minute); connections written by --toml then do not pace either, so a first sync takes seconds",
     )
     sandbox.set_defaults(func=commands.sandbox)
 

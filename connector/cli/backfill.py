@@ -14,7 +14,7 @@ from typing import Any, TextIO
 from connector.app import App
 from connector.cli.leased import leased_app
 from connector.cli.output import to_json, when
-from connector.cli.progress import Progress, budget_of
+from connector.cli.progress import Progress, on_terminal
 from connector.errors import ConfigError, ConnectorError, Interrupted
 from connector.sync.backfill import KEY_PREFIX, Backfill, BackfillReport, format_span, parse_span
 
@@ -66,7 +66,8 @@ def run_backfill(app: App, args: argparse.Namespace, *, out: TextIO = sys.stdout
     with leased_app(app, [conn.name], args.wait) as (worker, guard):
         mapping = worker.mapping(conn.provider)
         provider = worker.provider(conn)
-        progress = Progress(err, worker.clock, lambda: budget_of(worker.pacer(conn.name)), tty=err.isatty())
+        progress = Progress(err, worker.clock, "backfill", [conn.name], worker.pacer,
+                            tty=on_terminal(err, worker.settings.log_format))
         job = Backfill(
             worker.migrated_engine(),
             worker.clock,

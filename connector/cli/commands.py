@@ -11,6 +11,7 @@ from pydantic import ValidationError
 from connector.app import App, provider_options
 from connector.cli.backfill import EXIT_INTERRUPTED
 from connector.cli.leased import EXIT_LEASE_HELD, LeaseHeld, leased_app
+from connector.cli.progress import progress_of
 from connector.errors import (
     ConfigError,
     ConnectorError,
@@ -176,7 +177,7 @@ def sync(app: App, args: argparse.Namespace) -> int:
         print(f"{conn.name}: push-only: {conn.provider} has nothing to pull, so there is nothing to sync; it "
               f"receives {receives}: `connector push --connection {conn.name}` sends them")
         return EXIT_OK
-    with leased_app(app, [conn.name], args.wait) as (worker, _guard):
+    with leased_app(app, [conn.name], args.wait) as (worker, _guard), progress_of(worker, "sync", [conn.name]):
         report = worker.sync(conn.name, streams=args.stream, full=args.full)
     for stream in report.streams:
         c = stream.counts
@@ -223,7 +224,8 @@ def sandbox(app: App, args: argparse.Namespace) -> int:
     from connector.cli.sandboxes import serve_sandboxes
 
     return serve_sandboxes(
-        args.service, args.port, args.json, args.clients, args.invoices, args.seed, args.quirk, args.list_quirks
+        args.service, args.port, args.json, args.clients, args.invoices, args.seed, args.quirk, args.list_quirks,
+        toml=args.toml, env=args.env, rate_limited=not args.no_rate_limit,
     )
 
 

@@ -11,11 +11,12 @@ from types import FrameType
 
 from connector.app import App
 from connector.daemon import Daemon
+from connector.observability.events import get_logger
 from connector.stopping import StopToken
 
 __all__ = ["run"]
 
-log = logging.getLogger("connector.daemon")
+log = get_logger("connector.daemon")
 
 EXIT_OK = 0
 EXIT_UNCLEAN = 1
@@ -36,7 +37,7 @@ def run(app: App, args: argparse.Namespace) -> int:
     outcome = daemon.run()
     if outcome.clean:
         return EXIT_OK
-    log.error("jobs still running after the grace period count=%d; exiting without them", outcome.still_running)
+    log.error("jobs still running after the grace period", count=outcome.still_running, action="exiting without them")
     logging.shutdown()
     sys.stderr.flush()
     os._exit(EXIT_UNCLEAN)  # job threads stuck in I/O would otherwise hold the interpreter open

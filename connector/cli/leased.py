@@ -11,7 +11,6 @@ The holder id and the rule for leases of killed commands are `connector.daemon.l
 from __future__ import annotations
 
 import argparse
-import logging
 import signal
 import threading
 from collections.abc import Iterator, Sequence
@@ -25,6 +24,7 @@ from connector.app import App
 from connector.clock import Clock
 from connector.daemon.leasing import LeaseKeeper, Renewal, cli_holder_id
 from connector.errors import ConnectorError, Interrupted
+from connector.observability.events import get_logger
 from connector.settings import Settings
 from connector.stopping import StopToken
 
@@ -40,7 +40,7 @@ __all__ = [
     "stop_on_signals",
 ]
 
-log = logging.getLogger("connector.cli")
+log = get_logger("connector.cli")
 
 EXIT_LEASE_HELD = 5
 POLL_SECONDS = 0.5  # how often --wait asks again: a released lease is taken within half a second
@@ -152,8 +152,8 @@ def _acquire(keeper: LeaseKeeper, clock: Clock, wait: float) -> None:
         if not told:
             told = True
             holder, until = keeper.standing(missing[0]) or ("another holder", None)
-            log.info("lease busy lease=%s holder=%s until=%s waiting_seconds=%g", missing[0], holder,
-                     until.isoformat(timespec="seconds") if until else "unknown", wait)
+            log.info("lease busy", lease=missing[0], holder=holder,
+                     until=until.isoformat(timespec="seconds") if until else "unknown", waiting_seconds=wait)
         clock.sleep(min(POLL_SECONDS, remaining))
 
 

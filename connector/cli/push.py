@@ -10,10 +10,12 @@ from typing import Any
 from connector.app import App
 from connector.cli.leased import leased_app
 from connector.cli.output import print_json, when
+from connector.cli.progress import progress_of
 from connector.cli.push_plan import plan_json, print_plan, print_summary
 from connector.clock import as_utc
 from connector.errors import ConfigError
 from connector.store import reports
+from connector.store.outbox import due_count
 from connector.sync.push.drain import retry_row
 
 __all__ = ["conflicts", "outbox", "push"]
@@ -45,7 +47,9 @@ def push(app: App, args: argparse.Namespace) -> int:
             raise ConfigError("connector push", f"--{flag}", "only with --dry-run")
     failed = 0
     targets = [conn.name for conn in app.push_targets(args.connection)]
-    with leased_app(app, targets, args.wait) as (worker, _guard):
+    with leased_app(app, targets, args.wait) as (worker, _guard), progress_of(worker, "push", targets) as shown:
+        with worker.migrated_engine().connect() as conn:  # a push drains these besides what it plans
+            shown.expect_rows(due_count(conn, targets, worker.clock.now()))
         results = worker.push(args.connection)
     for result in results:
         d = result.drain

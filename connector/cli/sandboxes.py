@@ -8,9 +8,14 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import ssl
+import sys
 import threading
+from collections.abc import Sequence
 from importlib import import_module
+from pathlib import Path
+from types import FrameType
 from typing import Any
 
 import httpx
@@ -23,13 +28,18 @@ from sandboxes._main import quirk_table
 from sandboxes._quirks import parse_assignments
 
 __all__ = [
+    "NO_LIMIT",
     "SANDBOXES",
+    "connection_values",
+    "env_exports",
+    "port_of",
     "quirks_for",
     "sandbox_class",
     "sandbox_connection",
     "sandbox_control",
     "serve_sandboxes",
     "start_sandbox",
+    "write_connections_file",
 ]
 
 
@@ -46,6 +56,16 @@ def _services() -> dict[str, str]:
 
 SERVICES = _services()
 SANDBOXES = tuple(SERVICES)
+NO_LIMIT = 1_000_000  # a connection's rate_limit when its sandbox has none: the pacer never waits
+_OPTIONS: dict[str, dict[str, Any]] = {  # what a connection to each sandbox needs beyond where and who
+    "facturalia": {"receives": ["invoice"], "options": {"default_product_code": "CONSULT"}},  # push-only service
+}
+
+
+def port_of(service: str, first: int) -> int:
+    """The port `service` serves on when ``--port first`` is given: a fixed offset per service, whichever of
+    them are started (factuursturen +0, fastfaktura +1, facturalia +2, hydra +3); 0 stays 0 (any free port)."""
+    return first + SANDBOXES.index(service) if first else 0
 
 
 def sandbox_class(name: str) -> Any:
@@ -60,15 +80,18 @@ def sandbox_class(name: str) -> Any:
 
 
 def start_sandbox(
-    name: str, port: int, clients: int, invoices: int, seed: int, quirks: dict[str, Any] | None = None
+    name: str, port: int, clients: int, invoices: int, seed: int, quirks: dict[str, Any] | None = None,
+    **options: Any,
 ) -> Any:
     """Start one sandbox by service name and return it (it serves from a background thread).
+
+    `options` go to the sandbox's constructor as they are (e.g. ``rate_limit=None``: no rate limit).
 
     Raises:
         ConfigError: an unknown service name; lists the known ones.
     """
     extra = {"quirks": quirks} if quirks else {}
-    return sandbox_class(name)(port=port, seed=seed, clients=clients, invoices=invoices, **extra).start()
+    return sandbox_class(name)(port=port, seed=seed, clients=clients, invoices=invoices, **extra, **options).start()
 
 
 def quirks_for(names: list[str], given: list[str]) -> dict[str, dict[str, Any]]:
@@ -106,6 +129,19 @@ def sandbox_control(sandbox: Any) -> httpx.Client:
     return httpx.Client(base_url=sandbox.control_url, verify=verify, timeout=60)
 
 
+def connection_values(service: str, sandbox: Any) -> dict[str, Any]:
+    """The settings of a connection to a running sandbox of `service`, without its key: where it is, its user
+    name (HTTP Basic services), its own CA bundle where it serves TLS (else ``sandbox = true`` for plain http), and
+    no safety lag (the sandbox's clock is the one it stamps records with)."""
+    values: dict[str, Any] = {"provider": service, "base_url": sandbox.base_url}
+    if "username" in sandbox.credentials:
+        values["username"] = str(sandbox.credentials["username"])
+    ca_bundle = getattr(sandbox, "ca_bundle", None)
+    values.update({"ca_bundle": ca_bundle} if ca_bundle else {"sandbox": True})
+    values["safety_lag_seconds"] = 0
+    return values
+
+
 def sandbox_connection(service: str, sandbox: Any, name: str, **overrides: Any) -> Connection:
     """A connection to a running sandbox of `service` named `name`.
 
@@ -115,19 +151,76 @@ def sandbox_connection(service: str, sandbox: Any, name: str, **overrides: Any) 
     """
     env = f"CONNECTOR_DEMO_{name.upper()}_KEY"
     os.environ[env] = str(sandbox.credentials["api_key"])
-    values: dict[str, Any] = {
-        "name": name,
-        "provider": service,
-        "base_url": sandbox.base_url,
-        "api_key_env": env,
-        "safety_lag_seconds": 0,
-    }
-    if "username" in sandbox.credentials:
-        values["username"] = str(sandbox.credentials["username"])
-    ca_bundle = getattr(sandbox, "ca_bundle", None)
-    values.update({"ca_bundle": ca_bundle} if ca_bundle else {"sandbox": True})
+    values = {"name": name, **connection_values(service, sandbox), "api_key_env": env}
     values.update(overrides)
     return Connection(**values)
+
+
+def _toml_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return str(value)
+    if isinstance(value, list):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    return json.dumps(str(value))  # a TOML basic string: JSON's escapes are TOML's
+
+
+def write_connections_file(path: Path, running: Sequence[tuple[str, Any]], *, rate_limited: bool) -> Path:
+    """Write a ready connections file for the running sandboxes: one ``[connections.<service>]`` each, its key
+    in a file of ``<stem>.keys/`` beside it (mode 600) referenced by ``api_key_file``.
+
+    Args:
+        path: the connections file to (over)write; written whole or not at all.
+        running: (service, sandbox) of each started sandbox.
+        rate_limited: False when the sandboxes run without a rate limit: each connection's ``rate_limit`` is then
+            set out of reach, so the connector does not pace to the provider's default budget.
+
+    Returns:
+        The directory holding the keys.
+    """
+    path = path.resolve()
+    keys = path.parent / f"{path.stem}.keys"
+    keys.mkdir(parents=True, exist_ok=True, mode=0o700)
+    lines = [
+        "# Written by `connector sandbox --toml` for the sandboxes it serves. Ports, keys and the Facturalia CA",
+        "# bundle are that run's; with --port the ports stay the same from run to run. Keys: " + str(keys),
+    ]
+    for service, sandbox in running:
+        key_file = keys / f"{service}.key"
+        key_file.touch(mode=0o600)
+        key_file.write_text(str(sandbox.credentials["api_key"]) + "\n", encoding="utf-8")
+        values = {**connection_values(service, sandbox), "api_key_file": str(key_file), **_OPTIONS.get(service, {})}
+        if not rate_limited:
+            values["rate_limit"] = NO_LIMIT
+        options = values.pop("options", None)
+        lines += ["", f"[connections.{service}]"]
+        lines += [f"{key} = {_toml_value(value)}" for key, value in values.items()]
+        if options:
+            lines += ["", f"[connections.{service}.options]"]
+            lines += [f"{key} = {_toml_value(value)}" for key, value in options.items()]
+    temporary = path.with_name(path.name + ".tmp")
+    temporary.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    temporary.replace(path)  # a reader sees the whole file or none
+    return keys
+
+
+def env_exports(running: Sequence[tuple[str, Any]], connections_file: Path | None) -> list[str]:
+    """Shell ``export`` lines: ``CONNECTOR_CONNECTIONS_FILE`` (when a file was written) and each sandbox's
+    ``CONNECTOR_SANDBOX_<SERVICE>_URL`` and ``_KEY`` (``_USERNAME``, ``_CA_BUNDLE`` where it has them)."""
+    lines = [f"export CONNECTOR_CONNECTIONS_FILE={_shell(str(connections_file.resolve()))}"] if connections_file else []
+    for service, sandbox in running:
+        prefix = f"CONNECTOR_SANDBOX_{service.upper()}"
+        values = {"URL": sandbox.base_url, "CONTROL_URL": sandbox.control_url,
+                  **{name.upper(): value for name, value in sandbox.credentials.items()}}
+        if getattr(sandbox, "ca_bundle", None):
+            values["CA_BUNDLE"] = sandbox.ca_bundle
+        lines += [f"export {prefix}_{name}={_shell(str(value))}" for name, value in values.items()]
+    return lines
+
+
+def _shell(text: str) -> str:
+    return "'" + text.replace("'", "'\\''") + "'"
 
 
 def serve_sandboxes(
@@ -139,10 +232,17 @@ def serve_sandboxes(
     seed: int,
     quirks: list[str] | None = None,
     list_quirks: bool = False,
+    *,
+    toml: Path | None = None,
+    env: bool = False,
+    rate_limited: bool = True,
 ) -> int:
-    """Start the chosen sandboxes (default: all), print where they are, serve until Ctrl-C.
+    """Start the chosen sandboxes (default: all), say where they are, serve until Ctrl-C or SIGTERM.
 
-    With `list_quirks`, print each chosen sandbox's quirk switches instead and return.
+    With `list_quirks`, print each chosen sandbox's quirk switches instead and return. With `toml`, write a
+    ready connections file for them (`write_connections_file`); with `env`, stdout carries only shell lines
+    (``export`` lines and ``#`` comments), so it can be sourced. Without `rate_limited`, the sandboxes count no
+    requests and the written connections do not pace.
     """
     names = services or list(SANDBOXES)
     for name in names:
@@ -153,27 +253,42 @@ def serve_sandboxes(
             print(quirk_table(declared, name) if declared else f"{name}: no quirk switches")
         return 0
     chosen = quirks_for(names, quirks or [])
-    running = []
-    for offset, name in enumerate(names):
-        sandbox = start_sandbox(name, port + offset if port else 0, clients, invoices, seed, chosen[name])
-        running.append(sandbox)
-        info = {
-            "service": name,
-            "base_url": sandbox.base_url,
-            "control_url": sandbox.control_url,
-            **sandbox.credentials,
-            **({"ca_bundle": sandbox.ca_bundle} if getattr(sandbox, "ca_bundle", None) else {}),
-        }
-        if as_json:
-            print(json.dumps(info), flush=True)
-        else:
-            creds = " ".join(f"{k}={v}" for k, v in sandbox.credentials.items())
-            print(f"{name}: {sandbox.base_url}  {creds}  (control: {sandbox.control_url})", flush=True)
+    stop = threading.Event()
+    running: list[tuple[str, Any]] = []
+
+    def stopped(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    previous = signal.signal(signal.SIGTERM, stopped)
     try:
-        threading.Event().wait()
+        for name in names:
+            extra = {} if rate_limited else {"rate_limit": None}
+            sandbox = start_sandbox(name, port_of(name, port), clients, invoices, seed, chosen[name] or None, **extra)
+            running.append((name, sandbox))
+            info = {
+                "service": name,
+                "base_url": sandbox.base_url,
+                "control_url": sandbox.control_url,
+                **sandbox.credentials,
+                **({"ca_bundle": sandbox.ca_bundle} if getattr(sandbox, "ca_bundle", None) else {}),
+            }
+            creds = " ".join(f"{k}={v}" for k, v in sandbox.credentials.items())
+            line = f"{name}: {sandbox.base_url}  {creds}  (control: {sandbox.control_url})"
+            print(f"# {line}" if env else json.dumps(info) if as_json else line, flush=True)
+        if toml is not None:
+            write_connections_file(toml, running, rate_limited=rate_limited)
+            print(f"connector sandbox: wrote {toml} ({len(running)} connections); use it with "
+                  f"CONNECTOR_CONNECTIONS_FILE={toml}", file=sys.stderr, flush=True)
+        if env:
+            print("\n".join(env_exports(running, toml)), flush=True)
+        limits = "with their services' rate limits" if rate_limited else "without rate limits"
+        print(f"connector sandbox: {len(running)} sandbox(es) serving {limits}; Ctrl-C or SIGTERM stops them",
+              file=sys.stderr, flush=True)
+        stop.wait()
     except KeyboardInterrupt:
         pass
     finally:
-        for sandbox in running:
+        signal.signal(signal.SIGTERM, previous)
+        for _, sandbox in running:
             sandbox.stop()
     return 0

@@ -21,6 +21,7 @@ from connector.app import App
 from connector.clock import Clock
 from connector.daemon.leasing import LeaseKeeper
 from connector.errors import ConnectorError, Interrupted
+from connector.observability.events import get_logger
 from connector.settings import Connection
 from connector.stopping import GuardedStop, StopToken
 from connector.sync.engine import SWEEP_STREAM
@@ -28,7 +29,7 @@ from connector.sync.pull.gap import audit_kinds
 
 __all__ = ["JobRunner", "JobSpec", "plan_jobs"]
 
-log = logging.getLogger("connector.daemon")
+log = get_logger("connector.daemon")
 
 JobKind = Literal["pull", "push", "sweep", "audit"]
 MAX_DEFAULT_JITTER = 60.0
@@ -134,7 +135,7 @@ class JobRunner:
         if self.stop.stopped:
             return "skipped"
         if not self.keeper.holds(spec.connection):
-            log.debug("job skipped job=%s reason=lease held elsewhere", spec.id)
+            log.debug("job skipped", job=spec.id, reason="lease held elsewhere")
             return "skipped"
         with self._idle:
             self._running += 1
@@ -163,7 +164,7 @@ class JobRunner:
             status, error = "failed", f"{type(exc).__name__}: {exc}"
         except Exception as exc:  # a bug must not kill the scheduler thread; it is logged with its traceback
             status, error = "failed", f"{type(exc).__name__}: {exc}"
-            log.exception("job crashed job=%s", spec.id)
+            log.exception("job crashed", job=spec.id)
         finally:
             seconds = self.clock.monotonic() - started
             with self._idle:
@@ -230,19 +231,18 @@ def _log_job(
     finished_at: datetime,
     seconds: float,
 ) -> None:
-    fields = " ".join(f"{key}={value}" for key, value in counts.items())
     level = logging.WARNING if status in ("failed", "gap") else logging.INFO
     log.log(
         level,
-        "job run job=%s connection=%s kind=%s status=%s replica=%s started_at=%s finished_at=%s seconds=%.3f %s%s",
-        spec.id,
-        spec.connection,
-        spec.kind,
-        status,
-        replica,
-        started_at.isoformat(),
-        finished_at.isoformat(),
-        seconds,
-        fields,
-        f" error={error}" if error else "",
+        "job run",
+        job=spec.id,
+        connection=spec.connection,
+        kind=spec.kind,
+        status=status,
+        replica=replica,
+        started_at=started_at,
+        finished_at=finished_at,
+        seconds=round(seconds, 3),
+        **counts,
+        **({"error": error} if error else {}),
     )

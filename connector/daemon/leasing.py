@@ -12,7 +12,6 @@ assumes a hostname names one process namespace (true of hosts and of containers,
 
 from __future__ import annotations
 
-import logging
 import os
 import socket
 import threading
@@ -23,11 +22,12 @@ from pathlib import Path
 from sqlalchemy import Engine
 
 from connector.clock import Clock
+from connector.observability.events import get_logger
 from connector.store import leases
 
 __all__ = ["LeaseKeeper", "Renewal", "abandoned_cli_holder", "cli_holder_id"]
 
-log = logging.getLogger("connector.daemon")
+log = get_logger("connector.daemon")
 
 
 class LeaseKeeper:
@@ -82,7 +82,7 @@ class LeaseKeeper:
                 else:
                     expires = leases.take(self.engine, name, self.holder, now, self.ttl, abandoned=self._gone)
             except Exception as exc:  # the database is away: keep running what we still validly hold
-                log.warning("lease renewal failed lease=%s error=%s", name, type(exc).__name__)
+                log.warning("lease renewal failed", lease=name, error=type(exc).__name__)
                 continue
             with self._lock:
                 had = name in self._held
@@ -91,15 +91,16 @@ class LeaseKeeper:
                 else:
                     self._held[name] = expires
             if expires is not None and not had:
-                log.info("lease acquired lease=%s holder=%s", name, self.holder)
+                log.info("lease acquired", lease=name, holder=self.holder)
             elif expires is None and had:
-                log.warning("lease lost lease=%s holder=%s", name, self.holder)
+                log.warning("lease lost", lease=name, holder=self.holder)
         return self.held()
 
     def _gone(self, holder: str) -> bool:
         if not self.abandoned(holder):
             return False
-        log.warning("lease holder gone holder=%s (no such process on this host): taking its leases over", holder)
+        log.warning("lease holder gone", holder=holder, reason="no such process on this host",
+                    action="taking its leases over")
         return True
 
     def standing(self, name: str) -> tuple[str, datetime] | None:
@@ -125,10 +126,10 @@ class LeaseKeeper:
         try:
             released = leases.release(self.engine, names, self.holder, self.clock.now())
         except Exception as exc:
-            log.warning("lease release failed error=%s (they expire on their own)", type(exc).__name__)
+            log.warning("lease release failed", error=type(exc).__name__, consequence="they expire on their own")
             return
         if names:
-            log.info("leases released count=%d holder=%s", released, self.holder)
+            log.info("leases released", count=released, holder=self.holder)
 
 
 class Renewal:

@@ -5,12 +5,12 @@ See `connector.observability.history` for why; this module only says which serie
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Sequence
 
 from sqlalchemy import Engine
 
 from connector.daemon.jobs import JobSpec
+from connector.observability.events import get_logger
 from connector.observability.history import Series, prime, restore
 from connector.observability.metrics import Metrics
 from connector.observability.store_gauges import AUDIT_STREAM
@@ -20,7 +20,7 @@ from connector.sync.pull.refetch import REFETCH_STREAM
 
 __all__ = ["metric_series", "start_metrics"]
 
-log = logging.getLogger("connector.daemon")
+log = get_logger("connector.daemon")
 
 _RUN_STREAM = {"sweep": SWEEP_STREAM, "audit": AUDIT_STREAM}
 
@@ -47,6 +47,6 @@ def start_metrics(metrics: Metrics, engine: Engine, connections: Sequence[Connec
     try:
         restored = restore(metrics, engine, series)
     except Exception as exc:  # metrics must never keep the daemon from starting
-        log.warning("run history not loaded into metrics error=%s", type(exc).__name__)
+        log.warning("run history not loaded into metrics", error=type(exc).__name__)
     else:
-        log.info("metrics restored from the run history streams=%d", restored)
+        log.info("metrics restored from the run history", streams=restored)

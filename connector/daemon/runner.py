@@ -8,7 +8,6 @@ row in hand and end (their waits end at once), leases are released, and `run` re
 
 from __future__ import annotations
 
-import logging
 import random
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -24,6 +23,7 @@ from connector.daemon.leasing import LeaseKeeper
 from connector.daemon.metered import start_metrics
 from connector.errors import ConfigError
 from connector.observability import metrics as obs
+from connector.observability.events import get_logger
 from connector.observability.health import DatabaseReadiness, Heartbeat
 from connector.observability.server import ObservabilityServer, serve
 from connector.observability.store_gauges import StoreGauges
@@ -32,7 +32,7 @@ from connector.stopping import StopToken
 
 __all__ = ["Daemon", "StopOutcome"]
 
-log = logging.getLogger("connector.daemon")
+log = get_logger("connector.daemon")
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,11 +136,11 @@ class Daemon:
             )
         self.scheduler.start()
         log.info(
-            "daemon started replica=%s jobs=%d leases=%s metrics=%s",
-            self.settings.replica_id,
-            len(self.jobs),
-            ",".join(sorted(self.leases.held())) or "none",
-            self.server.url,
+            "daemon started",
+            replica=self.settings.replica_id,
+            jobs=len(self.jobs),
+            leases=",".join(sorted(self.leases.held())) or "none",
+            metrics=self.server.url,
         )
 
     def wait(self) -> None:
@@ -163,7 +163,7 @@ class Daemon:
             self.server.stop()
         obs.uninstall()
         outcome = StopOutcome(clean, still, self.stop.reason)
-        log.info("daemon stopped reason=%s clean=%s still_running=%d", outcome.reason, clean, still)
+        log.info("daemon stopped", reason=outcome.reason, clean=clean, still_running=still)
         return outcome
 
     def run_once(self, *, sweep: bool = False) -> bool:

@@ -26,11 +26,12 @@ from connector.http.deadline import DeadlineClient, deadline
 from connector.http.pacing import Pacer
 from connector.http.redact import excerpt, redact
 from connector.http.retry import retry_policy
+from connector.observability.events import get_logger
 from connector.observability.metrics import observe_request
 
 __all__ = ["HttpSession", "encode_json", "split_json_array"]
 
-log = logging.getLogger("connector.http")
+log = get_logger("connector.http")
 
 OnResponse = Callable[[str, str, int, float], None]
 _UNSAFE = frozenset({"POST", "PATCH"})  # not idempotent: an unanswered one may still have happened
@@ -372,9 +373,9 @@ class HttpSession:
 
     def _report(self, request: httpx.Request, status: int, started: float) -> None:
         seconds = self.clock.monotonic() - started
-        if log.isEnabledFor(logging.DEBUG):
-            line = f"{self.config.connection} {request.method} {request.url.path} -> {status or 'no answer'}"
-            log.debug("%s in %.3fs", redact(line, self.secrets), seconds)
+        if log.is_enabled_for(logging.DEBUG):
+            log.debug("request", connection=self.config.connection, method=request.method,
+                      path=redact(request.url.path, self.secrets), status=status or None, seconds=round(seconds, 3))
         # observability hook: a no-op unless the daemon installed its metrics; never raises
         observe_request(self.config.provider, self.config.connection, request.method, status, seconds,
                         self.pacer.remaining)

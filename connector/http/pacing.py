@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import math
 import threading
 from collections import deque
@@ -13,16 +12,18 @@ import httpx
 
 from connector.clock import Clock
 from connector.http.classify import parse_http_date, retry_after_seconds
+from connector.observability.events import get_logger
 
 __all__ = ["MAX_HOLD_SECONDS", "Pacer"]
 
-log = logging.getLogger("connector.http")
+log = get_logger("connector.http")
 
 DRIFT = 1e-4  # the service's clock and ours may run apart by this share of a window, per window
 PROBE_SHARE = 50  # one request in this many of the budget may probe for the boundary (at most MAX_PROBES)
 MAX_PROBES = 8
 PRECISION = 0.01  # probing stops once the boundary is known to within this share of the window
 POLL_SECONDS = 0.01  # a probe waits this long for the answer of a request another thread has in flight
+ANNOUNCE_SLACK_SECONDS = 1.0  # a wait ending within this of one already said is not said again
 MAX_HOLD_SECONDS = 3600.0  # a Retry-After (or hold) longer than this and than the window is cut to it
 
 
@@ -126,6 +127,9 @@ class Pacer:
         self._probes_at_most = MAX_PROBES if probes is None else probes
         self.name = name
         self.waited_seconds = 0.0
+        self.sent = 0  # requests let through since the pacer was made (progress displays count them)
+        self._waiting: tuple[float, str] | None = None  # (until, on the monotonic clock; why) while one waits
+        self._waiters = 0
         self._lock = threading.Lock()
         self._local = threading.local()  # the send time (and step) of the request this thread has in flight
         self._step = 0  # counts acquires and answers heard: their order, where clock readings may tie
@@ -164,6 +168,12 @@ class Pacer:
             end = self._end
         return None if end is None else max(0.0, end[1] - self._clock.monotonic())
 
+    def waiting(self) -> tuple[float, str] | None:
+        """While a request waits for the budget: (seconds left, why); None otherwise."""
+        with self._lock:
+            waiting = self._waiting
+        return None if waiting is None else (max(0.0, waiting[0] - self._clock.monotonic()), waiting[1])
+
     def server_now(self) -> datetime | None:
         """Return the service's clock: the last ``Date`` header plus local monotonic time elapsed since."""
         with self._lock:
@@ -188,11 +198,28 @@ class Pacer:
                     self._sent.append(mono)
                     self._step += 1
                     self._local.sent, self._local.step, self._local.finished = mono, self._step, self._finished
+                    self.sent += 1
                     return waited
                 self.waited_seconds += delay
-            if reason:
-                log.info("pacing %s: waiting %.1fs (%s)", self.name or "connection", delay, reason)
-            self._clock.sleep(delay)
+                announce = False
+                if reason:  # not the short polls for an answer in flight
+                    until = mono + delay
+                    # Threads of one connection waiting for the same window end: the wait is said once.
+                    announce = self._waiting is None or until > self._waiting[0] + ANNOUNCE_SLACK_SECONDS
+                    if self._waiting is None or until > self._waiting[0]:
+                        self._waiting = (until, reason)
+                    self._waiters += 1
+            if announce:
+                log.info("rate budget wait", connection=self.name or "connection", seconds=round(delay, 1),
+                         reason=reason)
+            try:
+                self._clock.sleep(delay)
+            finally:
+                if reason:
+                    with self._lock:
+                        self._waiters -= 1
+                        if not self._waiters:
+                            self._waiting = None
             waited += delay
 
     def release(self) -> None:
@@ -251,7 +278,8 @@ class Pacer:
         """
         bound = max(MAX_HOLD_SECONDS, self.window_seconds or 0.0)
         if seconds > bound:
-            log.warning("pacing %s: a hold of %.0fs cut to %.0fs", self.name or "connection", seconds, bound)
+            log.warning("rate hold cut", connection=self.name or "connection", seconds=round(seconds),
+                        cut_to=round(bound))
         with self._lock:
             until = self._clock.monotonic() + min(bound, max(0.0, seconds))
             self._hold_until = max(until, self._hold_until or until)

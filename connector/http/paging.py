@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import logging
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from typing import Any
@@ -12,10 +11,11 @@ from urllib.parse import urljoin, urlsplit
 import httpx
 
 from connector.errors import ProtocolError
+from connector.observability.events import get_logger
 
 __all__ = ["NextLinkPaginator", "PageNumberPaginator", "Paginator", "StartCountPaginator", "link_header_next"]
 
-log = logging.getLogger("connector.http")
+log = get_logger("connector.http")
 
 KeyOf = Callable[[Any], Any]
 _NO_KEY: Any = object()  # "no key given" (a record's key may itself be None)
@@ -203,13 +203,13 @@ class StartCountPaginator(Paginator):
         # (`max_rewinds` bounds it); a listing shifted by one serves at start-1 what start served
         self._seen.clear()
         self._pages.clear()
-        log.warning("listing shifted while paging (start=%d); rewinding to %d", requested, self._next)
+        log.warning("listing shifted while paging", start=requested, rewind_to=self._next)
 
     def _distrust(self, reason: str) -> None:
         """Note that the listing may have missed records (the first reason is kept)."""
         if self.untrusted is None:
             self.untrusted = reason
-            log.warning("listing not trusted: %s", reason)
+            log.warning("listing not trusted", reason=reason)
 
     def _overlap_skip(self, items: list[Any], requested: int) -> int | None:
         """How many leading records were already seen; None when the listing shifted past recovery here."""

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import random
 import weakref
 
@@ -11,10 +10,11 @@ import tenacity
 from connector.clock import Clock
 from connector.errors import Transient
 from connector.http.config import HttpConfig
+from connector.observability.events import get_logger
 
 __all__ = ["RetryAfterOrJitteredBackoff", "StopOnClock", "retry_policy"]
 
-log = logging.getLogger("connector.http")
+log = get_logger("connector.http")
 
 
 class RetryAfterOrJitteredBackoff:
@@ -87,8 +87,8 @@ def retry_policy(config: HttpConfig, clock: Clock, *, rng: random.Random | None 
 
     def before_sleep(state: tenacity.RetryCallState) -> None:
         error = state.outcome.exception() if state.outcome is not None else None
-        log.info("retrying in %.1fs (attempt %d of %d) after: %s",
-                 state.upcoming_sleep, state.attempt_number + 1, config.max_attempts, error)
+        log.info("retrying", seconds=round(state.upcoming_sleep, 1), attempt=state.attempt_number + 1,
+                 max_attempts=config.max_attempts, error=str(error))
 
     return tenacity.Retrying(
         retry=tenacity.retry_if_exception_type(Transient),

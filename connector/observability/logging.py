@@ -1,8 +1,18 @@
-"""Structured logs: key=value lines by default, JSON lines by option, secrets scrubbed from every record.
+"""Log lines: events (`connector.observability.events`) and plain records as logfmt-style key=value lines or JSON
+lines, secrets scrubbed from every record.
 
-Messages are written as ``<event> key=value key=value ...`` (one event per stream run, with its counts).
-The JSON format splits them: ``{"ts", "level", "logger", "event", <key>: <value>..., "msg"}``, integers and
-decimals as JSON numbers, so a log pipeline can filter on fields without parsing text.
+A line carries:
+
+- ``ts``: when, RFC 3339 in UTC with milliseconds (``2026-01-31T12:00:00.123Z``);
+- ``level``, ``logger``, ``event`` and the event's own fields; in JSON, integers, floats and booleans are JSON
+  numbers and booleans, ``None`` is ``null``, times are RFC 3339 text, anything else its text; in key=value
+  lines a value with a space, a quote or an ``=`` is quoted (JSON string syntax);
+- ``exc``: the traceback, when the record carries one.
+
+Records from other libraries (httpx, alembic, apscheduler) and plain ``%``-style calls are the same shape: their
+formatted message is the ``event`` and they have no fields. Every record passes `secrets` (a filter) first: the
+registered secrets are scrubbed from the event, every text field and the traceback, and a field named like a
+credential (``api_key``, ``token``, ``password``...) is masked whole.
 """
 
 from __future__ import annotations
@@ -11,16 +21,26 @@ import json
 import logging
 import re
 import sys
+from datetime import UTC, datetime
 from typing import Any
 
-from connector.http import redact
+from connector.http.redact import redact
+from connector.observability.events import Event, EventLogger, get_logger, kv_value, plain, rfc3339
 
-__all__ = ["SecretRegistry", "configure_logging", "secrets", "split_event"]
+__all__ = [
+    "Event",
+    "EventLogger",
+    "JsonFormatter",
+    "KeyValueFormatter",
+    "SecretRegistry",
+    "configure_logging",
+    "get_logger",
+    "rfc3339",
+    "secrets",
+]
 
-_KEY = re.compile(r"(?:^|(?<=\s))([a-z][a-z0-9_]*)=")
-_INT = re.compile(r"-?(?:0|[1-9]\d*)")  # no leading zeros: "0042" is an identifier, not a number
-_FLOAT = re.compile(r"-?(?:0|[1-9]\d*)\.\d+")
-_RESERVED = frozenset({"ts", "level", "logger", "event", "msg", "exc"})
+_RESERVED = frozenset({"ts", "level", "logger", "event", "exc"})
+_SECRET_FIELD = re.compile(r"(?i)(password|passwd|secret|token|api[-_]?key|authorization|credentials?)$")
 
 
 class SecretRegistry(logging.Filter):
@@ -36,11 +56,24 @@ class SecretRegistry(logging.Filter):
         if value:
             self.values.add(value)
 
+    def scrub(self, value: Any, name: str = "") -> Any:
+        """A field value with every secret removed; a field named like a credential is masked whole."""
+        value = plain(value)
+        if value is None or isinstance(value, bool | int | float):
+            return value
+        if _SECRET_FIELD.search(name):
+            return "***"
+        return redact(value, self.values)
+
     def filter(self, record: logging.LogRecord) -> bool:
-        """Replace the record's message with its redacted rendering."""
-        message = record.getMessage()
-        record.msg = redact(message, self.values)
-        record.args = None
+        """Redact the record's event and fields (or its formatted message) and its traceback; keep it."""
+        if isinstance(record.msg, Event) and not record.args:
+            event = record.msg
+            record.msg = Event(redact(event.name, self.values),
+                               {key: self.scrub(value, key) for key, value in event.fields.items()})
+        elif not isinstance(record.msg, Event) or record.args:
+            record.msg = redact(record.getMessage(), self.values)
+            record.args = None
         if record.exc_info and record.exc_info[1] is not None:
             record.exc_text = redact(logging.Formatter().formatException(record.exc_info), self.values)
             record.exc_info = None
@@ -50,48 +83,37 @@ class SecretRegistry(logging.Filter):
 secrets = SecretRegistry()
 
 
-class _KeyValueFormatter(logging.Formatter):
+def _parts(record: logging.LogRecord) -> tuple[str, dict[str, Any]]:
+    if isinstance(record.msg, Event):
+        return record.msg.name, record.msg.fields
+    return record.getMessage(), {}
+
+
+def _ts(record: logging.LogRecord) -> str:
+    return rfc3339(datetime.fromtimestamp(record.created, UTC))
+
+
+class KeyValueFormatter(logging.Formatter):
+    """``ts=... level=info logger=connector.sync stream run connection=fs read=12``."""
+
     def format(self, record: logging.LogRecord) -> str:
-        head = (
-            f"ts={self.formatTime(record, '%Y-%m-%dT%H:%M:%S')} level={record.levelname.lower()} logger={record.name}"
-        )
-        text = f"{head} {record.getMessage()}"
+        """One line (and the traceback after it, if any)."""
+        event, fields = _parts(record)
+        head = f"ts={_ts(record)} level={record.levelname.lower()} logger={record.name}"
+        text = " ".join([head, event, *(f"{key}={kv_value(value)}" for key, value in fields.items())])
         return text + (f"\n{record.exc_text}" if record.exc_text else "")
 
 
-def split_event(message: str) -> tuple[str, dict[str, Any]]:
-    """Split ``"stream run connection=fs read=12 error=Timeout: no answer"`` into its event and fields.
+class JsonFormatter(logging.Formatter):
+    """``{"ts": ..., "level": ..., "logger": ..., "event": ..., <field>: <value>..., "exc": ...}``."""
 
-    A value runs until the next `` key=``, so it may contain spaces; integers and decimals become numbers.
-
-    Args:
-        message: a formatted log message.
-
-    Returns:
-        (the text before the first key, {key: value}); the whole message and no fields when it has no key.
-    """
-    keys = list(_KEY.finditer(message))
-    if not keys:
-        return message, {}
-    fields: dict[str, Any] = {}
-    for key, following in zip(keys, [*keys[1:], None], strict=True):
-        text = message[key.end() : following.start() if following else len(message)].strip()
-        fields[key.group(1)] = int(text) if _INT.fullmatch(text) else float(text) if _FLOAT.fullmatch(text) else text
-    return message[: keys[0].start()].strip(), fields
-
-
-class _JsonFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
-        message = record.getMessage()
-        event, fields = split_event(message)
-        body: dict[str, Any] = {
-            "ts": self.formatTime(record, "%Y-%m-%dT%H:%M:%S"),
-            "level": record.levelname.lower(),
-            "logger": record.name,
-            "event": event,
-        }
-        body.update((k, v) for k, v in fields.items() if k not in _RESERVED)
-        body["msg"] = message
+        """One JSON object on one line; a field named like a reserved key gets a trailing underscore."""
+        event, fields = _parts(record)
+        body: dict[str, Any] = {"ts": _ts(record), "level": record.levelname.lower(), "logger": record.name,
+                                "event": event}
+        for key, value in fields.items():
+            body[f"{key}_" if key in _RESERVED else key] = plain(value)
         if record.exc_text:
             body["exc"] = record.exc_text
         return json.dumps(body, ensure_ascii=False)
@@ -100,7 +122,7 @@ class _JsonFormatter(logging.Formatter):
 def configure_logging(level: str = "INFO", fmt: str = "kv") -> None:
     """Send logs to stderr in the chosen format, through the secret filter."""
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(_JsonFormatter() if fmt == "json" else _KeyValueFormatter())
+    handler.setFormatter(JsonFormatter() if fmt == "json" else KeyValueFormatter())
     handler.addFilter(secrets)
     root = logging.getLogger()
     root.handlers[:] = [handler]

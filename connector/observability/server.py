@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import gzip
 import json
-import logging
 import threading
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -26,6 +25,7 @@ from urllib.parse import parse_qs
 
 from prometheus_client.exposition import choose_encoder, gzip_accepted
 
+from connector.observability.events import get_logger
 from connector.observability.health import Heartbeat, Readiness
 from connector.observability.metrics import Metrics
 
@@ -34,7 +34,7 @@ __all__ = ["DEFAULT_PORT", "ObservabilityServer", "serve"]
 DEFAULT_PORT = 9464
 """The metrics port (the Prometheus exporter port registered for OpenTelemetry); the Dockerfile exposes it."""
 
-log = logging.getLogger("connector.observability")
+log = get_logger("connector.observability")
 
 ReadinessCheck = Callable[[], Readiness]
 
@@ -104,8 +104,8 @@ def serve(
     thread = threading.Thread(target=httpd.serve_forever, args=(0.2,), name="observability-http", daemon=True)
     thread.start()
     server = ObservabilityServer(httpd, thread)
-    log.info("observability server listening host=%s port=%d paths=/metrics,/healthz,/readyz", server.host,
-             server.port)
+    log.info("observability server listening", host=server.host, port=server.port,
+             paths="/metrics,/healthz,/readyz")
     return server
 
 
@@ -176,4 +176,4 @@ class _Handler(BaseHTTPRequestHandler):
             self.wfile.write(payload)
 
     def log_message(self, format: str, *args: Any) -> None:
-        log.debug("observability %s", format % args)
+        log.debug("observability request", line=format % args)

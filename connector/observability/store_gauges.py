@@ -7,7 +7,6 @@ failed read instead of raising it (the scrape still answers, with ``connector_st
 
 from __future__ import annotations
 
-import logging
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -18,6 +17,7 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
 from sqlalchemy import Engine, func, select
 
+from connector.observability.events import get_logger
 from connector.store.tables import (
     conflict_table,
     lease_table,
@@ -28,7 +28,7 @@ from connector.store.tables import (
 
 __all__ = ["AUDIT_STREAM", "OUTBOX_STATUSES", "StoreGauges", "StoreSnapshot", "read_store"]
 
-log = logging.getLogger("connector.observability")
+log = get_logger("connector.observability")
 
 OUTBOX_STATUSES = ("pending", "failed", "unsupported")
 """The outbox statuses worth watching; ``done`` and ``superseded`` rows only grow and are not counted."""
@@ -164,7 +164,7 @@ class StoreGauges(Collector):
             snapshot = None
             with self._lock:
                 self._errors += 1
-            log.warning("store metrics read failed: %s", type(exc).__name__)
+            log.warning("store metrics read failed", error=type(exc).__name__)
         return list(self._families(snapshot, time.monotonic() - started))
 
     def _families(

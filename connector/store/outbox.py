@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, select, update
+from sqlalchemy import Connection, func, select, update
 
 from connector.store.sql import upsert
 from connector.store.tables import outbox_table
 
-__all__ = ["due_rows", "pending_creates", "queue", "retry", "set_row"]
+__all__ = ["due_count", "due_rows", "pending_creates", "queue", "retry", "set_row"]
 
 _outbox = outbox_table
 
@@ -84,6 +84,14 @@ def due_rows(conn: Connection, target: str, now: datetime) -> list[Mapping[str, 
         )
     )
     return [dict(r) for r in rows.mappings()]
+
+
+def due_count(conn: Connection, targets: Collection[str], now: datetime) -> int:
+    """How many pending rows of `targets` are due now."""
+    c = _outbox.c
+    due = (c.next_attempt_at.is_(None)) | (c.next_attempt_at <= now)
+    query = select(func.count()).where(c.connection.in_(list(targets)), c.status == "pending", due)
+    return int(conn.execute(query).scalar_one())
 
 
 def set_row(conn: Connection, row_id: int, now: datetime, **values: Any) -> None:

@@ -15,7 +15,6 @@ records already stored stay, and replaying them is a no-op.
 
 from __future__ import annotations
 
-import logging
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -26,6 +25,7 @@ from sqlalchemy import Engine
 
 from connector.clock import Clock
 from connector.errors import ConfigError, ConnectorError, Interrupted
+from connector.observability.events import get_logger
 from connector.providers.base import Provider, StreamSpec, Window
 from connector.store import runs
 from connector.sync.engine import MappingSource
@@ -46,7 +46,7 @@ __all__ = [
     "slice_windows",
 ]
 
-log = logging.getLogger("connector.sync")
+log = get_logger("connector.sync")
 UNTRUSTED_REREADS = 2  # reads of a window whose listing was not trusted, after the first
 
 KEY_PREFIX = "backfill:"
@@ -253,11 +253,11 @@ class Backfill:
         finally:
             report.requests = self.provider.requests_made - self._requests_before
             log.info(
-                "backfill connection=%s status=%s windows=%d/%d run=%d read=%d created=%d updated=%d unchanged=%d "
-                "quarantined=%d requests=%d seconds=%.2f",
-                self.connection, report.status, report.windows_done, report.windows_total, report.windows_run,
-                report.counts.read, report.counts.created, report.counts.updated, report.counts.unchanged,
-                report.counts.quarantined, report.requests, self.clock.monotonic() - started,
+                "backfill", connection=self.connection, status=report.status, windows_done=report.windows_done,
+                windows_total=report.windows_total, windows_run=report.windows_run, read=report.counts.read,
+                created=report.counts.created, updated=report.counts.updated, unchanged=report.counts.unchanged,
+                quarantined=report.counts.quarantined, requests=report.requests,
+                seconds=round(self.clock.monotonic() - started, 2),
             )
         return report
 
@@ -364,8 +364,8 @@ class Backfill:
             self.report.runs.append(stream_report)
             if not stream_report.untrusted:
                 return stream_report
-            log.warning("backfill %s: window %s..%s not trusted (%s); read %d of %d", spec.name, window.since,
-                        window.until, stream_report.untrusted, attempt + 1, 1 + UNTRUSTED_REREADS)
+            log.warning("backfill window not trusted", stream=spec.name, since=window.since, until=window.until,
+                        reason=stream_report.untrusted, read=attempt + 1, reads=1 + UNTRUSTED_REREADS)
         raise ConnectorError(f"backfill {spec.name}: the listing of the window {window.since}..{window.until} moved "
                              f"in {1 + UNTRUSTED_REREADS} reads ({stream_report.untrusted}); run the backfill again")
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -12,6 +11,7 @@ from sqlalchemy import Engine
 from connector.clock import Clock
 from connector.errors import ConfigError
 from connector.observability import metrics
+from connector.observability.events import get_logger
 from connector.providers.base import Provider
 from connector.store import runs
 from connector.store.db import serialize_canonical_writes
@@ -25,7 +25,7 @@ from connector.sync.references import save_references
 
 __all__ = ["ConnectionReport", "MappingSource", "SyncEngine"]
 
-log = logging.getLogger("connector.sync")
+log = get_logger("connector.sync")
 
 SWEEP_STREAM = "sweep"
 
@@ -203,13 +203,14 @@ class SyncEngine:
             # observability hook: a no-op unless the daemon installed its metrics; never raises
             metrics.observe_run(connection, SWEEP_STREAM, report.status, report.seconds, finished_at, report.counts)
             log.info(
-                "stream run connection=%s stream=%s mode=sweep status=%s read=%d deleted=%d requests=%d seconds=%.2f",
-                connection,
-                SWEEP_STREAM,
-                report.status,
-                report.counts.read,
-                report.counts.deleted,
-                report.requests,
-                report.seconds,
+                "stream run",
+                connection=connection,
+                stream=SWEEP_STREAM,
+                mode="sweep",
+                status=report.status,
+                read=report.counts.read,
+                deleted=report.counts.deleted,
+                requests=report.requests,
+                seconds=round(report.seconds, 2),
             )
         return report

@@ -16,11 +16,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--scoped-key", default="fac_live_scoped", help="API key lacking invoices:create")
     parser.add_argument("--rate-limit", type=int, default=60, help="requests per window and key (0: unlimited)")
     parser.add_argument("--rate-window", type=float, default=60, help="rate window in seconds")
+    parser.add_argument("--no-rate-limit", action="store_true", help="same as --rate-limit 0")
     args = parser.parse_args(argv)
     quirks = quirks_given(parser, args, QUIRKS)
     sandbox = FacturaliaSandbox(port=args.port, seed=args.seed, clients=args.clients, invoices=args.invoices,
                                 api_key=args.api_key, scoped_key=args.scoped_key or None,
-                                rate_limit=args.rate_limit or None, rate_window_seconds=args.rate_window, quirks=quirks)
+                                rate_limit=None if args.no_rate_limit else args.rate_limit or None,
+                                rate_window_seconds=args.rate_window, quirks=quirks)
     return serve(sandbox, "facturalia", lambda s: {"credentials": s.credentials, "ca_bundle": s.ca_bundle})
 
 

@@ -18,11 +18,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--flavour", choices=FLAVOURS, default="3", help="API Platform major version to mimic")
     parser.add_argument("--rate-limit", type=int, default=0, help="requests per window (0: none, like the app)")
     parser.add_argument("--rate-window", type=float, default=60, help="rate window in seconds")
+    parser.add_argument("--no-rate-limit", action="store_true", help="same as --rate-limit 0 (the default)")
     args = parser.parse_args(argv)
     quirks = quirks_given(parser, args, QUIRKS)
     return serve(HydraSandbox(port=args.port, seed=args.seed, clients=args.clients, invoices=args.invoices,
                               lines_per_invoice=args.lines_per_invoice, token=args.token, flavour=args.flavour,
-                              rate_limit=args.rate_limit or None, rate_window_seconds=args.rate_window,
+                              rate_limit=None if args.no_rate_limit else args.rate_limit or None,
+                              rate_window_seconds=args.rate_window,
                               quirks=quirks), "hydra")
 
 

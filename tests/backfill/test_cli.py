@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import signal
@@ -132,15 +133,17 @@ def test_a_failing_service_exits_1_with_the_report_and_the_same_command_resumes(
     assert re.search(r"backfill fs: ok, (\d+) of \1 windows done", again.stdout)
 
 
-def test_progress_is_one_line_per_window_off_a_terminal_with_an_eta(tmp_path: Path, fs: FsSandbox) -> None:
+def test_progress_is_one_event_per_window_off_a_terminal_with_an_eta(tmp_path: Path, fs: FsSandbox) -> None:
     today = sandbox_today(fs)
     seed_three_years(fs, invoices=200, clients=20)
-    env = _env(tmp_path, fs)
+    env = {**_env(tmp_path, fs), "CONNECTOR_LOG_FORMAT": "json"}
     result = run_cli("backfill", "--connection", "fs", "--since", "2024-01-01", "--until", today.isoformat(),
                      "--window", "2w", env=env)
     assert result.returncode == 0, result.stderr
-    lines = [line for line in result.stderr.splitlines() if line.startswith("backfill fs window ")]
+    events = [json.loads(line) for line in result.stderr.splitlines()]
+    windows = [e for e in events if e["event"] == "backfill window"]
     total = int(re.search(r"of (\d+) windows done", result.stdout).group(1))  # type: ignore[union-attr]
-    assert [int(re.search(r"window (\d+)/", line).group(1)) for line in lines] == list(range(1, total + 1))  # type: ignore[union-attr]
-    assert all(f"/{total} " in line and "eta=" in line and "requests=" in line for line in lines)
+    assert [e["window"] for e in windows] == list(range(1, total + 1))
+    assert all(e["windows"] == total and "eta_seconds" in e and isinstance(e["requests"], int) for e in windows)
+    assert windows[-1]["windows_done"] == total and windows[-1]["eta_seconds"] == 0
     assert "in 2w windows" in result.stdout and "run rows: one per window" in result.stdout

@@ -23,7 +23,6 @@ pages say so (`Page.untrusted`), so the engine neither sweeps deletions from it 
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import datetime, timedelta
 from types import MappingProxyType
@@ -33,6 +32,7 @@ from zoneinfo import ZoneInfo
 
 from connector.errors import NotFound, ProtocolError, ProviderError, Rejected, Unsupported
 from connector.http import HttpSession, Override, StartCountPaginator, forbidden_with_zero_remaining_is_rate_limit
+from connector.observability.events import get_logger
 from connector.providers.base import (
     AuthScheme,
     Capabilities,
@@ -57,7 +57,7 @@ from connector.providers.markers import found_marker
 
 __all__ = ["FactuurSturenProvider"]
 
-log = logging.getLogger("connector.providers.factuursturen")
+log = get_logger("connector.providers.factuursturen")
 
 _ZONE = ZoneInfo("Europe/Amsterdam")
 _KINDS = frozenset({"client", "invoice", "payment"})
@@ -165,7 +165,8 @@ class FactuurSturenProvider(Provider):
                 # what the last refresh saw open, and what the store holds as open (a killed run saves no memo)
                 yield from self._open_refresh({*known.get("open_ids", ()), *known.get("store_open_ids", ())})
             else:
-                log.info("open_invoices: this run listed every invoice; %d open, no refresh needed", len(seen_open))
+                log.info("open invoices known from a full listing", stream="open_invoices", open=len(seen_open),
+                         refresh_needed=False)
                 yield Page([], {"memo": {"open_ids": sorted(seen_open)}})
         else:
             raise ProviderError(f"unknown stream {stream!r}", provider=self.id)

@@ -29,7 +29,6 @@ counter and `Pacer` are thread-safe, and the pacer keeps the shared budget).
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
@@ -40,6 +39,7 @@ from urllib.parse import quote
 
 from connector.errors import NotFound, ProtocolError, ProviderError, Unsupported
 from connector.http import HttpSession, Override
+from connector.observability.events import get_logger
 from connector.providers.base import (
     AuthScheme,
     Capabilities,
@@ -66,7 +66,7 @@ from connector.providers.markers import found_marker, marker, unmarked
 
 __all__ = ["FastFakturaProvider"]
 
-log = logging.getLogger("connector.providers.fastfaktura")
+log = get_logger("connector.providers.fastfaktura")
 T = TypeVar("T")
 R = TypeVar("R")
 _REREADS = 2  # extra passes over a client listing that shrank while it was read
@@ -354,7 +354,7 @@ class FastFakturaProvider(Provider):
 
     def _untrusted(self, listing: str, reason: str) -> Page:
         """An empty last page telling the engine the listing may have missed records (no sweep from it)."""
-        log.warning("fastfaktura: the %s listing moved while it was read (%s); no deletions from it", listing, reason)
+        log.warning("listing moved while read", listing=listing, reason=reason, consequence="no deletions from it")
         return Page([], None, untrusted=f"{listing}: {reason}")
 
     def _detail(self, invoice_id: str) -> tuple[dict[str, Any], str | None] | None:

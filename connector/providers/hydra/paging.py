@@ -12,7 +12,6 @@ number until a short or empty page.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -22,11 +21,12 @@ import httpx
 
 from connector.errors import ProtocolError
 from connector.http import HttpSession, NextLinkPaginator
+from connector.observability.events import get_logger
 from connector.providers.hydra.wire import PROVIDER, first_link, members, next_link, previous_link, total_items
 
 __all__ = ["HydraPage", "walk"]
 
-log = logging.getLogger("connector.providers.hydra")
+log = get_logger("connector.providers.hydra")
 
 
 @dataclass(slots=True)
@@ -79,8 +79,8 @@ def walk(
                 if rewinds > max_rewinds:
                     raise ProtocolError(f"{path}: the collection kept shrinking while it was paged "
                                         f"({rewinds - 1} re-reads); try again later", provider=PROVIDER)
-                log.info("collection %s shrank from %d to %d while paged; re-reading from %s",
-                         path, seen_total, total, back)
+                log.info("collection shrank while paged", path=path, total_before=seen_total, total=total,
+                         reread_from=back)
                 url, query, seen_total = urljoin(str(response.url), back), None, total
                 pager = NextLinkPaginator(next_link, base_url=base)  # the re-read page is not a loop
                 continue

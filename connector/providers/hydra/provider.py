@@ -22,7 +22,6 @@ them after an ambiguous failure (a transaction by its content); pulled records l
 from __future__ import annotations
 
 import contextlib
-import logging
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from types import MappingProxyType
@@ -31,6 +30,7 @@ from urllib.parse import quote, urlsplit
 
 from connector.errors import ConnectorError, NotFound, Permanent, ProtocolError, ProviderError, Unsupported
 from connector.http import HttpSession, encode_json
+from connector.observability.events import get_logger
 from connector.providers.base import (
     AuthScheme,
     Capabilities,
@@ -51,7 +51,7 @@ from connector.providers.markers import found_marker, marker
 
 __all__ = ["HydraProvider"]
 
-log = logging.getLogger("connector.providers.hydra")
+log = get_logger("connector.providers.hydra")
 
 MAX_PER_PAGE = 100  # the app clamps itemsPerPage here
 _KINDS = frozenset({"client", "invoice", "payment"})
@@ -226,7 +226,7 @@ class HydraProvider(Provider):
             paid = transactions[invoice_id]
             composed = compose_invoice(invoice, {record_id(r): r for r in rows[invoice_id]}, paid)
             if composed is None:
-                log.info("invoice %s changed while it was read; the next run reads it again", invoice_id)
+                log.info("invoice changed while read", invoice=invoice_id, next="read again by the next run")
                 skipped["invoice"].append(invoice_id)
                 skipped["payment"].extend(record_id(t) for t in paid)
                 continue
@@ -358,8 +358,8 @@ class HydraProvider(Provider):
             try:
                 self._delete("invoices", invoice_id)
             except ConnectorError as exc:
-                log.warning("hydra draft invoice %s left after a refused row: deleting it failed (%s)",
-                            invoice_id, type(exc).__name__)
+                log.warning("draft invoice left after a refused row", invoice=invoice_id,
+                            error=type(exc).__name__, detail="deleting the draft failed")
             raise
 
     def _need(self, remote_id: str | None, kind: str, operation: str) -> str:

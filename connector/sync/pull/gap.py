@@ -27,6 +27,7 @@ from sqlalchemy import Engine
 from connector.clock import Clock
 from connector.errors import Interrupted
 from connector.observability import metrics
+from connector.observability.events import get_logger
 from connector.observability.store_gauges import AUDIT_STREAM
 from connector.providers.base import Provider
 from connector.stopping import StopToken, check_stop
@@ -42,7 +43,7 @@ if TYPE_CHECKING:
 
 __all__ = ["AUDIT_STREAM", "AuditReport", "KindGap", "audit_kinds", "check_listing", "last_audit", "run_audit"]
 
-log = logging.getLogger("connector.sync")
+log = get_logger("connector.sync")
 
 
 
@@ -197,9 +198,9 @@ def _finish(engine: Engine, run_id: int, report: AuditReport, clock: Clock) -> N
     metrics.observe_run(report.connection, AUDIT_STREAM, report.status, report.seconds, finished_at, fetched)
     log.log(
         logging.WARNING if report.missing else logging.INFO,
-        "gap audit connection=%s status=%s listed=%d missing=%d fetched=%d remaining=%d requests=%d seconds=%.2f",
-        report.connection, report.status, sum(k.listed for k in report.kinds), report.missing,
-        sum(k.fetched for k in report.kinds), report.remaining, report.requests, report.seconds,
+        "gap audit", connection=report.connection, status=report.status, listed=sum(k.listed for k in report.kinds),
+        missing=report.missing, fetched=sum(k.fetched for k in report.kinds), remaining=report.remaining,
+        requests=report.requests, seconds=round(report.seconds, 2),
     )
 
 
@@ -231,7 +232,7 @@ def check_listing(
                 short.append(kind)
     if not short:
         return None
-    log.warning("listing short connection=%s stream=%s kinds=%s: auditing", connection, stream.stream, short)
+    log.warning("listing short", connection=connection, stream=stream.stream, kinds=",".join(short), action="auditing")
     audit = run_audit(engine, provider, mapping, connection, clock, kinds=short, max_fetch=max_fetch, policy=policy,
                       stop=stop)
     stream.status = "gap" if audit.remaining else "repaired"

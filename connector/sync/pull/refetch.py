@@ -9,7 +9,6 @@ cursor remembers where the last batch ended); `connector.sync.pull.gap` runs it 
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -20,6 +19,7 @@ from sqlalchemy import Engine
 from connector.clock import Clock
 from connector.errors import Interrupted, MappingError, ProviderError
 from connector.observability import metrics
+from connector.observability.events import get_logger
 from connector.providers.base import Provider
 from connector.stopping import StopToken, check_stop
 from connector.store import gaps, runs
@@ -30,7 +30,7 @@ from connector.sync.reconcile.conflicts import ConflictPolicy
 
 __all__ = ["MAX_REST", "REFETCH_STREAM", "FetchOutcome", "RefetchPolicy", "refetch_quarantined", "store_fetched"]
 
-log = logging.getLogger("connector.sync")
+log = get_logger("connector.sync")
 
 REFETCH_STREAM = "refetch"
 MAX_REST = timedelta(days=1)  # the longest pause between fruitless cycles over the same unreadable records
@@ -183,7 +183,7 @@ def refetch_quarantined(
         )
     except ProviderError as exc:
         status, error = "failed", f"{type(exc).__name__}: {exc}"[:2000]
-        log.warning("refetch failed connection=%s error=%s", connection, error)
+        log.warning("refetch failed", connection=connection, error=error)
     except BaseException as exc:
         status, error = "interrupted" if not isinstance(exc, Exception) or isinstance(exc, Interrupted) else "failed", (
             f"{type(exc).__name__}: {exc}"[:2000]
@@ -259,10 +259,9 @@ def _finish(
     )
     metrics.observe_run(connection, REFETCH_STREAM, status, seconds, finished_at, c)
     log.info(
-        "stream run connection=%s stream=%s mode=refetch status=%s read=%d created=%d updated=%d resolved=%d "
-        "still_quarantined=%d requests=%d seconds=%.2f",
-        connection, REFETCH_STREAM, status, c.read, c.created, c.updated, outcome.resolved,
-        outcome.still_quarantined, outcome.requests, seconds,
+        "stream run", connection=connection, stream=REFETCH_STREAM, mode="refetch", status=status, read=c.read,
+        created=c.created, updated=c.updated, resolved=outcome.resolved, still_quarantined=outcome.still_quarantined,
+        requests=outcome.requests, seconds=round(seconds, 2),
     )
 
 

@@ -7,7 +7,6 @@ the last committed page, "memo": provider state kept between runs}``.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -17,7 +16,8 @@ from sqlalchemy import Connection, Engine
 
 from connector.clock import Clock
 from connector.errors import ConnectorError, Interrupted
-from connector.observability import metrics
+from connector.observability import activity, metrics
+from connector.observability.events import get_logger
 from connector.providers.base import Provider, StreamSpec, Window
 from connector.stopping import StopToken, check_stop
 from connector.store import entities, links, runs
@@ -30,7 +30,7 @@ from connector.sync.reconcile.conflicts import ConflictPolicy
 
 __all__ = ["PullOptions", "StoreStamps", "StreamReport", "run_stream", "soft_delete_unlisted"]
 
-log = logging.getLogger("connector.sync")
+log = get_logger("connector.sync")
 
 
 @dataclass(frozen=True, slots=True)
@@ -169,10 +169,11 @@ def run_stream(
                         runs.save_cursor(conn, connection, key, state, now)
                 report.counts.add(counts)
                 report.pages += 1
+                activity.page_committed(connection, key, counts.read)  # progress display hook (no-op if none)
                 if page.untrusted and report.untrusted is None:
                     report.untrusted, report.complete_listing = page.untrusted, False
-                    log.warning("listing not trusted connection=%s stream=%s reason=%s: no deletion sweep, "
-                                "the cursor stays", connection, key, page.untrusted)
+                    log.warning("listing not trusted", connection=connection, stream=key, reason=page.untrusted,
+                                consequence="no deletion sweep, the cursor stays")
                 if sweep_kinds and report.complete_listing:
                     listed: dict[str, list[str]] = {}
                     for raw in page.records:
@@ -213,21 +214,20 @@ def run_stream(
         # observability hook: a no-op unless the daemon installed its metrics; never raises
         metrics.observe_run(connection, key, report.status, report.seconds, values["finished_at"], report.counts)
         log.info(
-            "stream run connection=%s stream=%s mode=%s status=%s pages=%d read=%d created=%d updated=%d "
-            "unchanged=%d deleted=%d quarantined=%d requests=%d seconds=%.2f",
-            connection,
-            key,
-            mode,
-            report.status,
-            report.pages,
-            report.counts.read,
-            report.counts.created,
-            report.counts.updated,
-            report.counts.unchanged,
-            report.counts.deleted,
-            report.counts.quarantined,
-            report.requests,
-            report.seconds,
+            "stream run",
+            connection=connection,
+            stream=key,
+            mode=mode,
+            status=report.status,
+            pages=report.pages,
+            read=report.counts.read,
+            created=report.counts.created,
+            updated=report.counts.updated,
+            unchanged=report.counts.unchanged,
+            deleted=report.counts.deleted,
+            quarantined=report.counts.quarantined,
+            requests=report.requests,
+            seconds=round(report.seconds, 2),
         )
     return report
 
@@ -254,7 +254,7 @@ def soft_delete_unlisted(conn: Connection, connection: str, kind: str, listed: L
         if remote_id not in listed:
             gone.append((link_id, entity_id))
     if live and not len(listed):
-        log.warning("sweep skipped connection=%s kind=%s reason=service listed none of %d", connection, kind, live)
+        log.warning("sweep skipped", connection=connection, kind=kind, reason="the service listed none", stored=live)
         return 0
     return entities.soft_delete(conn, connection, kind, gone, now)
 

@@ -12,7 +12,6 @@ transient failure. Creates carry a deterministic idempotency key per entity vers
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -29,6 +28,7 @@ from connector.errors import (
     Transient,
     Unsupported,
 )
+from connector.observability.events import get_logger
 from connector.providers.base import Provider
 from connector.stopping import StopToken, check_stop
 from connector.store import links, outbox
@@ -46,7 +46,7 @@ __all__ = [
     "retry_row",
 ]
 
-log = logging.getLogger("connector.push")
+log = get_logger("connector.push")
 
 
 
@@ -213,7 +213,7 @@ def _push_one(
         )
         _finish(conn, row["id"], now, status="done", remote_id=str(remote_id), attempts=row["attempts"] + 1)
     report.done += 1
-    log.info("pushed target=%s kind=%s operation=%s entity=%s", target, kind, row["operation"], entity.id)
+    log.debug("pushed", target=target, kind=kind, operation=row["operation"], entity=entity.id)
     return "done"
 
 
@@ -259,7 +259,7 @@ def _archive_one(
         links.hold_version(conn, target, row["entity_kind"], str(row["remote_id"]), version, now)
         _finish(conn, row["id"], now, status="done", remote_id=str(row["remote_id"]), attempts=row["attempts"] + 1)
     report.done += 1
-    log.info("pushed target=%s kind=%s operation=archive entity=%s", target, row["entity_kind"], row["entity_id"])
+    log.debug("pushed", target=target, kind=row["entity_kind"], operation="archive", entity=row["entity_id"])
     return "done"
 
 
@@ -267,7 +267,8 @@ def _fail(engine: Engine, row: Mapping[str, Any], now: datetime, error: str, rep
     _finish(engine, row["id"], now, status="failed", last_error=error[:2000], attempts=row["attempts"] + 1)
     report.failed += 1
     report.errors.append(error)
-    log.warning("push failed target=%s kind=%s error=%s", row["connection"], row["entity_kind"], error[:300])
+    log.debug("push failed", target=row["connection"], kind=row["entity_kind"], entity=row["entity_id"],
+              error=error[:300])
     return "failed"
 
 

@@ -10,7 +10,7 @@ from sqlalchemy import Engine
 
 from connector.clock import Clock
 from connector.errors import MappingError
-from connector.observability import metrics
+from connector.observability import activity, metrics
 from connector.providers.base import Provider
 from connector.stopping import StopToken
 from connector.store import links
@@ -62,6 +62,7 @@ def push_target(
         in_step.mark_held()
         result.planned = len(plans)
         result.queued = enqueue(conn, plans, clock.now())
+    activity.push_planned(target, result.queued)  # progress display hooks (no-ops if nobody listens)
     result.drain = drain(
         engine,
         target,
@@ -69,10 +70,15 @@ def push_target(
         mapper,
         clock,
         max_attempts=max_attempts,
-        on_row=lambda kind, outcome: metrics.observe_push(target, kind, outcome.removesuffix("-stop")),
+        on_row=lambda kind, outcome: _observe(target, kind, outcome.removesuffix("-stop")),
         stop=stop,
     )
     return result
+
+
+def _observe(target: str, kind: str, outcome: str) -> None:
+    metrics.observe_push(target, kind, outcome)
+    activity.row_pushed(target, kind, outcome)
 
 
 def describe_plan(

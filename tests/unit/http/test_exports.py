@@ -10,8 +10,9 @@ import connector.http as http
 
 PACKAGE = Path(http.__file__).parent
 # connector.observability.metrics: the request hook (prometheus-client only, a no-op until the daemon installs it)
-ALLOWED_CONNECTOR = (
-    "connector.errors", "connector.clock", "connector.money", "connector.http", "connector.observability.metrics"
+ALLOWED_CONNECTOR = (  # the two observability modules import nothing from the connector (tested below)
+    "connector.errors", "connector.clock", "connector.money", "connector.http", "connector.observability.metrics",
+    "connector.observability.events",
 )
 ALLOWED_THIRD_PARTY = ("httpx", "httpcore", "tenacity")  # httpcore: the deadline backend
 
@@ -72,3 +73,11 @@ def test_http_imports_only_the_base_modules_stdlib_httpx_and_tenacity() -> None:
                 if not ok:
                     bad.append(f"{path.name}: {name}")
     assert bad == []
+
+
+def test_the_observability_modules_http_uses_import_nothing_from_the_connector() -> None:
+    for module in ("metrics", "events"):
+        path = PACKAGE.parent / "observability" / f"{module}.py"
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and node.module:
+                assert not node.module.startswith("connector."), f"{module}.py: {node.module}"

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from datetime import UTC, datetime
 from email.utils import format_datetime
 
@@ -164,7 +165,9 @@ def test_waits_are_logged_at_info(clock: FakeClock, caplog: pytest.LogCaptureFix
     with caplog.at_level(logging.INFO, logger="connector.http"):
         send(pacer)
         send(pacer)
-    assert "pacing fs-main: waiting 60.1s" in caplog.text
+    (wait,) = [r.msg for r in caplog.records if getattr(r.msg, "name", None) == "rate budget wait"]
+    assert wait.fields == {"connection": "fs-main", "seconds": 60.1, "reason": wait.fields["reason"]}
+    assert "rate budget wait connection=fs-main seconds=60.1" in caplog.text
 
 
 def test_requests_in_flight_at_a_boundary_are_not_spent_twice(clock: FakeClock) -> None:
@@ -208,3 +211,41 @@ def test_a_hold_is_cut_to_an_hour_or_the_window(clock: FakeClock) -> None:
     longer = Pacer(clock, limit=None, window_seconds=86400)
     longer.hold(1e9)
     assert longer.acquire() == pytest.approx(86400.0)
+
+
+class GatedClock(FakeClock):
+    """A fake clock whose sleeps block until the gate opens (so several threads wait at once), then pass."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.gate = threading.Event()
+        self.sleeping = 0
+
+    def sleep(self, seconds: float) -> None:
+        with self._lock:
+            self.sleeping += 1
+        self.gate.wait(60)
+        super().sleep(seconds)
+
+
+def test_threads_waiting_for_the_same_window_end_say_it_once(caplog: pytest.LogCaptureFixture) -> None:
+    clock = GatedClock()
+    pacer = Pacer(clock, limit=1, window_seconds=60, name="ff")
+    send(pacer)
+    assert pacer.waiting() is None and pacer.sent == 1
+    threads = [threading.Thread(target=send, args=(pacer,)) for _ in range(4)]
+    with caplog.at_level(logging.INFO, logger="connector.http"):
+        for thread in threads:
+            thread.start()
+        deadline = time.monotonic() + 60
+        while clock.sleeping < 4 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert clock.sleeping == 4
+        waits = [r for r in caplog.records if getattr(r.msg, "name", None) == "rate budget wait"]
+        waiting = pacer.waiting()
+        clock.gate.set()
+        for thread in threads:
+            thread.join(60)
+    assert len(waits) == 1, [str(r.msg) for r in waits]
+    assert waiting is not None and waiting[0] == pytest.approx(60.0, abs=0.1) and "budget spent" in waiting[1]
+    assert pacer.sent == 5 and pacer.waiting() is None
