@@ -288,9 +288,9 @@ def build_parser() -> argparse.ArgumentParser:
         type=int,
         default=0,
         metavar="P",
-        help="stable ports: factuursturen on P, fastfaktura on P+1, facturalia on P+2, hydra on P+3 (the same "
-        "offsets whichever are started, so a written connections file stays valid across runs); 0 (default): "
-        "any free ports",
+        help="stable ports: the installed sandboxes in name order on P, P+1, ... (facturalia P, "
+        "factuursturen P+1, fastfaktura P+2, hydra P+3; the same offsets whichever are started, so a written "
+        "connections file stays valid across runs); 0 (default): any free ports",
     )
     sandbox.add_argument("--json", action="store_true", help="print one JSON object per sandbox")
     sandbox.add_argument("--clients", type=int, default=100, help="seeded clients per sandbox")

@@ -57,14 +57,12 @@ def _services() -> dict[str, str]:
 SERVICES = _services()
 SANDBOXES = tuple(SERVICES)
 NO_LIMIT = 1_000_000  # a connection's rate_limit when its sandbox has none: the pacer never waits
-_OPTIONS: dict[str, dict[str, Any]] = {  # what a connection to each sandbox needs beyond where and who
-    "facturalia": {"receives": ["invoice"], "options": {"default_product_code": "CONSULT"}},  # push-only service
-}
 
 
 def port_of(service: str, first: int) -> int:
-    """The port `service` serves on when ``--port first`` is given: a fixed offset per service, whichever of
-    them are started (factuursturen +0, fastfaktura +1, facturalia +2, hydra +3); 0 stays 0 (any free port)."""
+    """The port `service` serves on when ``--port first`` is given: a fixed offset per service, its place among
+    the installed sandboxes in name order, whichever of them are started (facturalia +0, factuursturen +1,
+    fastfaktura +2, hydra +3 here); 0 stays 0 (any free port)."""
     return first + SANDBOXES.index(service) if first else 0
 
 
@@ -183,14 +181,15 @@ def write_connections_file(path: Path, running: Sequence[tuple[str, Any]], *, ra
     keys = path.parent / f"{path.stem}.keys"
     keys.mkdir(parents=True, exist_ok=True, mode=0o700)
     lines = [
-        "# Written by `connector sandbox --toml` for the sandboxes it serves. Ports, keys and the Facturalia CA",
+        "# Written by `connector sandbox --toml` for the sandboxes it serves. Ports, keys and any CA",
         "# bundle are that run's; with --port the ports stay the same from run to run. Keys: " + str(keys),
     ]
     for service, sandbox in running:
         key_file = keys / f"{service}.key"
         key_file.touch(mode=0o600)
         key_file.write_text(str(sandbox.credentials["api_key"]) + "\n", encoding="utf-8")
-        values = {**connection_values(service, sandbox), "api_key_file": str(key_file), **_OPTIONS.get(service, {})}
+        values = {**connection_values(service, sandbox), "api_key_file": str(key_file),
+                  **getattr(sandbox, "connection_settings", {})}
         if not rate_limited:
             values["rate_limit"] = NO_LIMIT
         options = values.pop("options", None)

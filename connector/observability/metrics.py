@@ -15,6 +15,7 @@ read the database live in `connector.observability.store_gauges`.
 
 from __future__ import annotations
 
+import logging
 import platform
 import threading
 from collections.abc import Callable
@@ -25,7 +26,6 @@ from typing import Protocol
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, Info
 
 import connector
-from connector.observability.events import get_logger
 
 __all__ = [
     "HTTP_DURATION_BUCKETS",
@@ -47,7 +47,7 @@ __all__ = [
     "uninstall",
 ]
 
-log = get_logger("connector.observability")
+log = logging.getLogger("connector.observability")
 
 HTTP_DURATION_BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0)
 """Seconds: a loopback answer to a slow list page, up to a request that ran into its timeout."""
@@ -258,7 +258,7 @@ def _call(method: Callable[..., None], *args: object, **kwargs: object) -> None:
     try:
         method(*args, **kwargs)
     except Exception:  # a metrics bug must never fail the work it observes
-        log.warning("metrics hook failed", hook=getattr(method, "__name__", "?"), exc_info=True)
+        log.warning("metrics hook %s failed", getattr(method, "__name__", "?"), exc_info=True)
 
 
 def observe_request(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any, Self
+from typing import Any, ClassVar, Self
 
 from sandboxes._control import Controls, FaultRule, RateLimiter, SandboxClock, apply_fault
 from sandboxes._lifecycle import CONTROL_PREFIX, SandboxApp
@@ -36,6 +36,11 @@ class FacturaliaSandbox(SandboxApp):
 
     api_prefix = API_PREFIX
     declared_quirks = QUIRKS
+    # What a connection to this sandbox needs beyond where and who (`connector sandbox --toml` writes it): the
+    # service only receives, and the demo's product code is seeded.
+    connection_settings: ClassVar[dict[str, Any]] = {
+        "receives": ["invoice"], "options": {"default_product_code": "CONSULT"},
+    }
 
     def __init__(self, port: int = 0, seed: int = 42, clients: int = 0, invoices: int = 0,
                  api_key: str = "fac_live_test", scoped_key: str | None = "fac_live_scoped",

@@ -114,6 +114,6 @@ def test_port_gives_each_service_its_own_fixed_offset(tmp_path: Path) -> None:
     with serving(tmp_path, "--service", "hydra", "--service", "fastfaktura", "--port", str(first), "--toml",
                  str(toml), "--clients", "2", "--invoices", "3"):
         connections = tomllib.loads(toml.read_text(encoding="utf-8"))["connections"]
-    assert connections["fastfaktura"]["base_url"].startswith(f"http://127.0.0.1:{first + 1}/")
+    assert connections["fastfaktura"]["base_url"].startswith(f"http://127.0.0.1:{first + 2}/")
     assert connections["hydra"]["base_url"].startswith(f"http://127.0.0.1:{first + 3}/")
     assert "rate_limit" not in connections["hydra"]  # served with their limits: the provider's budget applies
