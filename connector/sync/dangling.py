@@ -8,34 +8,23 @@ after a run and fills in the client where the connection now knows it.
 
 from __future__ import annotations
 
-from sqlalchemy import Connection, select, update
+from sqlalchemy import Connection, update
 
 from connector.errors import MappingError
 from connector.store import links
-from connector.store.tables import Invoice, Link, RawRecord
+from connector.store.tables import Invoice, Link
 from connector.sync.page import InboundMapper
 from connector.sync.payload import load_payload, projection_hash
 
 __all__ = ["resolve_dangling_clients"]
 
 _link = Link.__table__  # type: ignore[attr-defined]
-_raw = RawRecord.__table__  # type: ignore[attr-defined]
 _invoice = Invoice.__table__  # type: ignore[attr-defined]
 
 
 def resolve_dangling_clients(conn: Connection, connection: str, mapper: InboundMapper) -> int:
     """Give this connection's client-less invoices their client where it is now linked; return how many."""
-    rows = conn.execute(
-        select(_link.c.id, _link.c.entity_id, _raw.c.payload)
-        .join(_invoice, _invoice.c.id == _link.c.entity_id)
-        .join(_raw, _raw.c.link_id == _link.c.id)
-        .where(
-            _link.c.connection == connection,
-            _link.c.entity_kind == "invoice",
-            _link.c.remote_deleted_at.is_(None),
-            _invoice.c.client_id.is_(None),
-        )
-    ).all()
+    rows = links.invoices_without_client(conn, connection)
     if not rows:
         return 0
     wanted: dict[int, tuple[int, object]] = {}

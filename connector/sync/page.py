@@ -26,7 +26,7 @@ from connector.sync.payload import digest, dump_payload, load_payload, projectio
 from connector.sync.push_wire import ledger_hash
 from connector.sync.validate import check_record
 
-__all__ = ["KIND_ORDER", "InboundMapper", "PageCounts", "apply_records", "soft_delete_remote"]
+__all__ = ["KIND_ORDER", "InboundMapper", "PageCounts", "apply_records", "apply_stored", "soft_delete_remote"]
 
 KIND_ORDER = ("client", "invoice", "payment")
 
@@ -93,8 +93,10 @@ def apply_records(
     now: datetime,
     resolve_quarantine: bool,
     policy: ConflictPolicy | None = None,
+    again: bool = False,
 ) -> PageCounts:
-    """Store one page of raw records and return what happened."""
+    """Store one page of raw records and return what happened (`again`: map every record, even a payload the link
+    already holds: see `apply_stored`)."""
     counts = PageCounts(read=len(records))
     grouped: dict[str, dict[str, RawRecord]] = {}
     for raw in records:  # an overlapping page may repeat a record: the last copy wins
@@ -115,10 +117,26 @@ def apply_records(
                 resolve_quarantine,
                 policy,
                 live,
+                again,
             )
     if grouped:
         raise ValueError(f"provider yielded unknown entity kinds: {sorted(grouped)}")
     return counts
+
+
+def apply_stored(
+    conn: Connection,
+    mapper: InboundMapper,
+    connection: str,
+    stream: str,
+    records: Sequence[RawRecord],
+    now: datetime,
+    policy: ConflictPolicy | None = None,
+) -> PageCounts:
+    """Map payloads the store already holds again (`connector remap`, the quarantine replay) through the page path:
+    the same reconcile and writes as a pull, without the hash-first shortcut (the payload is one the link holds;
+    the mapping is what changed), settling the quarantine of what now stores."""
+    return apply_records(conn, mapper, connection, stream, records, now, True, policy, again=True)
 
 
 def _apply_kind(
@@ -133,6 +151,7 @@ def _apply_kind(
     resolve_quarantine: bool,
     policy: ConflictPolicy | None,
     live: dict[str, dict[str, int]],
+    again: bool = False,
 ) -> dict[str, int]:
     """Store one kind's records of a page.
 
@@ -150,7 +169,7 @@ def _apply_kind(
         text = raw.text if raw.text is not None else dump_payload(raw.data)
         payload_hash = digest(text)
         link = known.get(raw.remote_id)
-        if link is not None and link.payload_hash == payload_hash and not link.deleted:
+        if link is not None and link.payload_hash == payload_hash and not link.deleted and not again:
             counts.unchanged += 1
             stored[raw.remote_id] = link.entity_id
             continue

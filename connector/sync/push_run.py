@@ -6,7 +6,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine
 
 from connector.clock import Clock
 from connector.errors import MappingError
@@ -15,7 +15,7 @@ from connector.providers.base import Provider
 from connector.stopping import StopToken
 from connector.store import links
 from connector.store.canonical import load_entities
-from connector.store.tables import Link, RawRecord
+from connector.store.tables import Link
 from connector.sync.payload import load_payload
 from connector.sync.push import DrainReport, PlannedPush, drain, enqueue, plan_target
 from connector.sync.push_wire import InStep, OutboundMapper, map_for_target
@@ -23,7 +23,6 @@ from connector.sync.push_wire import InStep, OutboundMapper, map_for_target
 __all__ = ["PlanLine", "TargetPush", "describe_plan", "push_target"]
 
 _link = Link.__table__  # type: ignore[attr-defined]
-_raw = RawRecord.__table__  # type: ignore[attr-defined]
 
 
 @dataclass(slots=True)
@@ -111,7 +110,7 @@ def _last_seen(conn: Any, target: str, plan: PlannedPush) -> dict[str, Any]:
     held = links.held_by_connection(conn, target, plan.kind, [plan.entity_id]).get(plan.entity_id)
     if held is None:
         return {}
-    text = conn.execute(select(_raw.c.payload).where(_raw.c.link_id == held.link_id)).scalar_one_or_none()
+    text = links.last_seen_payloads(conn, [held.link_id]).get(held.link_id)
     return dict(load_payload(text)) if text else {}
 
 

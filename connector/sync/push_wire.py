@@ -21,7 +21,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Protocol
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection
 
 from connector.domain import CanonicalInvoice, CanonicalPayment, CanonicalRecord
 from connector.errors import MappingError
@@ -29,12 +29,10 @@ from connector.providers.base import Provider
 from connector.store import links
 from connector.store.canonical import StoredEntity, load_entities
 from connector.store.sql import chunks
-from connector.store.tables import RawRecord
 from connector.sync.payload import digest, load_payload
 
 __all__ = ["InStep", "OutboundMapper", "ReferencePending", "WireRecord", "ledger_hash", "map_for_target"]
 
-_raw = RawRecord.__table__  # type: ignore[attr-defined]
 
 
 class OutboundMapper(Protocol):
@@ -156,11 +154,7 @@ class InStep:
         self.settled.clear()
 
     def _read_back(self, link_ids: list[int]) -> dict[int, str]:
-        found: dict[int, str] = {}
-        for batch in chunks(link_ids, 900):
-            rows = self.conn.execute(select(_raw.c.link_id, _raw.c.payload).where(_raw.c.link_id.in_(batch)))
-            found.update((int(link_id), text) for link_id, text in rows if text)
-        return found
+        return links.last_seen_payloads(self.conn, link_ids)
 
     def _image_hash(self, kind: str, text: str | None) -> str | None:
         """The image of what was last read from the target (None when it cannot be told)."""
