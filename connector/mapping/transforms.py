@@ -184,7 +184,35 @@ def _text_date(value: str) -> date | None:
 
 
 def _date(params: Mapping[str, Any], refs: References) -> tuple[Inbound, Outbound]:
-    return _date_in, lambda value: None if value is None else value.isoformat()
+    pattern: str | None = params["format"]
+    outbound = lambda value: None if value is None else value.isoformat()  # noqa: E731
+    if pattern is None:
+        return _date_in, outbound
+
+    def inbound(value: Any) -> date | None:
+        if type(value) is str:
+            try:
+                return datetime.strptime(value.strip(), pattern).date()
+            except ValueError:
+                pass
+        try:
+            return _date_in(value)
+        except ValueError:
+            raise ValueError(f"not a date ({pattern} or YYYY-MM-DD): {value!r}") from None
+
+    return inbound, outbound
+
+
+def _pattern(value: Any) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str) or "%" not in value:
+        raise ValueError(f"expected a strptime pattern such as '%d-%m-%Y', got {value!r}")
+    try:
+        datetime.strptime(datetime(2001, 2, 3).strftime(value), value)
+    except ValueError as exc:
+        raise ValueError(f"{value!r} is not a usable strptime pattern ({exc})") from None
+    return value
 
 
 def _zone(value: Any) -> ZoneInfo:
@@ -294,7 +322,13 @@ for _t in (
         "bool_str", _bool_str, (bool,), summary="'true'/'false'/'1'/'0' -> bool; outbound 'true'/'false'"
     ),
     Transform("not_bool_str", _not_bool_str, (bool,), summary="negated bool_str (active -> archived)"),
-    Transform("date", _date, (date,), summary="'YYYY-MM-DD' -> date; outbound ISO date"),
+    Transform(
+        "date",
+        _date,
+        (date,),
+        {"format": Param(_pattern, None)},
+        summary="'YYYY-MM-DD' (or the strptime `format`, e.g. '%d-%m-%Y', besides it) -> date; outbound ISO date",
+    ),
     Transform(
         "datetime_local",
         _datetime_local,
