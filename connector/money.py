@@ -79,15 +79,21 @@ def round_half_up(value: Decimal, places: int = 2) -> Decimal:
 
 
 def whole_units(value: Decimal) -> int:
-    """Round an amount already in minor units (quantity x a price in cents) half up to a whole number of them."""
-    whole = int(value)
-    return whole if whole == value else int(value.quantize(_ONE, ROUND_HALF_UP))
+    """Round an amount already in minor units (quantity x a price in cents) half up to a whole number of them.
+
+    Raises:
+        decimal.InvalidOperation: a result past the decimal context's precision (a product of absurd inputs).
+    """
+    return int(value.quantize(_ONE, ROUND_HALF_UP))
 
 
 def minor_units(amount: Decimal, exponent: int) -> int:
     """Convert an amount in major units to integer minor units of `exponent` decimals (62.92 -> 6292 at 2,
-    1234 -> 1234 at 0, 12.345 -> 12345 at 3); more decimals than that round half up."""
-    return whole_units(amount.scaleb(exponent))
+    1234 -> 1234 at 0, 12.345 -> 12345 at 3); more decimals than that round half up. A whole result is taken as
+    it is, however long (the store's fit check judges it)."""
+    shifted = amount.scaleb(exponent)
+    minor = int(shifted)
+    return minor if minor == shifted else whole_units(shifted)
 
 
 def plain_text_minor(text: str, exponent: int) -> int | None:
