@@ -38,17 +38,25 @@ def add_quarantine_parser(sub: Any, formatter: type[argparse.HelpFormatter]) -> 
         "elsewhere.\n\n" + LEASE_EPILOG,
         formatter_class=formatter,
     )
-    parser.add_argument("--json", action="store_true", help="print JSON instead of text")
-    parser.add_argument("--connection", help="only rows of this connection")
+    _common(parser, after_action=False)
     actions = parser.add_subparsers(dest="quarantine_command", metavar="ACTION")
-    actions.add_parser("list", help="the open rows (the default)")
+    listing = actions.add_parser("list", help="the open rows (the default)")
     retry = actions.add_parser("retry", help="map the rows' stored payloads again (no request)")
     retry.add_argument("ids", nargs="*", type=int, metavar="ID", help="quarantine row ids")
-    retry.add_argument("--all", action="store_true", help="every open row")
+    retry.add_argument("--all", action="store_true", help="every open row (of --connection, if given)")
     add_wait_option(retry)
     drop = actions.add_parser("drop", help="close a row without storing its record")
     drop.add_argument("id", type=int, metavar="ID", help="quarantine row id")
+    for action in (listing, retry, drop):  # the options also after the action; given there, they win
+        _common(action, after_action=True)
     parser.set_defaults(func=quarantine_command)
+
+
+def _common(parser: argparse.ArgumentParser, *, after_action: bool) -> None:
+    """``--json`` and ``--connection``, before the action or after it (given after it, they win)."""
+    keep: dict[str, Any] = {"default": argparse.SUPPRESS} if after_action else {}
+    parser.add_argument("--json", action="store_true", help="print JSON instead of text", **keep)
+    parser.add_argument("--connection", help="only rows of this connection", **keep)
 
 
 def quarantine_command(app: App, args: argparse.Namespace) -> int:

@@ -95,13 +95,15 @@ def remap(
                         RawRecord(kind, p.remote_id, load_payload(p.payload), p.change_stamp, p.payload) for p in batch
                     ]
                     counts = apply_stored(conn, mapper, connection, REMAP_STREAM, records, clock.now(), policy)
-                    report.counts.add(counts)
                     after = _snapshot(conn, kind, ids)
-                finally:
-                    if dry_run or not transaction.is_active:
-                        transaction.rollback()
-                    else:
-                        transaction.commit()
+                except BaseException:
+                    transaction.rollback()
+                    raise
+                if dry_run:
+                    transaction.rollback()  # the dry run: everything done, nothing kept
+                else:
+                    transaction.commit()
+            report.counts.add(counts)
             report.read += len(batch)
             report.changes.extend(_changes(kind, batch, before, after))
     return report

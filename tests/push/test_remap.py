@@ -67,6 +67,7 @@ def test_remap_applies_a_user_override_to_stored_payloads_without_a_request(
 
     # The dry run, through the command line: what would change, per record, and nothing written.
     connections = fs.connections_toml(tmp_path / "fs.toml", "fs")
+    monkeypatch.setattr("connector.cli.commands.configure_logging", lambda *args: None)
     monkeypatch.setenv("CONNECTOR_DATABASE_URL", database_url)
     monkeypatch.setenv("CONNECTOR_CONNECTIONS_FILE", str(connections))
     monkeypatch.setenv("CONNECTOR_MAPPINGS_DIR", str(overrides))
