@@ -20,6 +20,9 @@ COMMANDS = [
     ["mappings", "check"],
     ["sync"],
     ["status"],
+    ["remap"],
+    ["quarantine"],
+    ["quarantine", "retry"],
     ["sandbox"],
     ["demo"],
 ]
