@@ -133,6 +133,7 @@ CURRENCY_EXPONENT = Param(_exponent_or_currency, None)
 """The ``exponent`` parameter of a `per_currency` transform: left out (None), the record's currency's; a whole
 number 0..6 pins it for a service that writes every amount with that many decimals whatever the currency."""
 
+
 def exponent_of(params: Mapping[str, Any]) -> int:
     """The exponent a `per_currency` transform was built with: the one the mapper bound (its record's currency's)
     or the mapping file pinned; `DEFAULT_EXPONENT` when it is built on its own, outside a mapper."""
