@@ -82,6 +82,7 @@ class _Change:
     reads: ReadsFields | None = None  # the fields the connection's mapping fills (a client's merge)
     unchanged: frozenset[str] = frozenset()  # columns the service has not changed since last seen there
     before: dict[str, Any] | None = None  # a client's row as its service held it when last seen there
+    again: bool = False  # a stored payload mapped again (`apply_stored`), not one just read
 
 
 def apply_records(
@@ -179,7 +180,7 @@ def _apply_kind(
         except MappingError as exc:
             bad.append(runs.QuarantineItem(kind, raw.remote_id, text, payload_hash, str(exc)))
             continue
-        changes.append(_Change(raw, text, payload_hash, record, link))
+        changes.append(_Change(raw, text, payload_hash, record, link, again=again))
     bad.extend(_resolve_references(conn, connection, kind, changes, counts, live))
     counts.quarantined += runs.quarantine(conn, connection, stream, bad, now)
     if not changes:
@@ -371,6 +372,8 @@ def _merged_clients(
     for change in moved:
         change.stored = stored.get(_entity_id(change))
         change.before = before.get(id(change))
+        if change.again and change.link and change.stored and change.link.entity_version == change.stored["version"]:
+            change.before = None  # remapped, and its service holds it as it stands: the mapping speaks for it all
         if change.before is not None and change.stored is not None:
             change.unchanged = unchanged_there(entities.client_row(change.record, now), change.before, change.reads)
         deleted = change.link is not None and change.link.deleted

@@ -107,3 +107,33 @@ def test_remap_applies_a_user_override_to_stored_payloads_without_a_request(
     again = app.remap("fs")
     assert again.changes == [] and again.read == report.read
     assert _versions(app, "fs") == after
+
+
+CLIENT_OVERRIDE = """\
+provider: factuursturen
+version: 1
+client:
+  extra:
+    fields:
+      reference: { from: reference.line1, transform: empty_to_none, readonly: true }
+"""
+
+
+def test_remap_reaches_clients_through_their_merge(database_url: str, fs: FsSandbox, tmp_path: Path) -> None:
+    seed_until_yesterday(fs, days=10, seed=21, clients=40, invoices=5)
+    references = {
+        str(c["clientnr"]): c["reference"]["line1"] for c in fs.state()["clients"] if c["reference"]["line1"]
+    }
+    assert 0 < len(references) < 40
+    app = make_app(database_url, fs.connection("fs"))
+    app.sync("fs")
+    overrides = tmp_path / "mappings"
+    overrides.mkdir()
+    (overrides / "factuursturen.yaml").write_text(CLIENT_OVERRIDE, encoding="utf-8")
+    app.settings = Settings(database_url=database_url, mappings_dir=overrides)
+    fs.clear_requests()
+
+    report = app.remap("fs", kind="client")
+    assert {c.remote_id: c.fields["extra"][1]["reference"] for c in report.changes} == references
+    assert fs.requests() == []
+    assert app.remap("fs", kind="client").changes == []
