@@ -229,7 +229,7 @@ class App:
         mapper = self.offline_mapper(name)
         kinds = [kind] if kind else list(KIND_ORDER)
         return remap(self.migrated_engine(), mapper, conn.name, self.clock, kinds=kinds, dry_run=dry_run,
-                     policy=self.pull_options(conn).conflicts)
+                     policy=self.pull_options(conn).conflicts, stop=self.stop)
 
     def retry_quarantined(self, name: str, row_ids: list[int]) -> list[RetryResult]:
         """Map quarantine rows of connection `name` again from their stored payloads (no request); see

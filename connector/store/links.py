@@ -273,17 +273,25 @@ class ReadPayload:
     change_stamp: str | None
 
 
-def read_payloads(conn: Connection, connection: str, kind: str | None = None) -> list[ReadPayload]:
-    """The stored read payloads of `connection`'s live links (of `kind`, or every kind), by link id."""
+def read_payloads(
+    conn: Connection, connection: str, kind: str, *, after: int = 0, limit: int = 500
+) -> list[ReadPayload]:
+    """Up to `limit` stored read payloads of `connection`'s live links of `kind`, by link id from just after link
+    `after` (page on with the last one's `link_id`)."""
     c = _link.c
     query = (
         select(c.id, c.entity_id, c.entity_kind, c.remote_id, _raw.c.read_payload, c.change_stamp)
         .join(_raw, _raw.c.link_id == c.id)
-        .where(c.connection == connection, c.remote_deleted_at.is_(None), _raw.c.read_payload.is_not(None))
+        .where(
+            c.connection == connection,
+            c.entity_kind == kind,
+            c.id > after,
+            c.remote_deleted_at.is_(None),
+            _raw.c.read_payload.is_not(None),
+        )
         .order_by(c.id)
+        .limit(limit)
     )
-    if kind is not None:
-        query = query.where(c.entity_kind == kind)
     return [ReadPayload(int(i), int(e), str(k), str(r), str(p), s) for i, e, k, r, p, s in conn.execute(query)]
 
 

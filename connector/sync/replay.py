@@ -24,6 +24,7 @@ from sqlalchemy import Connection, Engine
 
 from connector.clock import Clock
 from connector.providers.base import RawRecord
+from connector.stopping import StopToken, check_stop
 from connector.store import entities, links
 from connector.store.db import serialize_canonical_writes
 from connector.store.quarantine import QuarantineRow, open_rows, rows_by_id
@@ -34,7 +35,7 @@ from connector.sync.payload import load_payload
 __all__ = ["REMAP_STREAM", "RecordChange", "RemapReport", "RetryResult", "remap", "retry_quarantined"]
 
 REMAP_STREAM = "remap"
-_BATCH = 500
+_BATCH = 500  # records per transaction (and in memory at once)
 _NOT_COMPARED = frozenset({"id", "version", "created_at", "updated_at"})
 
 
@@ -77,25 +78,34 @@ def remap(
     kinds: Sequence[str] = KIND_ORDER,
     dry_run: bool = False,
     policy: ConflictPolicy | None = None,
+    stop: StopToken | None = None,
 ) -> RemapReport:
-    """Map the payloads last read at `connection`'s live links of `kinds` again with `mapper` (see the module doc)."""
+    """Map the payloads last read at `connection`'s live links of `kinds` again with `mapper` (see the module doc),
+    in batches of their own transaction (each kept unless `dry_run`).
+
+    Raises:
+        Interrupted: `stop` was set (checked after each batch); the batches before stay done.
+    """
     report = RemapReport(connection, dry_run)
     for kind in (k for k in KIND_ORDER if k in kinds):
-        with engine.connect() as conn:
-            stored = links.read_payloads(conn, connection, kind)
-        for start in range(0, len(stored), _BATCH):
-            batch = stored[start : start + _BATCH]
+        after = 0
+        while True:
+            with engine.connect() as conn:
+                batch = links.read_payloads(conn, connection, kind, after=after, limit=_BATCH)
+            if not batch:
+                break
+            after = batch[-1].link_id
             with engine.connect() as conn:
                 transaction = conn.begin()
                 try:
                     serialize_canonical_writes(conn)
                     ids = [p.entity_id for p in batch]
-                    before = _snapshot(conn, kind, ids)
+                    old = _snapshot(conn, kind, ids)
                     records = [
                         RawRecord(kind, p.remote_id, load_payload(p.payload), p.change_stamp, p.payload) for p in batch
                     ]
                     counts = apply_stored(conn, mapper, connection, REMAP_STREAM, records, clock.now(), policy)
-                    after = _snapshot(conn, kind, ids)
+                    new = _snapshot(conn, kind, ids)
                 except BaseException:
                     transaction.rollback()
                     raise
@@ -105,7 +115,8 @@ def remap(
                     transaction.commit()
             report.counts.add(counts)
             report.read += len(batch)
-            report.changes.extend(_changes(kind, batch, before, after))
+            report.changes.extend(_changes(kind, batch, old, new))
+            check_stop(stop, f"{connection}/remap")
     return report
 
 

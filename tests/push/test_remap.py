@@ -119,7 +119,10 @@ client:
 """
 
 
-def test_remap_reaches_clients_through_their_merge(database_url: str, fs: FsSandbox, tmp_path: Path) -> None:
+def test_remap_reaches_clients_through_their_merge(
+    database_url: str, fs: FsSandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("connector.sync.replay._BATCH", 7)  # 40 clients: six batches, each its own transaction
     seed_until_yesterday(fs, days=10, seed=21, clients=40, invoices=5)
     references = {
         str(c["clientnr"]): c["reference"]["line1"] for c in fs.state()["clients"] if c["reference"]["line1"]
@@ -134,6 +137,7 @@ def test_remap_reaches_clients_through_their_merge(database_url: str, fs: FsSand
     fs.clear_requests()
 
     report = app.remap("fs", kind="client")
+    assert report.read == 40
     assert {c.remote_id: c.fields["extra"][1]["reference"] for c in report.changes} == references
     assert fs.requests() == []
     assert app.remap("fs", kind="client").changes == []
