@@ -30,7 +30,9 @@ def add_remap_parser(sub: Any, formatter: type[argparse.HelpFormatter]) -> None:
         "the change to the connections that receive it. Prints one line per changed record with its changed "
         "fields (old -> new); --dry-run prints the same and writes nothing.",
         epilog="exit codes: 0 ok, 2 bad usage or configuration (an unknown connection, a mapping error, reference "
-        "lists no pull kept), 3 database not migrated, 5 the connection's lease is held elsewhere.\n\n"
+        "lists no pull kept), 3 database not migrated, 4 interrupted by SIGTERM or SIGINT (it works in batches of "
+        "500 records, each committed: the same command finishes the job), 5 the connection's lease is held "
+        "elsewhere.\n\n"
         + LEASE_EPILOG,
         formatter_class=formatter,
     )
