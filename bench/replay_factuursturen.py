@@ -32,7 +32,8 @@ from typing import Any
 import httpx
 from _common import start_sandbox
 
-_TIMESTAMPS = {"created_at", "updated_at", "first_seen_at", "last_changed_at", "fetched_at", "archived_at"}
+_TIMESTAMPS = {"created_at", "updated_at", "first_seen_at", "last_changed_at", "fetched_at", "read_at", "written_at",
+               "archived_at"}
 _TABLES = ("client", "invoice", "invoice_line", "payment", "link", "raw_record", "quarantine")
 
 

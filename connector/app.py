@@ -34,11 +34,13 @@ from connector.stopping import StoppableClock, StopToken
 from connector.store.db import ensure_migrated, make_engine
 from connector.sync.engine import ConnectionReport, SyncEngine
 from connector.sync.pull.gap import AuditReport, audit_kinds, run_audit
+from connector.sync.pull.page import KIND_ORDER
 from connector.sync.pull.refetch import RefetchPolicy
 from connector.sync.pull.stream import PullOptions
 from connector.sync.push.run import PlanLine, TargetPush, describe_plan, push_target
 from connector.sync.reconcile.conflicts import ConflictPolicy
 from connector.sync.references import references_for
+from connector.sync.replay import RemapReport, RetryResult, remap, retry_quarantined
 
 __all__ = ["App"]
 
@@ -219,6 +221,39 @@ class App:
             )
         finally:
             provider.close()
+
+    def offline_mapper(self, name: str) -> Any:
+        """Connection `name`'s mapping (with the user's overrides) bound to the reference lists its pulls kept, so
+        mapping stored payloads again costs no request.
+
+        Raises:
+            ConfigError: a reference list the mapping needs was never fetched (a `connector sync` keeps them).
+        """
+        conn = self.connection(name)
+        mapping = self.mapping(conn.provider)
+        needed = set(mapping.references_needed)
+        refs = references_for(self.migrated_engine(), conn.name, needed, None, self.clock.now())
+        if needed - set(refs):
+            missing = ", ".join(sorted(needed - set(refs)))
+            raise ConfigError(f"connection '{name}'", "references",
+                              f"the mapping needs {missing}, which no pull kept yet: run `connector sync` first")
+        return mapping.bind(refs)
+
+    def remap(self, name: str, *, kind: str | None = None, dry_run: bool = False) -> RemapReport:
+        """Map the payloads last read at connection `name` again with its current mapping (no request); see
+        `connector.sync.replay.remap`."""
+        conn = self.connection(name)
+        mapper = self.offline_mapper(name)
+        kinds = [kind] if kind else list(KIND_ORDER)
+        return remap(self.migrated_engine(), mapper, conn.name, self.clock, kinds=kinds, dry_run=dry_run,
+                     policy=self.pull_options(conn).conflicts, stop=self.stop)
+
+    def retry_quarantined(self, name: str, row_ids: list[int]) -> list[RetryResult]:
+        """Map quarantine rows of connection `name` again from their stored payloads (no request); see
+        `connector.sync.replay.retry_quarantined`."""
+        conn = self.connection(name)
+        return retry_quarantined(self.migrated_engine(), self.offline_mapper(name), conn.name, row_ids, self.clock,
+                                 policy=self.pull_options(conn).conflicts)
 
     def refetch_policy(self, conn: Connection) -> RefetchPolicy:
         """How many quarantined records a run of `conn` reads again (its setting, within half the budget left), and

@@ -22,6 +22,8 @@ from connector.cli.audit import add_audit_parser
 from connector.cli.backfill import instant_arg, span_arg
 from connector.cli.history import add_history_parsers
 from connector.cli.leased import LEASE_EPILOG, add_wait_option
+from connector.cli.quarantine import add_quarantine_parser
+from connector.cli.remap import add_remap_parser
 
 __all__ = ["build_parser", "main"]
 
@@ -215,6 +217,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_audit_parser(sub, ParagraphsFormatter)
     add_history_parsers(sub, ParagraphsFormatter)
+    add_remap_parser(sub, ParagraphsFormatter)
+    add_quarantine_parser(sub, ParagraphsFormatter)
 
     backfill = sub.add_parser(
         "backfill",

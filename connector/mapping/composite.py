@@ -3,12 +3,22 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from typing import Any
 
 from connector.mapping.countries import iso_from_name
-from connector.mapping.registry import Inbound, Outbound, Param, References, Transform, register
+from connector.mapping.registry import (
+    CURRENCY_EXPONENT,
+    Inbound,
+    Outbound,
+    Param,
+    References,
+    Transform,
+    exponent_of,
+    register,
+)
 from connector.mapping.values import to_decimal
+from connector.money import minor_units
 
 __all__ = ["keyed_items"]
 
@@ -70,12 +80,6 @@ def _first_non_empty(params: Mapping[str, Any], refs: References) -> tuple[Inbou
     return inbound, lambda value: value  # the mapper writes it to `to`, else to the first path
 
 
-def _minor(value: Decimal, exponent: int) -> int:
-    shifted = value.scaleb(exponent)
-    minor = int(shifted)
-    return minor if minor == shifted else int(shifted.quantize(_ONE, ROUND_HALF_UP))
-
-
 def _amounts(a: Any, b: Any, names: str) -> tuple[Decimal, Decimal]:
     if a is None or a == "" or b is None or b == "":
         raise ValueError(f"{names} needs both amounts, got {a!r} and {b!r}")
@@ -83,11 +87,11 @@ def _amounts(a: Any, b: Any, names: str) -> tuple[Decimal, Decimal]:
 
 
 def _difference_to_minor(params: Mapping[str, Any], refs: References) -> tuple[Inbound, None]:
-    exponent = params["exponent"]
+    exponent = exponent_of(params)
 
     def inbound(values: tuple[Any, ...]) -> int:
         a, b = _amounts(values[0], values[1], "difference_to_minor")
-        return _minor(a - b, exponent)
+        return minor_units(a - b, exponent)
 
     return inbound, None
 
@@ -154,12 +158,6 @@ def _optional_decimal(value: Any) -> Decimal | None:
     return None if value is None else to_decimal(value)
 
 
-def _exponent(value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 6:
-        raise ValueError(f"expected a whole number 0..6, got {value!r}")
-    return value
-
-
 for _t in (
     Transform(
         "keyed_list",
@@ -178,10 +176,11 @@ for _t in (
         "difference_to_minor",
         _difference_to_minor,
         (int,),
-        {"exponent": Param(_exponent, 2)},
+        {"exponent": CURRENCY_EXPONENT},
         arity=2,
         reversible=False,
-        summary="[a, b] decimal amounts -> minor units of a - b",
+        summary="[a, b] decimal amounts -> minor units of a - b (the currency's decimals)",
+        per_currency=True,
     ),
     Transform(
         "vat_rate",

@@ -12,6 +12,7 @@ from connector.mapping.fill import compile_fill
 from connector.mapping.plan import EntityPlan, FieldPlan, ItemsPlan, RecordPlan
 from connector.mapping.registry import Inbound, Outbound, References, Transform
 from connector.mapping.steps import EMPTY_TYPES, READ_ERRORS, Reader, getter, problem, put_path, reader, writer
+from connector.money import DEFAULT_EXPONENT, currency_exponent
 
 __all__ = ["BoundMapper", "FieldsRead", "Mapper"]
 
@@ -22,10 +23,13 @@ _TOTALS_MEANING = ("discount_minor",)
 
 
 class _Binder:
-    """Builds the transforms a mapping needs, once per (transform, params), against reference data."""
+    """Builds the transforms a mapping needs, once per (transform, params), against reference data; a
+    `per_currency` transform without an ``exponent`` of its own gets `exponent` (its record's currency's)."""
 
-    def __init__(self, entity: str, references: References, provider: str = "the service") -> None:
-        self.entity, self.references, self.provider = entity, references, provider
+    def __init__(
+        self, entity: str, references: References, provider: str = "the service", exponent: int = DEFAULT_EXPONENT
+    ) -> None:
+        self.entity, self.references, self.provider, self.exponent = entity, references, provider, exponent
         self.cache: dict[tuple[str, str], tuple[Inbound, Outbound | None]] = {}
 
     def pair(
@@ -41,6 +45,8 @@ class _Binder:
                 label,
                 f"transform {transform.name!r} needs reference list {missing[0]!r}, which was not given to bind()",
             )
+        if transform.per_currency and params.get("exponent") is None:
+            params = {**params, "exponent": self.exponent}
         key = (transform.name, repr(sorted(params.items())))
         if key not in self.cache:
             try:
@@ -177,8 +183,16 @@ class BoundMapper:
         }
         for entity, plan in mapper.plans.items():
             binder = _Binder(entity, references, mapper.provider)
-            self._in[entity] = self._inbound(plan, binder)
-            self._out[entity] = self._outbound(plan, binder)
+            if not _per_currency(plan):
+                self._in[entity] = self._inbound(plan, binder)
+                self._out[entity] = self._outbound(plan, binder)
+                continue
+            # Amounts are read and written with the exponent of the record's own currency (JPY 0, KWD 3): one
+            # set of closures per exponent met, each made once.
+            inbound_for = _by_exponent(plan, references, mapper.provider, self._inbound)
+            outbound_for = _by_exponent(plan, references, mapper.provider, self._outbound)
+            self._in[entity] = _read_by_currency(inbound_for, _currency_reader(plan, binder))
+            self._out[entity] = _write_by_currency(outbound_for)
 
     @staticmethod
     def _inbound(plan: EntityPlan, binder: _Binder) -> Callable[[dict[str, Any]], Any]:
@@ -310,6 +324,58 @@ class Mapper:
             parts.append(text)
         refs = f"; references: {', '.join(sorted(self.references_needed))}" if self.references_needed else ""
         return f"{self.provider}: {'; '.join(parts)}{refs}"
+
+
+def _per_currency(plan: EntityPlan) -> bool:
+    """Whether a transform of the entity takes its exponent from the record's currency."""
+    return any(
+        f.transform is not None and f.transform.per_currency and f.params.get("exponent") is None
+        for f in _all_fields(plan)
+    )
+
+
+def _by_exponent(
+    plan: EntityPlan, references: References, provider: str, build: Callable[[EntityPlan, _Binder], Any]
+) -> Callable[[int], Any]:
+    """Return for(exponent) -> `build`'s closure bound with that exponent, made on first use; the default one is
+    made at once, so a mapping that cannot bind fails at bind time rather than at its first record."""
+    made: dict[int, Any] = {}
+
+    def get(exponent: int) -> Any:
+        fn = made.get(exponent)
+        if fn is None:
+            fn = made[exponent] = build(plan, _Binder(plan.entity, references, provider, exponent))
+        return fn
+
+    get(DEFAULT_EXPONENT)
+    return get
+
+
+def _currency_reader(plan: EntityPlan, binder: _Binder) -> Reader:
+    """Read the record's currency from its wire dict as its mapping does (None when it has none)."""
+    field = next((f for f in plan.record.fields if f.name == "currency"), None)
+    if field is None:
+        return lambda raw: None
+    return reader(field, binder.pair(field.transform, field.params, field.file, field.label)[0])
+
+
+def _read_by_currency(inbound_for: Callable[[int], Any], currency: Reader) -> Callable[[dict[str, Any]], Any]:
+    def inbound(raw: dict[str, Any]) -> Any:
+        try:
+            code = currency(raw) if type(raw) is dict else None
+        except (MappingError, *READ_ERRORS):
+            code = None  # the record's own reading names the field at fault
+        return inbound_for(currency_exponent(code if type(code) is str else None))(raw)
+
+    return inbound
+
+
+def _write_by_currency(outbound_for: Callable[[int], Any]) -> Callable[[Any], dict[str, Any]]:
+    def outbound(record: Any) -> dict[str, Any]:
+        result: dict[str, Any] = outbound_for(currency_exponent(getattr(record, "currency", None)))(record)
+        return result
+
+    return outbound
 
 
 def _all_fields(plan: EntityPlan) -> list[FieldPlan]:

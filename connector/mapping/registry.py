@@ -6,7 +6,10 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from connector.money import DEFAULT_EXPONENT
+
 __all__ = [
+    "CURRENCY_EXPONENT",
     "REQUIRED",
     "Inbound",
     "Outbound",
@@ -14,6 +17,7 @@ __all__ = [
     "References",
     "Transform",
     "UnknownName",
+    "exponent_of",
     "get_transform",
     "known_transforms",
     "register",
@@ -69,6 +73,9 @@ class Transform:
         references: names of reference lists the transform needs at bind time.
         reversible: whether the transform has an outbound side (else the field must be readonly).
         summary: one line for error messages and `connector mappings check`.
+        per_currency: the transform converts amounts to or from minor units: its ``exponent`` parameter (see
+            `CURRENCY_EXPONENT`), when the mapping file leaves it out, is the ISO 4217 exponent of the record's
+            own currency, which the mapper binds per record (`connector.money.currency_exponent`).
     """
 
     name: str
@@ -79,6 +86,7 @@ class Transform:
     references: frozenset[str] = frozenset()
     reversible: bool = True
     summary: str = ""
+    per_currency: bool = False
 
     def context_fields(self, resolved: Mapping[str, Any]) -> tuple[str, ...]:
         """The canonical fields the outbound side reads besides the value: the `field` parameters' values,
@@ -111,6 +119,26 @@ class Transform:
                 except (ValueError, TypeError) as exc:
                     raise ValueError(f"transform {self.name!r} parameter {name!r}: {exc}") from None
         return resolved
+
+
+def _exponent_or_currency(value: Any) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 6:
+        raise ValueError(f"expected a whole number 0..6, got {value!r}")
+    return value
+
+
+CURRENCY_EXPONENT = Param(_exponent_or_currency, None)
+"""The ``exponent`` parameter of a `per_currency` transform: left out (None), the record's currency's; a whole
+number 0..6 pins it for a service that writes every amount with that many decimals whatever the currency."""
+
+
+def exponent_of(params: Mapping[str, Any]) -> int:
+    """The exponent a `per_currency` transform was built with: the one the mapper bound (its record's currency's)
+    or the mapping file pinned; `DEFAULT_EXPONENT` when it is built on its own, outside a mapper."""
+    exponent = params.get("exponent")
+    return DEFAULT_EXPONENT if exponent is None else int(exponent)
 
 
 _REGISTRY: dict[str, Transform] = {}

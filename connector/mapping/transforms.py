@@ -9,27 +9,29 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import UTC, date, datetime
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import Decimal, InvalidOperation
 from importlib import import_module
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from connector.mapping.registry import (
+    CURRENCY_EXPONENT,
     Inbound,
     Outbound,
     Param,
     References,
     Transform,
+    exponent_of,
     get_transform,
     known_transforms,
     register,
 )
 from connector.mapping.values import decimal_text, to_decimal
+from connector.money import minor_text, minor_units, plain_text_minor, round_half_up
 from connector.plugins import plugin_modules
 
 __all__ = ["get_transform", "known_transforms"]
 
-_ONE = Decimal(1)
 _ZERO_DATES = frozenset({"0000-00-00", "0000-00-00 00:00:00"})
 _TRUE = frozenset({"true", "1", "yes", "on"})
 _FALSE = frozenset({"false", "0", "no", "off"})
@@ -61,48 +63,31 @@ def _decimal(params: Mapping[str, Any], refs: References) -> tuple[Inbound, Outb
 
 def _price_decimal(params: Mapping[str, Any], refs: References) -> tuple[Inbound, Outbound]:
     places = params["places"]
-    quantum = _ONE.scaleb(-places)
 
     def inbound(value: Any) -> Decimal:
         number = to_decimal(value)
-        rounded = number.quantize(
-            quantum, ROUND_HALF_UP
-        )  # more places is float noise from the service's encoder
+        rounded = round_half_up(number, places)  # more places is float noise from the service's encoder
         return number if rounded == number else rounded
 
     def outbound(value: Decimal | None) -> str | None:
         if value is None:
             return None
-        return decimal_text(value.quantize(quantum, rounding=ROUND_HALF_UP).normalize())
+        return decimal_text(round_half_up(value, places).normalize())
 
     return inbound, outbound
 
 
-def _plain_amount(text: str, exponent: int) -> bool:
-    head, dot, tail = text.partition(".")
-    return (
-        len(tail) == exponent
-        and bool(dot)
-        and tail.isdigit()
-        and (head.isdigit() or (head[:1] == "-" and head[1:].isdigit()))
-    )
-
-
 def _minor(params: Mapping[str, Any], refs: References) -> tuple[Inbound, Outbound]:
-    exponent, allow_negative, send_zero = params["exponent"], params["allow_negative"], params["send_zero"]
+    exponent, allow_negative, send_zero = exponent_of(params), params["allow_negative"], params["send_zero"]
     scale = 10**exponent
 
     def inbound(value: Any) -> int:
         kind = type(value)
         if kind is int:
             minor = value * scale
-        elif kind is str and _plain_amount(value, exponent):  # "62.92": the common case, no Decimal needed
-            minor = int(value.replace(".", ""))
-        else:
-            shifted = to_decimal(value).scaleb(exponent)
-            minor = int(shifted)
-            if minor != shifted:  # more decimals than the currency has: round half up
-                minor = int(shifted.quantize(_ONE, ROUND_HALF_UP))
+        else:  # "62.92": the common case, read without a Decimal; more decimals than the currency has round
+            plain = plain_text_minor(value, exponent) if kind is str else None
+            minor = plain if plain is not None else minor_units(to_decimal(value), exponent)
         if minor < 0 and not allow_negative:
             raise ValueError(f"negative amount {value!r} is not accepted here")
         return minor
@@ -114,7 +99,7 @@ def _minor(params: Mapping[str, Any], refs: References) -> tuple[Inbound, Outbou
             raise ValueError(f"minor units must be an int, got {value!r}")
         if not value and not send_zero:
             raise ValueError("an amount of zero, which the service does not take (it moves no money)")
-        return f"{Decimal(value).scaleb(-exponent):.{exponent}f}"
+        return minor_text(value, exponent)
 
     return inbound, outbound
 
@@ -186,7 +171,35 @@ def _text_date(value: str) -> date | None:
 
 
 def _date(params: Mapping[str, Any], refs: References) -> tuple[Inbound, Outbound]:
-    return _date_in, lambda value: None if value is None else value.isoformat()
+    pattern: str | None = params["format"]
+    outbound = lambda value: None if value is None else value.isoformat()  # noqa: E731
+    if pattern is None:
+        return _date_in, outbound
+
+    def inbound(value: Any) -> date | None:
+        if type(value) is str:
+            try:
+                return datetime.strptime(value.strip(), pattern).date()
+            except ValueError:
+                pass
+        try:
+            return _date_in(value)
+        except ValueError:
+            raise ValueError(f"not a date ({pattern} or YYYY-MM-DD): {value!r}") from None
+
+    return inbound, outbound
+
+
+def _pattern(value: Any) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str) or "%" not in value:
+        raise ValueError(f"expected a strptime pattern such as '%d-%m-%Y', got {value!r}")
+    try:
+        datetime.strptime(datetime(2001, 2, 3).strftime(value), value)
+    except ValueError as exc:
+        raise ValueError(f"{value!r} is not a usable strptime pattern ({exc})") from None
+    return value
 
 
 def _zone(value: Any) -> ZoneInfo:
@@ -266,7 +279,7 @@ def _bool_param(value: Any) -> bool:
 
 
 _MINOR_PARAMS = {
-    "exponent": Param(_int_param, 2),
+    "exponent": CURRENCY_EXPONENT,
     "allow_negative": Param(_bool_param, True),
     "send_zero": Param(_bool_param, True),  # false: outbound, zero is refused (a payment the service would refuse)
 }
@@ -289,14 +302,21 @@ for _t in (
         _minor,
         (int,),
         _MINOR_PARAMS,
-        summary="'62.92' -> 6292 minor units; outbound 6292 -> '62.92'",
+        summary="'62.92' -> 6292 minor units (the currency's decimals: JPY '1234' -> 1234); outbound 6292 -> '62.92'",
+        per_currency=True,
     ),
     Transform("int_str", _int_str, (int,), summary="'30' -> 30; outbound '30'"),
     Transform(
         "bool_str", _bool_str, (bool,), summary="'true'/'false'/'1'/'0' -> bool; outbound 'true'/'false'"
     ),
     Transform("not_bool_str", _not_bool_str, (bool,), summary="negated bool_str (active -> archived)"),
-    Transform("date", _date, (date,), summary="'YYYY-MM-DD' -> date; outbound ISO date"),
+    Transform(
+        "date",
+        _date,
+        (date,),
+        {"format": Param(_pattern, None)},
+        summary="'YYYY-MM-DD' (or the strptime `format`, e.g. '%d-%m-%Y', besides it) -> date; outbound ISO date",
+    ),
     Transform(
         "datetime_local",
         _datetime_local,

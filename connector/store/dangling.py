@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import Connection, select, update
 
+from connector.store.links import LAST_SEEN
 from connector.store.tables import invoice_table, link_table, raw_record_table
 
 __all__ = ["client_less_invoices", "give_client"]
@@ -14,9 +15,9 @@ _invoice = invoice_table
 
 
 def client_less_invoices(conn: Connection, connection: str) -> list[tuple[int, int, str]]:
-    """(link id, invoice id, raw payload) of the live invoices at `connection` that have no client."""
+    """(link id, invoice id, payload last seen there) of the live invoices at `connection` that have no client."""
     rows = conn.execute(
-        select(_link.c.id, _link.c.entity_id, _raw.c.payload)
+        select(_link.c.id, _link.c.entity_id, LAST_SEEN)
         .join(_invoice, _invoice.c.id == _link.c.entity_id)
         .join(_raw, _raw.c.link_id == _link.c.id)
         .where(
@@ -26,7 +27,7 @@ def client_less_invoices(conn: Connection, connection: str) -> list[tuple[int, i
             _invoice.c.client_id.is_(None),
         )
     ).all()
-    return [(int(link_id), int(invoice_id), str(payload)) for link_id, invoice_id, payload in rows]
+    return [(int(link_id), int(invoice_id), str(payload)) for link_id, invoice_id, payload in rows if payload]
 
 
 def give_client(conn: Connection, invoice_id: int, client_id: int, link_id: int, projection_hash: str) -> None:

@@ -25,6 +25,7 @@ __all__ = [
     "current_versions",
     "insert_entities",
     "invoice_row",
+    "line_rows",
     "payment_row",
     "replace_lines",
     "soft_delete",
@@ -130,6 +131,18 @@ def current_rows(conn: Connection, kind: str, ids: Sequence[int]) -> dict[int, d
     for batch in chunks(list(ids), 900):
         for row in conn.execute(select(table).where(table.c.id.in_(batch))).mappings():
             found[int(row["id"])] = dict(row)
+    return found
+
+
+def line_rows(conn: Connection, invoice_ids: Sequence[int]) -> dict[int, list[dict[str, Any]]]:
+    """Return {invoice id: its lines' column values in position order} (without the line ids)."""
+    found: dict[int, list[dict[str, Any]]] = {}
+    for batch in chunks(list(invoice_ids), 900):
+        query = select(_line.c.invoice_id, *[_line.c[name] for name in _LINE_FIELDS]).where(
+            _line.c.invoice_id.in_(batch)
+        )
+        for row in conn.execute(query.order_by(_line.c.invoice_id, _line.c.position)).mappings():
+            found.setdefault(int(row["invoice_id"]), []).append({name: row[name] for name in _LINE_FIELDS})
     return found
 
 

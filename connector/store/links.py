@@ -1,4 +1,9 @@
-"""Reads and writes of `link` and `raw_record`: which canonical entity a remote record is, and its last payload."""
+"""Reads and writes of `link` and `raw_record`: which canonical entity a remote record is, and its two payloads.
+
+A link keeps two payloads (`raw_record`): the last one read from the service (`read_payload`, what `connector remap`
+and the quarantine replay map again) and the last image the push wrote there (`written_payload`); `latest` names
+the one the service held when the connector last saw it there (`last_seen_payloads`).
+"""
 
 from __future__ import annotations
 
@@ -7,24 +12,27 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, select, update
+from sqlalchemy import Connection, bindparam, case, select, update
 
 from connector.store.entities import ENTITY_TABLES
 from connector.store.sql import chunks, insert_columns, insert_columns_with_ids, upsert
 from connector.store.tables import link_table, raw_record_table
 
 __all__ = [
+    "LAST_SEEN",
     "HeldLink",
     "KnownLink",
     "NewLink",
+    "ReadPayload",
     "existing_links",
     "held_by_connection",
     "hold_version",
     "insert_links",
     "iter_live_remote_ids",
+    "last_seen_payloads",
     "mark_versions_held",
     "matching_stamps",
-    "raw_payloads",
+    "read_payloads",
     "record_push",
     "update_links",
 ]
@@ -113,7 +121,17 @@ def insert_links(conn: Connection, connection: str, kind: str, links: Sequence[N
         "last_changed_at": [now] * n,
     }
     ids = insert_columns_with_ids(conn, _link, columns, n)
-    insert_columns(conn, _raw, {"link_id": ids, "payload": [link.payload for link in links], "fetched_at": [now] * n})
+    insert_columns(
+        conn,
+        _raw,
+        {
+            "link_id": ids,
+            "read_payload": [link.payload for link in links],
+            "read_hash": [link.payload_hash for link in links],
+            "read_at": [now] * n,
+            "latest": ["read"] * n,
+        },
+    )
 
 
 def update_links(
@@ -135,8 +153,10 @@ def update_links(
         [{"b_id": k.link_id, "b_hash": h, "b_proj": p, "b_stamp": s} for k, h, p, s, _ in changes],
     )
     conn.execute(
-        update(_raw).where(_raw.c.link_id == bindparam("b_id")).values(payload=bindparam("b_payload"), fetched_at=now),
-        [{"b_id": k.link_id, "b_payload": payload} for k, _, _, _, payload in changes],
+        update(_raw)
+        .where(_raw.c.link_id == bindparam("b_id"))
+        .values(read_payload=bindparam("b_payload"), read_hash=bindparam("b_hash"), read_at=now, latest="read"),
+        [{"b_id": k.link_id, "b_payload": payload, "b_hash": h} for k, h, _, _, payload in changes],
     )
 
 
@@ -184,8 +204,9 @@ def record_push(
 
     `written_hash` is the write ledger (the hash of the image we sent); `projection` is the canonical projection pushed,
     so the next pull of the service's copy, mapped back to the same canonical content, changes nothing. `written`,
-    the image itself, becomes the link's raw record until the service's own copy is read: the last thing known to
-    be there, which lets that read tell the connector's write (reformatted, defaults added) from a person's edit.
+    the image itself, is kept as the link's written payload (with `written_hash`) and is the last thing known to be
+    there until the service's own copy is read, which lets that read tell the connector's write (reformatted,
+    defaults added) from a person's edit. The payload last read there stays as it was.
     """
     c = _link.c
     existing = conn.execute(
@@ -209,7 +230,8 @@ def record_push(
             .returning(c.id)
         ).scalar_one()
     if written is not None:
-        upsert(conn, _raw, {"link_id": link_id, "payload": written, "fetched_at": now}, ["link_id"])
+        values = {"written_payload": written, "written_hash": written_hash, "written_at": now, "latest": "written"}
+        upsert(conn, _raw, {"link_id": link_id, **values}, ["link_id"])
 
 
 def hold_version(conn: Connection, connection: str, kind: str, remote_id: str, version: int, now: datetime) -> None:
@@ -222,13 +244,52 @@ def hold_version(conn: Connection, connection: str, kind: str, remote_id: str, v
     )
 
 
-def raw_payloads(conn: Connection, link_ids: Sequence[int]) -> dict[int, str]:
-    """The raw record of each link: the payload last read there, or the image the push last wrote (until read)."""
+LAST_SEEN = case((_raw.c.latest == "written", _raw.c.written_payload), else_=_raw.c.read_payload)
+"""The payload a link's service held when last seen there: the image written since the last read, else that read."""
+
+
+def last_seen_payloads(conn: Connection, link_ids: Sequence[int]) -> dict[int, str]:
+    """What each link's service held when the connector last saw it there: the payload last read, or the image the
+    push wrote since (until the service's copy is read again). Links with neither are left out."""
     found: dict[int, str] = {}
     for batch in chunks(list(link_ids), 900):
-        rows = conn.execute(select(_raw.c.link_id, _raw.c.payload).where(_raw.c.link_id.in_(batch)))
-        found.update({int(link_id): str(payload) for link_id, payload in rows})
+        rows = conn.execute(select(_raw.c.link_id, LAST_SEEN).where(_raw.c.link_id.in_(batch)))
+        found.update({int(link_id): str(payload) for link_id, payload in rows if payload})
     return found
+
+
+@dataclass(frozen=True, slots=True)
+class ReadPayload:
+    """The payload last read from the service for one live link (what `connector remap` maps again)."""
+
+    link_id: int
+    entity_id: int
+    kind: str
+    remote_id: str
+    payload: str
+    change_stamp: str | None
+
+
+def read_payloads(
+    conn: Connection, connection: str, kind: str, *, after: int = 0, limit: int = 500
+) -> list[ReadPayload]:
+    """Up to `limit` stored read payloads of `connection`'s live links of `kind`, by link id from just after link
+    `after` (page on with the last one's `link_id`)."""
+    c = _link.c
+    query = (
+        select(c.id, c.entity_id, c.entity_kind, c.remote_id, _raw.c.read_payload, c.change_stamp)
+        .join(_raw, _raw.c.link_id == c.id)
+        .where(
+            c.connection == connection,
+            c.entity_kind == kind,
+            c.id > after,
+            c.remote_deleted_at.is_(None),
+            _raw.c.read_payload.is_not(None),
+        )
+        .order_by(c.id)
+        .limit(limit)
+    )
+    return [ReadPayload(int(i), int(e), str(k), str(r), str(p), s) for i, e, k, r, p, s in conn.execute(query)]
 
 
 def mark_versions_held(conn: Connection, kind: str, link_ids: Sequence[int]) -> None:

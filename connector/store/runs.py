@@ -90,20 +90,24 @@ def save_cursor(conn: Connection, connection: str, stream: str, cursor: dict[str
 
 
 def quarantine(conn: Connection, connection: str, stream: str, items: Sequence[QuarantineItem], now: datetime) -> int:
-    """Add quarantine rows, skipping a record already quarantined with the same payload; returns rows added."""
+    """Add quarantine rows, skipping a record already quarantined with the same payload (whose reason is brought up
+    to date: a changed mapping may fail it differently); returns rows added."""
     if not items:
         return 0
     q = _quarantine.c
-    seen = {
-        tuple(row)
-        for row in conn.execute(
-            select(q.entity_kind, q.remote_id, q.payload_hash).where(
-                q.connection == connection,
-                q.resolved_at.is_(None),
-                q.remote_id.in_([i.remote_id for i in items]),
-            )
+    seen: dict[tuple[str, str, str], tuple[int, str]] = {}
+    for row_id, kind, remote_id, payload_hash, error in conn.execute(
+        select(q.id, q.entity_kind, q.remote_id, q.payload_hash, q.error).where(
+            q.connection == connection,
+            q.resolved_at.is_(None),
+            q.remote_id.in_([i.remote_id for i in items]),
         )
-    }
+    ):
+        seen[(kind, remote_id, payload_hash)] = (row_id, error)
+    for i in items:
+        row_id, error = seen.get((i.kind, i.remote_id, i.payload_hash), (0, i.error))
+        if error != i.error:
+            conn.execute(update(_quarantine).where(q.id == row_id).values(error=i.error))
     rows = [
         {
             "connection": connection,

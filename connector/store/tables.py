@@ -170,12 +170,19 @@ class Link(SQLModel, table=True):
 
 
 class RawRecord(SQLModel, table=True):
-    """The last raw payload seen per link, so a mapping change can be replayed without refetching."""
+    """Two payloads per link: the last one read from the service (so `connector remap` can map it again without a
+    request) and the last image the push wrote there, each with its hash and time; `latest` names the one the
+    service held when the connector last saw it there ("read" or "written")."""
 
     __tablename__ = "raw_record"
     link_id: int = Field(primary_key=True, foreign_key="link.id")
-    payload: str = Field(sa_type=Text)
-    fetched_at: datetime | None = _ts()
+    read_payload: str | None = Field(default=None, sa_type=Text)
+    read_hash: str | None = Field(default=None, max_length=64)  # the content hash `link.payload_hash` keeps
+    read_at: datetime | None = _ts()
+    written_payload: str | None = Field(default=None, sa_type=Text)
+    written_hash: str | None = Field(default=None, max_length=64)  # the ledger hash `link.written_hash` keeps
+    written_at: datetime | None = _ts()
+    latest: str = Field(default="read", max_length=10, sa_column_kwargs={"server_default": "read"})
 
 
 class SyncState(SQLModel, table=True):

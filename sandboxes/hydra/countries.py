@@ -21,8 +21,10 @@ COUNTRIES = frozenset([
     "ZM", "ZW"
 ])
 
-# Symfony's Currency constraint knows every ISO 4217 code; these are the ones an EU invoicing app meets.
+# Symfony's Currency constraint knows every ISO 4217 code; these are the ones an EU invoicing app meets, with
+# those whose minor unit is not two decimals (ISK, JPY and KRW none; BHD, JOD, KWD, OMR and TND three), which
+# a Gulf or Japanese customer is invoiced in. Amounts stay Doctrine decimals of scale 2 (decision 36).
 CURRENCIES = frozenset([
-    "AUD", "BGN", "CAD", "CHF", "CNY", "CZK", "DKK", "EUR", "GBP", "HUF", "ISK", "JPY", "NOK", "NZD", "PLN", "RON",
-    "SEK", "TRY", "USD", "ZAR"
+    "AUD", "BGN", "BHD", "CAD", "CHF", "CNY", "CZK", "DKK", "EUR", "GBP", "HUF", "ISK", "JOD", "JPY", "KRW", "KWD",
+    "NOK", "NZD", "OMR", "PLN", "RON", "SEK", "TND", "TRY", "USD", "ZAR"
 ])

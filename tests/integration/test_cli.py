@@ -22,6 +22,9 @@ COMMANDS = [
     ["status"],
     ["runs"],
     ["state", "reset"],
+    ["remap"],
+    ["quarantine"],
+    ["quarantine", "retry"],
     ["sandbox"],
     ["demo"],
 ]

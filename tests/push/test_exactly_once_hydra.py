@@ -149,7 +149,7 @@ def test_dropped_creates_at_hydra_leave_no_duplicates(
         external_ids = conn.execute(select(CLIENT.c.external_id)).scalars().all()
         references = [(e or {}).get("reference") for e in conn.execute(select(INVOICE.c.extra)).scalars()]
         raw = conn.execute(
-            select(RAW.c.payload).join(LINK, LINK.c.id == RAW.c.link_id).where(LINK.c.connection == "dst")
+            select(RAW.c.read_payload).join(LINK, LINK.c.id == RAW.c.link_id).where(LINK.c.connection == "dst")
         ).scalars().all()
     assert (phone, external_id) == ("+31201234567", None)
     assert not [v for v in [*external_ids, *references, *raw] if v and "sync:" in v], "no marker read back"

@@ -9,18 +9,26 @@ The canonical invoice keeps it as ``discount_minor`` (see docs/decisions.md), so
 from __future__ import annotations
 
 from collections.abc import Mapping
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from typing import Any
 
 from connector.domain import InvoiceStatus
 from connector.mapping.composite import keyed_items
-from connector.mapping.registry import Inbound, Outbound, References, Transform, register
+from connector.mapping.registry import (
+    CURRENCY_EXPONENT,
+    Inbound,
+    Outbound,
+    References,
+    Transform,
+    exponent_of,
+    register,
+)
 from connector.mapping.values import to_decimal
+from connector.money import minor_text, minor_units, round_half_up
 
 __all__: list[str] = []
 
 _HUNDRED = Decimal(100)
-_CENT = Decimal("0.01")
 
 
 def _rate_bases(lines: Any) -> dict[Decimal, Decimal]:
@@ -38,6 +46,8 @@ def _rate_bases(lines: Any) -> dict[Decimal, Decimal]:
 
 
 def _invoice_discount(params: Mapping[str, Any], refs: References) -> tuple[Inbound, Outbound]:
+    exponent = exponent_of(params)
+
     def inbound(values: tuple[Any, ...]) -> int:
         amount, kind, lines = values  # `discount` first: the outbound writes to the first path
         discount = to_decimal(amount) if amount not in (None, "") else Decimal(0)
@@ -49,20 +59,20 @@ def _invoice_discount(params: Mapping[str, Any], refs: References) -> tuple[Inbo
             if not 0 < discount <= _HUNDRED:
                 raise ValueError(f"a discount of {discount}% is not a percentage")
             taken = sum(
-                (base - (base * (_HUNDRED - discount) / _HUNDRED).quantize(_CENT, ROUND_HALF_UP)
+                (base - round_half_up(base * (_HUNDRED - discount) / _HUNDRED, exponent)
                  for base in _rate_bases(lines).values()),
                 Decimal(0),
             )
         else:
             raise ValueError(f"unknown discounttype {kind!r} (percentage or amount)")
-        return int(taken.quantize(_CENT, ROUND_HALF_UP).scaleb(2))
+        return minor_units(taken, exponent)
 
     def outbound(value: int | None) -> str:
         # Always an amount, "0.00" included: without one the service applies the client's standard discount
         # to an invoice whose totals were made elsewhere (the provider sends it with discounttype=amount).
         if value is not None and type(value) is not int:
             raise ValueError(f"minor units must be an int, got {value!r}")
-        return f"{Decimal(value or 0).scaleb(-2):.2f}"
+        return minor_text(value or 0, exponent)
 
     return inbound, outbound
 
@@ -108,7 +118,9 @@ register(Transform(
     "factuursturen_invoice_discount",
     _invoice_discount,
     (int,),
+    {"exponent": CURRENCY_EXPONENT},
     arity=3,
     summary="[discount, discounttype, lines] -> the invoice-level discount in cents (a percentage per VAT "
             "rate, rounded per rate, or an amount); outbound the amount as text",
+    per_currency=True,
 ))

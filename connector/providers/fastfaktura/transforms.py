@@ -9,16 +9,25 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import UTC, date, datetime
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from typing import Any
 
 from connector.domain import InvoiceStatus
-from connector.mapping.registry import Inbound, Outbound, Param, References, Transform, register
+from connector.mapping.registry import (
+    CURRENCY_EXPONENT,
+    Inbound,
+    Outbound,
+    Param,
+    References,
+    Transform,
+    exponent_of,
+    register,
+)
 from connector.mapping.values import to_decimal
+from connector.money import major_units, whole_units
 
 __all__: list[str] = []
 
-_ONE = Decimal(1)
 _HUNDRED = Decimal(100)
 _SETTLED = frozenset({"paid", "cancelled"})  # nothing is owed on these
 _EVENT_FIELDS = frozenset({"created_at", "paid_at"})
@@ -46,10 +55,10 @@ def _cents(params: Mapping[str, Any], refs: References) -> tuple[Inbound, Outbou
 
 
 def _cents_to_major(params: Mapping[str, Any], refs: References) -> tuple[Inbound, Outbound]:
-    exponent: int = params["exponent"]
+    exponent = exponent_of(params)
 
     def inbound(value: Any) -> Decimal:
-        return Decimal(_whole(value)).scaleb(-exponent)
+        return major_units(_whole(value), exponent)
 
     def outbound(value: Decimal | None) -> int | None:
         if value is None:
@@ -80,7 +89,7 @@ def _line_amount(values: tuple[Any, ...]) -> Decimal:
 
 def _line_net(params: Mapping[str, Any], refs: References) -> tuple[Inbound, None]:
     def inbound(values: tuple[Any, ...]) -> int:
-        return int(_line_amount(values).quantize(_ONE, ROUND_HALF_UP))
+        return whole_units(_line_amount(values))
 
     return inbound, None
 
@@ -90,7 +99,7 @@ def _line_tax(params: Mapping[str, Any], refs: References) -> tuple[Inbound, Non
         rate = values[2]
         if rate is None or rate == "":
             raise ValueError("needs tax_rate")
-        return int((_line_amount(values) * to_decimal(rate) / _HUNDRED).quantize(_ONE, ROUND_HALF_UP))
+        return whole_units(_line_amount(values) * to_decimal(rate) / _HUNDRED)
 
     return inbound, None
 
@@ -153,20 +162,15 @@ def _event_type(value: Any) -> str:
     return value
 
 
-def _exponent(value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 6:
-        raise ValueError(f"expected a whole number 0..6, got {value!r}")
-    return value
-
-
 for _t in (
     Transform("cents", _cents, (int,), summary="JSON integer cents <-> minor units (int); fractions refused"),
     Transform(
         "cents_to_major",
         _cents_to_major,
         (Decimal,),
-        {"exponent": Param(_exponent, 2)},
-        summary="integer cents -> Decimal major units (12345 -> 123.45); outbound whole cents only",
+        {"exponent": CURRENCY_EXPONENT},
+        summary="integer minor units -> Decimal major units (12345 -> 123.45 in EUR); outbound whole ones only",
+        per_currency=True,
     ),
     Transform("json_number", _json_number, (Decimal,), summary="JSON number -> Decimal; outbound an exact number"),
     Transform(

@@ -9,15 +9,23 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import UTC, datetime
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from typing import Any
 
-from connector.mapping.registry import Inbound, Outbound, Param, References, Transform, register
+from connector.mapping.registry import (
+    CURRENCY_EXPONENT,
+    Inbound,
+    Outbound,
+    Param,
+    References,
+    Transform,
+    exponent_of,
+    register,
+)
 from connector.mapping.values import decimal_text, to_decimal
+from connector.money import major_units, minor_units, round_half_up
 
 __all__: list[str] = []
-
-_ONE = Decimal(1)
 
 
 def _iri_id_in(value: Any) -> str:
@@ -62,29 +70,26 @@ def _number(params: Mapping[str, Any], refs: References) -> tuple[Inbound, Outbo
 
 
 def _number_to_minor(params: Mapping[str, Any], refs: References) -> tuple[Inbound, Outbound]:
-    exponent = params["exponent"]
+    exponent = exponent_of(params)
 
     def inbound(value: Any) -> int:
-        shifted = _number_in(value).scaleb(exponent)
-        minor = int(shifted)
-        return minor if minor == shifted else int(shifted.quantize(_ONE, ROUND_HALF_UP))
+        return minor_units(_number_in(value), exponent)
 
     def outbound(value: int | None) -> Decimal | None:
         if value is None:
             return None
         if type(value) is not int:
             raise ValueError(f"minor units must be an int, got {value!r}")
-        return Decimal(value).scaleb(-exponent)
+        return major_units(value, exponent)
 
     return inbound, outbound
 
 
 def _decimal_str(params: Mapping[str, Any], refs: References) -> tuple[Inbound, Outbound]:
     places = params["places"]
-    quantum = _ONE.scaleb(-places)
 
     def outbound(value: Decimal | None) -> str | None:
-        return None if value is None else decimal_text(value.quantize(quantum, ROUND_HALF_UP))
+        return None if value is None else decimal_text(round_half_up(value, places))
 
     return _number_in, outbound
 
@@ -102,8 +107,9 @@ for _t in (
               summary="RFC 3339 with an offset -> aware UTC datetime; outbound ISO 8601 in UTC"),
     Transform("hydra_number", _number, (Decimal,),
               summary="JSON number (row quantity) -> Decimal; outbound a JSON number"),
-    Transform("hydra_number_to_minor", _number_to_minor, (int,), {"exponent": Param(_places, 2)},
-              summary="JSON number 60.5 (transaction amount) -> 6050 minor units; outbound a JSON number"),
+    Transform("hydra_number_to_minor", _number_to_minor, (int,), {"exponent": CURRENCY_EXPONENT},
+              summary="JSON number 60.5 (transaction amount) -> 6050 minor units (the currency's decimals); "
+                      "outbound a JSON number", per_currency=True),
     Transform("hydra_decimal_str", _decimal_str, (Decimal,), {"places": Param(_places, 2)},
               summary="decimal string '21.00' -> Decimal; outbound a string with `places` decimals"),
 ):

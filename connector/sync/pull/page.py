@@ -23,7 +23,7 @@ from connector.sync.reconcile.counts import PageCounts
 from connector.sync.reconcile.stage import RECONCILERS, reconcile
 from connector.sync.validate import check_record
 
-__all__ = ["KIND_ORDER", "InboundMapper", "PageCounts", "apply_records", "soft_delete_remote"]
+__all__ = ["KIND_ORDER", "InboundMapper", "PageCounts", "apply_records", "apply_stored", "soft_delete_remote"]
 
 KIND_ORDER = ("client", "invoice", "payment")
 
@@ -45,8 +45,10 @@ def apply_records(
     now: datetime,
     resolve_quarantine: bool,
     policy: ConflictPolicy | None = None,
+    again: bool = False,
 ) -> PageCounts:
-    """Store one page of raw records and return what happened."""
+    """Store one page of raw records and return what happened (`again`: map every record, even a payload the link
+    already holds: see `apply_stored`)."""
     counts = PageCounts(read=len(records))
     grouped: dict[str, dict[str, RawRecord]] = {}
     for raw in records:  # an overlapping page may repeat a record: the last copy wins
@@ -67,10 +69,26 @@ def apply_records(
                 resolve_quarantine,
                 policy,
                 live,
+                again,
             )
     if grouped:
         raise ValueError(f"provider yielded unknown entity kinds: {sorted(grouped)}")
     return counts
+
+
+def apply_stored(
+    conn: Connection,
+    mapper: InboundMapper,
+    connection: str,
+    stream: str,
+    records: Sequence[RawRecord],
+    now: datetime,
+    policy: ConflictPolicy | None = None,
+) -> PageCounts:
+    """Map payloads the store already holds again (`connector remap`, the quarantine replay) through the page path:
+    the same reconcile and writes as a pull, without the hash-first shortcut (the payload is one the link holds;
+    the mapping is what changed), settling the quarantine of what now stores."""
+    return apply_records(conn, mapper, connection, stream, records, now, True, policy, again=True)
 
 
 def _apply_kind(
@@ -85,6 +103,7 @@ def _apply_kind(
     resolve_quarantine: bool,
     policy: ConflictPolicy | None,
     live: dict[str, dict[str, int]],
+    again: bool = False,
 ) -> dict[str, int]:
     """Store one kind's records of a page: hash first, map what changed, reconcile it (`reconcile.stage`).
 
@@ -103,7 +122,7 @@ def _apply_kind(
         text = raw.text if raw.text is not None else dump_payload(raw.data)
         payload_hash = digest(text)
         link = known.get(raw.remote_id)
-        if link is not None and link.payload_hash == payload_hash and not link.deleted:
+        if link is not None and link.payload_hash == payload_hash and not link.deleted and not again:
             counts.unchanged += 1
             stored[raw.remote_id] = link.entity_id
             continue
@@ -114,7 +133,8 @@ def _apply_kind(
             bad.append(runs.QuarantineItem(kind, raw.remote_id, text, payload_hash, str(exc)))
             continue
         mapped.append(
-            Incoming(raw.remote_id, text, payload_hash, raw.data, record, link, raw.marker, raw.change_stamp)
+            Incoming(raw.remote_id, text, payload_hash, raw.data, record, link, raw.marker, raw.change_stamp,
+                     again=again)
         )
     changes, missing = reconciler.resolve(conn, connection, mapped, live, counts)
     bad.extend(missing)

@@ -115,7 +115,7 @@ def _last_seen(conn: Any, target: str, plan: PlannedPush) -> dict[str, Any]:
     held = links.held_by_connection(conn, target, plan.kind, [plan.entity_id]).get(plan.entity_id)
     if held is None:
         return {}
-    text = links.raw_payloads(conn, [held.link_id]).get(held.link_id)
+    text = links.last_seen_payloads(conn, [held.link_id]).get(held.link_id)
     return dict(load_payload(text)) if text else {}
 
 

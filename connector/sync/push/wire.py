@@ -132,7 +132,7 @@ class InStep:
         self.settled.clear()
 
     def _read_back(self, link_ids: list[int]) -> dict[int, str]:
-        return {link_id: text for link_id, text in links.raw_payloads(self.conn, link_ids).items() if text}
+        return links.last_seen_payloads(self.conn, link_ids)
 
     def _image_hash(self, kind: str, text: str | None) -> str | None:
         """The image of what was last read from the target (None when it cannot be told)."""

@@ -37,6 +37,7 @@ class Incoming:
     change_stamp: str | None = None
     ref_id: int | None = None  # the canonical id of what it refers to (an invoice's client, a payment's invoice)
     projection: str = ""  # the hash of its canonical content with `ref_id` resolved
+    again: bool = False  # a stored payload mapped again (`pull.page.apply_stored`), not one just read
 
     @property
     def entity_id(self) -> int:

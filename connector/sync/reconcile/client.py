@@ -69,13 +69,16 @@ class ClientReconciler(Reconciler):
         stored = entities.current_rows(conn, "client", [incoming.entity_id for incoming in moved])
         live = [incoming for incoming in moved if not incoming.deleted]
         wanted = live if ctx.inbound is not None or ctx.outbound is not None else []
-        payloads = links.raw_payloads(conn, [incoming.link_id for incoming in wanted]) if wanted else {}
+        payloads = links.last_seen_payloads(conn, [incoming.link_id for incoming in wanted]) if wanted else {}
         kept: list[Change] = []
         for incoming in moved:
             previous = stored.get(incoming.entity_id)
             theirs = entities.client_row(incoming.record, ctx.now)
             text = None if incoming.deleted else payloads.get(incoming.link_id)
             before = self._last_seen(ctx, incoming, text)
+            held = incoming.link.entity_version if incoming.link else None
+            if incoming.again and previous is not None and held == previous["version"]:
+                before = None  # remapped, and its service holds it as it stands: the mapping speaks for it all
             unchanged = (
                 unchanged_there(theirs, before, ctx.reads) if before is not None and previous is not None
                 else frozenset()
