@@ -12,11 +12,11 @@ from datetime import datetime
 
 from sqlalchemy import Connection, select, update
 
-from connector.store.tables import Quarantine
+from connector.store.tables import quarantine_table
 
 __all__ = ["QuarantineRow", "drop_row", "open_rows", "rows_by_id"]
 
-_quarantine = Quarantine.__table__  # type: ignore[attr-defined]
+_quarantine = quarantine_table
 
 
 @dataclass(frozen=True, slots=True)
