@@ -96,6 +96,75 @@ class LeaseKeeper:
                 log.warning("lease lost lease=%s holder=%s", name, self.holder)
         return self.held()
 
+    def renew(self) -> set[str]:
+        """Renew every lease held, in one statement; return the names renewed (a lost one is logged and dropped).
+
+        A database error keeps what is still valid (the margin stops jobs before the leases could lapse).
+        """
+        with self._lock:
+            names = list(self._held)
+        if not names:
+            return set()
+        now = self.clock.now()
+        try:
+            renewed = leases.renew(self.engine, names, self.holder, now, self.ttl)
+        except Exception as exc:  # the database is away: keep running what we still validly hold
+            log.warning("lease renewal failed leases=%d error=%s", len(names), type(exc).__name__)
+            return self.held()
+        with self._lock:
+            for name in names:
+                if name in renewed:
+                    self._held[name] = now + self.ttl
+                elif self._held.pop(name, None) is not None:
+                    log.warning("lease lost lease=%s holder=%s", name, self.holder)
+        return renewed
+
+    def take_some(self, candidates: Iterable[str], room: int) -> set[str]:
+        """Try to take `candidates` in order (free, expired or abandoned ones) until `room` more are held.
+
+        Returns:
+            The names taken.
+        """
+        gained: set[str] = set()
+        for name in candidates:
+            if len(gained) >= room:
+                break
+            with self._lock:
+                if name in self._held:
+                    continue
+            try:
+                expires = leases.take(self.engine, name, self.holder, self.clock.now(), self.ttl, abandoned=self._gone)
+            except Exception as exc:
+                log.warning("lease claim failed lease=%s error=%s", name, type(exc).__name__)
+                break
+            if expires is not None:
+                with self._lock:
+                    self._held[name] = expires
+                gained.add(name)
+                log.info("lease acquired lease=%s holder=%s", name, self.holder)
+        return gained
+
+    def release(self, names: Iterable[str]) -> int:
+        """Give the leases `names` up now (this replica's surplus), so another replica may claim them at once."""
+        wanted = set(names)
+        with self._lock:
+            mine = [name for name in wanted if self._held.pop(name, None) is not None]
+        if not mine:
+            return 0
+        try:
+            released = leases.release(self.engine, mine, self.holder, self.clock.now())
+        except Exception as exc:
+            log.warning("lease release failed error=%s (they expire on their own)", type(exc).__name__)
+            return 0
+        for name in sorted(mine):
+            log.info("lease released lease=%s holder=%s", name, self.holder)
+        return released
+
+    def claimed(self) -> set[str]:
+        """The names this keeper holds as the database last said (without the safety margin of `held`)."""
+        with self._lock:
+            return set(self._held)
+
     def _gone(self, holder: str) -> bool:
         if not self.abandoned(holder):
             return False

@@ -22,7 +22,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from connector.clock import as_utc
 from connector.store.tables import Lease
 
-__all__ = ["claim", "holders", "release", "take"]
+__all__ = ["claim", "holders", "release", "renew", "take"]
 
 _lease = Lease.__table__  # type: ignore[attr-defined]
 
@@ -48,6 +48,28 @@ def claim(engine: Engine, name: str, holder: str, now: datetime, ttl: timedelta)
             )
         )
         return expires if renewed.rowcount == 1 else None
+
+
+def renew(engine: Engine, names: Iterable[str], holder: str, now: datetime, ttl: timedelta) -> set[str]:
+    """Renew every lease of `names` that `holder` still holds until `now + ttl`, in one statement.
+
+    A lease of `holder` that expired without anyone taking it over is renewed too, as `claim` would.
+
+    Returns:
+        The names renewed; the others were taken over by another holder (or never held).
+    """
+    wanted = list(names)
+    if not wanted:
+        return set()
+    c = _lease.c
+    with engine.begin() as conn:
+        renewed = conn.execute(
+            update(_lease)
+            .where(c.name.in_(wanted), c.holder == holder)
+            .values(expires_at=now + ttl)
+            .returning(c.name)
+        )
+        return {str(name) for name in renewed.scalars()}
 
 
 def take(

@@ -22,6 +22,7 @@ __all__ = [
     "Payment",
     "Quarantine",
     "RawRecord",
+    "Replica",
     "SyncRun",
     "SyncState",
 ]
@@ -261,3 +262,15 @@ class Lease(SQLModel, table=True):
     holder: str = Field(max_length=200)
     acquired_at: datetime | None = _ts()
     expires_at: datetime | None = _ts()
+
+
+class Replica(SQLModel, table=True):
+    """A `connector run` replica: registered at start, its heartbeat renewed with its leases, gone once the
+    heartbeat is older than the lease time-to-live (see `connector.store.replicas`)."""
+
+    __tablename__ = "replica"
+    id: str = Field(primary_key=True, max_length=200)
+    host: str | None = Field(default=None, max_length=255)
+    pid: int | None = Field(default=None)
+    started_at: datetime = Field(sa_type=DateTime(timezone=True), nullable=False)
+    heartbeat_at: datetime = Field(sa_type=DateTime(timezone=True), nullable=False, index=True)
