@@ -30,7 +30,8 @@ class ScaleMetrics:
         )
         self.share = Gauge(
             "connector_connections_fair_share",
-            "The most connections this replica holds under the current membership: ceil(connections / live).",
+            "Connections this replica should hold under the current membership: floor or ceiling of "
+            "connections / live replicas (the quotas add up to the connections).",
             registry=r,
         )
         self.configured = Gauge(

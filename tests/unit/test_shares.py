@@ -7,7 +7,7 @@ from collections import Counter
 
 import pytest
 
-from connector.daemon.shares import Moves, fair_share, owner, plan_moves, score
+from connector.daemon.shares import Moves, fair_share, owner, plan_moves, quotas, score
 
 NAMES = [f"c{i:02d}" for i in range(60)]
 
@@ -18,6 +18,15 @@ NAMES = [f"c{i:02d}" for i in range(60)]
 )
 def test_fair_share_is_the_ceiling(connections: int, replicas: int, share: int) -> None:
     assert fair_share(connections, replicas) == share
+
+
+@pytest.mark.parametrize(
+    ("connections", "replicas", "expected"),
+    [(60, "abc", {"a": 20, "b": 20, "c": 20}), (100, "abc", {"a": 34, "b": 33, "c": 33}),
+     (2, "cab", {"a": 1, "b": 1, "c": 0}), (0, "ab", {"a": 0, "b": 0}), (5, "", {})],
+)
+def test_quotas_add_up_and_differ_by_at_most_one(connections: int, replicas: str, expected: dict[str, int]) -> None:
+    assert quotas(connections, list(replicas)) == expected
 
 
 def test_rendezvous_is_stable_and_moves_about_one_nth_on_a_join() -> None:
@@ -93,13 +102,14 @@ def test_a_restarted_replica_never_counts_another_processes_leases_under_its_id_
 class Cluster:
     """Replicas ticking in turn against one lease table; releases take effect at once (no job in the way)."""
 
-    def __init__(self) -> None:
+    def __init__(self, names: list[str] = NAMES) -> None:
+        self.names = names
         self.leases: dict[str, str] = {}
         self.live: list[str] = []
 
     def tick(self, me: str) -> None:
         mine = [n for n, h in self.leases.items() if h == me]
-        moves = plan_moves(me, NAMES, self.live, mine, self.leases)
+        moves = plan_moves(me, self.names, self.live, mine, self.leases)
         for name in moves.release:
             del self.leases[name]
         room = moves.room
@@ -138,3 +148,14 @@ def test_a_simulated_cluster_balances_and_moves_only_what_it_must() -> None:
     assert set(_counts(again).values()) == {20}, _counts(again)
     moved = [n for n in NAMES if again[n] != two[n]]
     assert len(moved) == 20 and all(again[n] == "c" for n in moved), "only what the joiner needs, all to it"
+
+
+def test_a_simulated_cluster_spreads_an_uneven_count_within_one() -> None:
+    cluster = Cluster([f"n{i:03d}" for i in range(100)])
+    for replica in ("a", "b", "c"):
+        cluster.live.append(replica)
+        cluster.settle()
+    assert sorted(_counts(cluster.settle()).values()) == [33, 33, 34]
+    cluster.live.remove("b")
+    cluster.leases = {n: h for n, h in cluster.leases.items() if h != "b"}
+    assert sorted(_counts(cluster.settle()).values()) == [50, 50]
