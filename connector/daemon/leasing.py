@@ -120,27 +120,35 @@ class LeaseKeeper:
         return renewed
 
     def take_some(self, candidates: Iterable[str], room: int) -> set[str]:
-        """Try to take `candidates` in order (free, expired or abandoned ones) until `room` more are held.
+        """Take `candidates` in order (free, expired or abandoned ones) until `room` more are held.
+
+        Free and expired leases are taken a batch at a time (one statement for up to `room` of them, so claiming a
+        thousand leases cannot outlast the time-to-live of the first ones); a lease whose holder is judged
+        abandoned (a killed command on this host) is taken over one by one.
 
         Returns:
             The names taken.
         """
+        with self._lock:
+            pending = [name for name in candidates if name not in self._held]
         gained: set[str] = set()
-        for name in candidates:
-            if len(gained) >= room:
+        while pending and len(gained) < room:
+            batch, pending = pending[: room - len(gained)], pending[room - len(gained):]
+            now = self.clock.now()
+            try:
+                taken = leases.take_many(self.engine, batch, self.holder, now, self.ttl)
+                for name in batch:
+                    if name not in taken and len(gained) + len(taken) < room and \
+                            leases.take(self.engine, name, self.holder, now, self.ttl, abandoned=self._gone):
+                        taken.add(name)
+            except Exception as exc:
+                log.warning("lease claim failed leases=%d error=%s", len(batch), type(exc).__name__)
                 break
             with self._lock:
-                if name in self._held:
-                    continue
-            try:
-                expires = leases.take(self.engine, name, self.holder, self.clock.now(), self.ttl, abandoned=self._gone)
-            except Exception as exc:
-                log.warning("lease claim failed lease=%s error=%s", name, type(exc).__name__)
-                break
-            if expires is not None:
-                with self._lock:
-                    self._held[name] = expires
-                gained.add(name)
+                for name in taken:
+                    self._held[name] = now + self.ttl
+            gained |= taken
+            for name in sorted(taken):
                 log.info("lease acquired lease=%s holder=%s", name, self.holder)
         return gained
 

@@ -118,3 +118,16 @@ def test_a_bad_workers_setting_is_one_line_naming_it_and_exit_2(value: str) -> N
     assert result.returncode == 2, result.stderr
     [line] = result.stderr.strip().splitlines()
     assert line.startswith("connector: configuration error: CONNECTOR_WORKERS: "), line
+
+
+def test_take_many_claims_free_and_expired_leases_in_one_go_and_nothing_live(engine: Engine) -> None:
+    leases.claim(engine, "held", "b", T0, TTL)
+    leases.claim(engine, "mine-elsewhere", "a", T0, TTL)  # another process under a's id
+    leases.claim(engine, "expired", "b", T0 - TTL * 2, TTL)
+    taken = leases.take_many(engine, ["free1", "free2", "held", "mine-elsewhere", "expired"], "a", T0, TTL)
+    assert taken == {"free1", "free2", "expired"}
+    assert leases.holders(engine, T0)["expired"] == ("a", T0 + TTL)
+    assert leases.holders(engine, T0)["held"][0] == "b"
+    assert leases.take_many(engine, [], "a", T0, TTL) == set()
+    keeper = LeaseKeeper(engine, "c", ["x1", "x2", "x3", "held"], TTL, FixedClock(T0))
+    assert keeper.take_some(["held", "x1", "x2", "x3"], 2) == {"x1", "x2"}, "stops at its room, skips live ones"
