@@ -111,10 +111,10 @@ class JobRunner:
         replica_id: str,
         clock: Clock,
         *,
-        on_drained: Callable[[str], None] | None = None,
+        on_drained: Callable[[list[str]], None] | None = None,
     ) -> None:
-        """Nothing running yet. `on_drained(connection)` is called once a draining connection has no job running
-        (with its jobs held off), to release its lease; see `drain`."""
+        """Nothing running yet. `on_drained(connections)` is called once draining connections have no job running
+        (with their jobs held off), to release their leases; see `drain`."""
         self.app = app
         self.keeper = keeper
         self.stop = stop
@@ -128,19 +128,28 @@ class JobRunner:
         self._draining: set[str] = set()
 
     def drain(self, names: Iterable[str]) -> None:
-        """Hand the connections `names` off at their next safe point: no job of theirs starts any more, and each is
-        passed to `on_drained` as soon as no job of it runs (now, or when its running job ends). Connections
-        drained before but not named again go back to normal (the share grew meanwhile)."""
+        """Hand the connections `names` off at their next safe point: no job of theirs starts any more, and they are
+        passed to `on_drained` as soon as no job of theirs runs: those idle now together, the others each when its
+        running job ends. Connections drained before but not named again go back to normal (the share grew)."""
         wanted = set(names)
         with self._busy_guard:
             self._draining = wanted
-        for name in sorted(wanted):
-            lock = self._connection_lock(name)
-            if lock.acquire(blocking=False):
-                try:
-                    self._settle(name)
-                finally:
-                    lock.release()
+        locked: list[threading.Lock] = []
+        idle: list[str] = []
+        try:
+            for name in sorted(wanted):
+                lock = self._connection_lock(name)
+                if lock.acquire(blocking=False):
+                    locked.append(lock)
+                    idle.append(name)
+            with self._busy_guard:
+                idle = [name for name in idle if name in self._draining]
+                self._draining -= set(idle)
+            if idle and self.on_drained is not None:
+                self.on_drained(idle)  # one release for all of them, while none of their jobs can start
+        finally:
+            for lock in locked:
+                lock.release()
 
     def draining(self) -> set[str]:
         """The connections being handed off."""
@@ -154,7 +163,7 @@ class JobRunner:
                 return
             self._draining.discard(name)
         if self.on_drained is not None:
-            self.on_drained(name)
+            self.on_drained([name])
 
     @property
     def running(self) -> int:
