@@ -3,6 +3,7 @@
     python bench/scale_connections.py --connections 100 --replicas 3
     python bench/scale_connections.py --connections 1000 --replicas 3 --interval 120 --observe 60
     python bench/scale_connections.py --connections 100 --rate-limit 250   # the sandbox counts like the service
+    python bench/scale_connections.py --idle 0,100,1000      # one replica's memory per connection, jobs not due
 
 Every connection is a FactuurSturen connection to one sandbox process (seeded small; its rate limit off unless
 --rate-limit: the account is shared, so a real limit throttles all of them together), pulling its invoices every
@@ -10,6 +11,8 @@ Every connection is a FactuurSturen connection to one sandbox process (seeded sm
 then per replica its threads, resident memory and job queue delay (due time -> start, from its /metrics) once
 the shares settled and --observe seconds passed; then SIGKILLs one replica and starts it again, printing how
 long each rebalance took (until every replica holds its fair share within one) and how many leases moved.
+With --idle, one replica per count instead, its first pulls spread over an hour: its memory and threads 15 s
+after it started, which is what holding the connections costs, apart from running their jobs.
 """
 
 from __future__ import annotations
@@ -144,6 +147,33 @@ class Bench:
                   f"{_quantile(samples, 0.9):>5}s", flush=True)
 
 
+def _idle(counts: list[int], info: dict[str, str], url: str, workdir: Path) -> None:
+    """One replica per count, no job due yet: RSS and threads 15 s after its start."""
+    print(f"{'connections':>11} {'RSS MiB':>8} {'threads':>7}", flush=True)
+    base: tuple[int, float] | None = None
+    for count in counts:
+        conf = workdir / f"idle-{count}.toml"
+        _connections(conf, info, count, 3600.0)
+        conf.write_text(conf.read_text(encoding="utf-8").replace("jitter_seconds = 900.0", "jitter_seconds = 3600.0"),
+                        encoding="utf-8")
+        daemon = DaemonProcess.start(workdir / f"idle-{count}.log", {
+            "CONNECTOR_DATABASE_URL": url, "CONNECTOR_CONNECTIONS_FILE": str(conf), KEY_ENV: os.environ[KEY_ENV]})
+        try:
+            while not any(e.get("event") == "daemon started" for e in daemon.events()):
+                daemon.assert_running()
+                time.sleep(0.25)
+            time.sleep(15)
+            status = _proc_status(daemon.proc.pid)
+        finally:
+            daemon.terminate(timeout=120)
+        rss = status["VmRSS"] / 1024
+        per = ""
+        if base and count > base[0]:
+            per = f"  {(rss - base[1]) * 1024 / (count - base[0]):.1f} KiB per connection"
+        print(f"{count:>11} {rss:>8.1f} {status['Threads']:>7}{per}", flush=True)
+        base = base or (count, rss)
+
+
 def main() -> None:
     """Run the benchmark and print its numbers."""
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -154,6 +184,7 @@ def main() -> None:
     parser.add_argument("--ttl", type=float, default=10.0, help="CONNECTOR_LEASE_TTL_SECONDS")
     parser.add_argument("--observe", type=float, default=60.0, help="seconds of running after the first balance")
     parser.add_argument("--rate-limit", type=int, default=None, help="sandbox requests per hour (default: off)")
+    parser.add_argument("--idle", default=None, help="comma-separated connection counts: idle memory only")
     args = parser.parse_args()
 
     sandbox, info = _sandbox(args.rate_limit)
@@ -170,6 +201,9 @@ def main() -> None:
         engine.dispose()
         with tempfile.TemporaryDirectory(prefix="scale-bench-") as tmp:
             workdir = Path(tmp)
+            if args.idle:
+                _idle([int(n) for n in args.idle.split(",")], info, url, workdir)
+                return
             conf = workdir / "connections.toml"
             _connections(conf, info, args.connections, args.interval)
             env = {"CONNECTOR_DATABASE_URL": url, "CONNECTOR_CONNECTIONS_FILE": str(conf),
