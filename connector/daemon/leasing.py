@@ -69,6 +69,10 @@ class LeaseKeeper:
         self._margin = ttl / 3
         self._held: dict[str, datetime] = {}
         self._lock = threading.Lock()
+        # renewals and releases take turns, or a renewal started before a release would extend the released lease
+        self._io = threading.Lock()
+        self.last_lost: frozenset[str] = frozenset()
+        """The leases the last `renew` found taken over by another holder."""
 
     def refresh(self) -> set[str]:
         """Claim or renew every lease; return the names held now. A database error keeps what is still valid."""
@@ -101,23 +105,28 @@ class LeaseKeeper:
 
         A database error keeps what is still valid (the margin stops jobs before the leases could lapse).
         """
-        with self._lock:
-            names = list(self._held)
-        if not names:
-            return set()
-        now = self.clock.now()
-        try:
-            renewed = leases.renew(self.engine, names, self.holder, now, self.ttl)
-        except Exception as exc:  # the database is away: keep running what we still validly hold
-            log.warning("lease renewal failed leases=%d error=%s", len(names), type(exc).__name__)
-            return self.held()
-        with self._lock:
-            for name in names:
-                if name in renewed:
-                    self._held[name] = now + self.ttl
-                elif self._held.pop(name, None) is not None:
-                    log.warning("lease lost lease=%s holder=%s", name, self.holder)
-        return renewed
+        with self._io:
+            self.last_lost = frozenset()
+            with self._lock:
+                names = list(self._held)
+            if not names:
+                return set()
+            now = self.clock.now()
+            try:
+                renewed = leases.renew(self.engine, names, self.holder, now, self.ttl)
+            except Exception as exc:  # the database is away: keep running what we still validly hold
+                log.warning("lease renewal failed leases=%d error=%s", len(names), type(exc).__name__)
+                return self.held()
+            lost = set()
+            with self._lock:
+                for name in names:
+                    if name in renewed:
+                        self._held[name] = now + self.ttl
+                    elif self._held.pop(name, None) is not None:
+                        lost.add(name)
+                        log.warning("lease lost lease=%s holder=%s", name, self.holder)
+            self.last_lost = frozenset(lost)
+            return renewed
 
     def take_some(self, candidates: Iterable[str], room: int) -> set[str]:
         """Take `candidates` in order (free, expired or abandoned ones) until `room` more are held.
@@ -155,15 +164,16 @@ class LeaseKeeper:
     def release(self, names: Iterable[str]) -> int:
         """Give the leases `names` up now (this replica's surplus), so another replica may claim them at once."""
         wanted = set(names)
-        with self._lock:
-            mine = [name for name in wanted if self._held.pop(name, None) is not None]
-        if not mine:
-            return 0
-        try:
-            released = leases.release(self.engine, mine, self.holder, self.clock.now())
-        except Exception as exc:
-            log.warning("lease release failed error=%s (they expire on their own)", type(exc).__name__)
-            return 0
+        with self._io:
+            with self._lock:
+                mine = [name for name in wanted if self._held.pop(name, None) is not None]
+            if not mine:
+                return 0
+            try:
+                released = leases.release(self.engine, mine, self.holder, self.clock.now())
+            except Exception as exc:
+                log.warning("lease release failed error=%s (they expire on their own)", type(exc).__name__)
+                return 0
         for name in sorted(mine):
             log.info("lease released lease=%s holder=%s", name, self.holder)
         return released
@@ -197,13 +207,14 @@ class LeaseKeeper:
 
     def release_all(self) -> None:
         """Give every held lease up at once (on a clean stop), so another replica need not wait for expiry."""
-        with self._lock:
-            names, self._held = list(self._held), {}
-        try:
-            released = leases.release(self.engine, names, self.holder, self.clock.now())
-        except Exception as exc:
-            log.warning("lease release failed error=%s (they expire on their own)", type(exc).__name__)
-            return
+        with self._io:
+            with self._lock:
+                names, self._held = list(self._held), {}
+            try:
+                released = leases.release(self.engine, names, self.holder, self.clock.now())
+            except Exception as exc:
+                log.warning("lease release failed error=%s (they expire on their own)", type(exc).__name__)
+                return
         if names:
             log.info("leases released count=%d holder=%s", released, self.holder)
 

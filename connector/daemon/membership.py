@@ -73,12 +73,12 @@ class Membership:
 
     def tick(self) -> Tick:
         """Heartbeat, renew, rebalance; a database error skips the rebalance and keeps what is still held."""
-        before = self.keeper.claimed()
         try:
             replicas.heartbeat(self.engine, self.replica_id, self.clock.now(), host=self._host, pid=self._pid)
         except Exception as exc:
             log.warning("replica heartbeat failed error=%s", type(exc).__name__)
         self.keeper.renew()
+        lost = self.keeper.last_lost
         try:
             now = self.clock.now()
             live = [row.id for row in replicas.live(self.engine, now, self.ttl)]
@@ -86,7 +86,7 @@ class Membership:
         except Exception as exc:
             log.warning("rebalance skipped error=%s", type(exc).__name__)
             held = self.keeper.claimed()
-            return Tick(0, 0, frozenset(held), frozenset(), frozenset(before - held), ())
+            return Tick(0, 0, frozenset(held), frozenset(), lost, ())
         mine = self.keeper.claimed()
         moves = plan_moves(self.replica_id, self.keeper.names, live, mine, standing)
         # an unexpired lease (of a gone replica, a command, another process under this id) cannot be taken
@@ -102,7 +102,7 @@ class Membership:
             share=moves.share,
             held=frozenset(held),
             gained=frozenset(gained),
-            lost=frozenset(before - held),
+            lost=lost,
             surplus=moves.release,
         )
 
