@@ -9,6 +9,7 @@ import copy
 import logging
 from datetime import timedelta
 from functools import cached_property
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -101,6 +102,7 @@ class App:
             check_push_routes(conn)
         self._connections = connections
         self._pacers: dict[str, Pacer] = {}
+        self._mappings: dict[str, tuple[Any, Mapper]] = {}
 
     def stopping_with(self, stop: StopToken) -> App:
         """This app under another stop token (a daemon job's own): the same engine, connections and pacers."""
@@ -113,7 +115,8 @@ class App:
     @cached_property
     def engine(self) -> Engine:
         """The store's engine (not checked for migrations; see `migrated_engine`)."""
-        return make_engine(self.settings.database_url)
+        # a connection per job worker, plus the daemon's own threads (membership, scrapes, heartbeat)
+        return make_engine(self.settings.database_url, pool_size=self.settings.workers + 4)
 
     def migrated_engine(self) -> Engine:
         """The store's engine, after refusing an unmigrated database (`NotMigrated`)."""
@@ -143,8 +146,21 @@ class App:
         raise ConfigError(str(self.settings.connections_file), name, f"no such connection; known: {names}")
 
     def mapping(self, provider_id: str) -> Mapper:
-        """Load (and validate) the mapping of a provider, with the user's overrides."""
-        return load_mapping(provider_id, self.settings.mappings_base_dir, self.settings.mappings_dir)
+        """Load (and validate) the mapping of a provider, with the user's overrides.
+
+        Compiled once per provider and kept while its files stay unchanged (size and modification time): a daemon
+        with many connections of one provider would otherwise parse the same YAML for every job.
+        """
+        base = self.settings.mappings_base_dir
+        user = self.settings.mappings_dir
+        stamp = (_file_stamp(base / f"{provider_id}.yaml"),
+                 _file_stamp(user / f"{provider_id}.yaml") if user is not None else None)
+        cached = self._mappings.get(provider_id)
+        if cached is not None and cached[0] == stamp:
+            return cached[1]
+        mapper = load_mapping(provider_id, base, user)
+        self._mappings[provider_id] = (stamp, mapper)  # a race only loads it twice: the mapper is immutable
+        return mapper
 
     def provider(self, conn: Connection, *, transport: httpx.BaseTransport | None = None) -> Provider:
         """Build the provider of a connection with its own HTTP session and the connection's shared pacer."""
@@ -365,6 +381,14 @@ def _log_push(result: TargetPush, seconds: float) -> None:
         seconds=round(seconds, 2),
         **({"first_error": d.errors[0][:300]} if d.errors else {}),
     )
+
+
+def _file_stamp(path: Path) -> tuple[int, int] | None:
+    try:
+        stat = path.stat()
+    except OSError:
+        return None
+    return stat.st_mtime_ns, stat.st_size
 
 
 def _auth(conn: Connection, scheme: AuthScheme, secret: str) -> httpx.Auth:

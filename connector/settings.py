@@ -141,8 +141,12 @@ class Settings(BaseSettings):
         max_length=200,
         description="This replica's name in the lease table (default host-pid).",
     )
-    workers: int | None = Field(
-        default=None, ge=1, le=256, description="`connector run`: job threads (default one per scheduled job)."
+    workers: int = Field(
+        default=8,
+        ge=1,
+        le=256,
+        description="`connector run`: size of the job pool, fixed whatever the number of connections; jobs due "
+        "while every worker is busy wait (connector_job_queue_delay_seconds).",
     )
 
 

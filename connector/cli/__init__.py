@@ -207,12 +207,16 @@ def build_parser() -> argparse.ArgumentParser:
         help="connections, cursors, last runs, counts, quarantine, outbox and leases; non-zero when failing",
         description="Show each connection's streams (cursor, last run, counts), the quarantine, the outbox rows "
         "pending or failed, who holds the connection's lease (a daemon replica or a command working on it; "
-        "'free' when nobody does) and what its last gap audit found per kind (missing, fetched, remaining). "
+        "'free' when nobody does) and what its last gap audit found per kind (missing, fetched, remaining); "
+        "then the live replicas (heartbeat younger than CONNECTOR_LEASE_TTL_SECONDS) and what each holds. "
         "Exits 1 when a connection's last run of any stream failed or left records missing (gap); a run "
         "interrupted by SIGTERM or SIGINT (a redeploy) is shown as interrupted and is not a failure: the next "
         "run resumes from its last committed page.",
     )
     status.add_argument("--json", action="store_true", help="print JSON instead of text")
+    status.add_argument("--replicas", action="store_true",
+                        help="only the live `connector run` replicas and the connections each holds (and any other "
+                        "lease holder); the text status ends with this list too")
     status.set_defaults(func=commands.status)
 
     add_audit_parser(sub, ParagraphsFormatter)

@@ -213,9 +213,11 @@ def backfill(app: App, args: argparse.Namespace) -> int:
 
 
 def status(app: App, args: argparse.Namespace) -> int:
-    """`connector status`."""
-    from connector.cli.status import print_status
+    """`connector status [--replicas]`."""
+    from connector.cli.status import print_replicas, print_status
 
+    if getattr(args, "replicas", False):
+        return print_replicas(app, as_json=args.json)
     return print_status(app, as_json=args.json)
 
 

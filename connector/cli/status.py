@@ -1,19 +1,20 @@
 """`connector status`: what each connection last did, where its cursors are, what is quarantined, what waits in
 its outbox, who holds its lease (a daemon replica or a one-shot command working on it now), and what its last
-gap audit found missing per kind."""
+gap audit found missing per kind; then the live replicas and what each holds."""
 
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from typing import Any
 
 from connector.app import App
 from connector.cli.output import when
 from connector.errors import ConfigError
 from connector.observability.store_gauges import AUDIT_STREAM
-from connector.store import leases, reports
+from connector.store import leases, replicas, reports
 
-__all__ = ["collect_status", "print_status"]
+__all__ = ["collect_replicas", "collect_status", "print_replicas", "print_status"]
 
 
 def collect_status(app: App) -> list[dict[str, Any]]:
@@ -84,8 +85,57 @@ def _audit_line(audit: dict[str, Any] | None) -> str:
     return f"  audit          {audit['status']:<11} last={audit['at'] or '-'} {kinds}"
 
 
+def collect_replicas(app: App) -> list[dict[str, Any]]:
+    """The live replicas (heartbeat younger than the lease TTL), each with the connections it holds, then one entry
+    per other lease holder (a one-shot command, a replica gone but whose leases have not expired yet)."""
+    engine = app.migrated_engine()
+    now = app.clock.now()
+    live = replicas.live(engine, now, timedelta(seconds=app.settings.lease_ttl_seconds))
+    held: dict[str, list[str]] = {}
+    for name, (holder, _) in leases.holders(engine, now).items():
+        held.setdefault(holder, []).append(name)
+    result = [
+        {
+            "replica": row.id,
+            "live": True,
+            "host": row.host,
+            "pid": row.pid,
+            "started_at": row.started_at.isoformat(),
+            "heartbeat_at": row.heartbeat_at.isoformat(),
+            "holds": sorted(held.pop(row.id, [])),
+        }
+        for row in live
+    ]
+    for holder, names in sorted(held.items()):
+        result.append({"replica": holder, "live": False, "host": None, "pid": None, "started_at": None,
+                       "heartbeat_at": None, "holds": sorted(names)})
+    return result
+
+
+def _replica_lines(data: list[dict[str, Any]]) -> list[str]:
+    live = [r for r in data if r["live"]]
+    lines = [f"replicas: {len(live)} live"]
+    for item in data:
+        names = item["holds"]
+        shown = ", ".join(names[:10]) + (f", ... ({len(names)} in all)" if len(names) > 10 else "")
+        if item["live"]:
+            head = (f"  {item['replica']} (host {item['host'] or '-'} pid {item['pid'] or '-'}, started "
+                    f"{item['started_at']}, heartbeat {item['heartbeat_at']})")
+        else:
+            head = f"  {item['replica']} (not a live replica: a command, or a replica gone whose leases run out)"
+        lines.append(f"{head}: holds {len(names)}" + (f": {shown}" if names else ""))
+    return lines
+
+
+def print_replicas(app: App, *, as_json: bool) -> int:
+    """Print only the replicas and what each holds (`connector status --replicas`); exit 0."""
+    data = collect_replicas(app)
+    print(json.dumps(data, indent=2) if as_json else "\n".join(_replica_lines(data)))
+    return 0
+
+
 def print_status(app: App, *, as_json: bool) -> int:
-    """Print the status; return 1 when any connection is failing."""
+    """Print the status (text: the replicas after the connections); return 1 when any connection is failing."""
     data = collect_status(app)
     if as_json:
         print(json.dumps(data, indent=2))
@@ -109,4 +159,5 @@ def print_status(app: App, *, as_json: bool) -> int:
                     f"cursor={s['high_water'] or '-'}" + (f"\n    error: {s['error']}" if s["error"] else "")
                 )
             print(_audit_line(item["audit"]))
+        print("\n".join(_replica_lines(collect_replicas(app))))
     return 1 if any(item["failing"] for item in data) else 0

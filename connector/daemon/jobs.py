@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal
@@ -20,6 +21,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from connector.app import App
 from connector.clock import Clock
 from connector.daemon.leasing import LeaseKeeper
+from connector.daemon.pool import current_queue_delay
 from connector.errors import ConnectorError, Interrupted
 from connector.observability.events import get_logger
 from connector.settings import Connection
@@ -102,17 +104,67 @@ class JobRunner:
         clock: for the event's timestamps.
     """
 
-    def __init__(self, app: App, keeper: LeaseKeeper, stop: StopToken, replica_id: str, clock: Clock) -> None:
-        """Nothing running yet."""
+    def __init__(
+        self,
+        app: App,
+        keeper: LeaseKeeper,
+        stop: StopToken,
+        replica_id: str,
+        clock: Clock,
+        *,
+        on_drained: Callable[[list[str]], None] | None = None,
+    ) -> None:
+        """Nothing running yet. `on_drained(connections)` is called once draining connections have no job running
+        (with their jobs held off), to release their leases; see `drain`."""
         self.app = app
         self.keeper = keeper
         self.stop = stop
         self.replica_id = replica_id
         self.clock = clock
+        self.on_drained = on_drained
         self._running = 0
         self._idle = threading.Condition()
         self._busy: dict[str, threading.Lock] = {}
         self._busy_guard = threading.Lock()
+        self._draining: set[str] = set()
+
+    def drain(self, names: Iterable[str]) -> None:
+        """Hand the connections `names` off at their next safe point: no job of theirs starts any more, and they are
+        passed to `on_drained` as soon as no job of theirs runs: those idle now together, the others each when its
+        running job ends. Connections drained before but not named again go back to normal (the share grew)."""
+        wanted = set(names)
+        with self._busy_guard:
+            self._draining = wanted
+        locked: list[threading.Lock] = []
+        idle: list[str] = []
+        try:
+            for name in sorted(wanted):
+                lock = self._connection_lock(name)
+                if lock.acquire(blocking=False):
+                    locked.append(lock)
+                    idle.append(name)
+            with self._busy_guard:
+                idle = [name for name in idle if name in self._draining]
+                self._draining -= set(idle)
+            if idle and self.on_drained is not None:
+                self.on_drained(idle)  # one release for all of them, while none of their jobs can start
+        finally:
+            for lock in locked:
+                lock.release()
+
+    def draining(self) -> set[str]:
+        """The connections being handed off."""
+        with self._busy_guard:
+            return set(self._draining)
+
+    def _settle(self, name: str) -> None:
+        """With the connection's lock held: if it is draining, hand it off now."""
+        with self._busy_guard:
+            if name not in self._draining:
+                return
+            self._draining.discard(name)
+        if self.on_drained is not None:
+            self.on_drained([name])
 
     @property
     def running(self) -> int:
@@ -134,8 +186,8 @@ class JobRunner:
         """
         if self.stop.stopped:
             return "skipped"
-        if not self.keeper.holds(spec.connection):
-            log.debug("job skipped", job=spec.id, reason="lease held elsewhere")
+        if not self.keeper.holds(spec.connection) or spec.connection in self.draining():
+            log.debug("job skipped", job=spec.id, reason="lease held elsewhere or being handed off")
             return "skipped"
         with self._idle:
             self._running += 1
@@ -150,14 +202,18 @@ class JobRunner:
                     raise Interrupted(f"{spec.id}: stopped while waiting for the connection's other job")
             started_at, started = self.clock.now(), self.clock.monotonic()
             try:
-                if not self.keeper.holds(spec.connection):  # lost while waiting: the new holder runs it
+                # lost while waiting (the new holder runs it), or being handed off (released below)
+                if not self.keeper.holds(spec.connection) or spec.connection in self.draining():
                     status = "skipped"
                 else:
                     counts = self._run(spec)
                     if counts.get("remaining"):
                         status = "gap"  # records the service lists are still missing: not a plain ok
             finally:
-                serial.release()
+                try:
+                    self._settle(spec.connection)  # the safe point: between this connection's jobs
+                finally:
+                    serial.release()
         except Interrupted as exc:
             status, error = "interrupted", str(exc)
         except ConnectorError as exc:
@@ -231,6 +287,9 @@ def _log_job(
     finished_at: datetime,
     seconds: float,
 ) -> None:
+    delay = current_queue_delay()
+    if delay is not None:
+        counts = {**counts, "queue_seconds": round(delay, 3)}
     level = logging.WARNING if status in ("failed", "gap") else logging.INFO
     log.log(
         level,

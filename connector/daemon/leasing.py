@@ -69,6 +69,10 @@ class LeaseKeeper:
         self._margin = ttl / 3
         self._held: dict[str, datetime] = {}
         self._lock = threading.Lock()
+        # renewals and releases take turns, or a renewal started before a release would extend the released lease
+        self._io = threading.Lock()
+        self.last_lost: frozenset[str] = frozenset()
+        """The leases the last `renew` found taken over by another holder."""
 
     def refresh(self) -> set[str]:
         """Claim or renew every lease; return the names held now. A database error keeps what is still valid."""
@@ -96,6 +100,89 @@ class LeaseKeeper:
                 log.warning("lease lost", lease=name, holder=self.holder)
         return self.held()
 
+    def renew(self) -> set[str]:
+        """Renew every lease held, in one statement; return the names renewed (a lost one is logged and dropped).
+
+        A database error keeps what is still valid (the margin stops jobs before the leases could lapse).
+        """
+        with self._io:
+            self.last_lost = frozenset()
+            with self._lock:
+                names = list(self._held)
+            if not names:
+                return set()
+            now = self.clock.now()
+            try:
+                renewed = leases.renew(self.engine, names, self.holder, now, self.ttl)
+            except Exception as exc:  # the database is away: keep running what we still validly hold
+                log.warning("lease renewal failed", leases=len(names), error=type(exc).__name__)
+                return self.held()
+            lost = set()
+            with self._lock:
+                for name in names:
+                    if name in renewed:
+                        self._held[name] = now + self.ttl
+                    elif self._held.pop(name, None) is not None:
+                        lost.add(name)
+                        log.warning("lease lost", lease=name, holder=self.holder)
+            self.last_lost = frozenset(lost)
+            return renewed
+
+    def take_some(self, candidates: Iterable[str], room: int) -> set[str]:
+        """Take `candidates` in order (free, expired or abandoned ones) until `room` more are held.
+
+        Free and expired leases are taken a batch at a time (one statement for up to `room` of them, so claiming a
+        thousand leases cannot outlast the time-to-live of the first ones); a lease whose holder is judged
+        abandoned (a killed command on this host) is taken over one by one.
+
+        Returns:
+            The names taken.
+        """
+        with self._lock:
+            pending = [name for name in candidates if name not in self._held]
+        gained: set[str] = set()
+        while pending and len(gained) < room:
+            batch, pending = pending[: room - len(gained)], pending[room - len(gained):]
+            now = self.clock.now()
+            try:
+                taken = leases.take_many(self.engine, batch, self.holder, now, self.ttl)
+                for name in batch:
+                    if name not in taken and len(gained) + len(taken) < room and \
+                            leases.take(self.engine, name, self.holder, now, self.ttl, abandoned=self._gone):
+                        taken.add(name)
+            except Exception as exc:
+                log.warning("lease claim failed", leases=len(batch), error=type(exc).__name__)
+                break
+            with self._lock:
+                for name in taken:
+                    self._held[name] = now + self.ttl
+            gained |= taken
+            for name in sorted(taken):
+                log.info("lease acquired", lease=name, holder=self.holder)
+        return gained
+
+    def release(self, names: Iterable[str]) -> int:
+        """Give the leases `names` up now (this replica's surplus), so another replica may claim them at once."""
+        wanted = set(names)
+        with self._io:
+            with self._lock:
+                mine = [name for name in wanted if self._held.pop(name, None) is not None]
+            if not mine:
+                return 0
+            try:
+                released = leases.release(self.engine, mine, self.holder, self.clock.now())
+            except Exception as exc:
+                log.warning("lease release failed", error=type(exc).__name__, consequence="they expire on their own")
+                return 0
+        for name in sorted(mine):
+            log.info("lease released", lease=name, holder=self.holder)
+        return released
+
+    def claimed(self) -> set[str]:
+        """The names this keeper holds as the database last said (without the safety margin of `held`)."""
+        with self._lock:
+            return set(self._held)
+
     def _gone(self, holder: str) -> bool:
         if not self.abandoned(holder):
             return False
@@ -121,13 +208,14 @@ class LeaseKeeper:
 
     def release_all(self) -> None:
         """Give every held lease up at once (on a clean stop), so another replica need not wait for expiry."""
-        with self._lock:
-            names, self._held = list(self._held), {}
-        try:
-            released = leases.release(self.engine, names, self.holder, self.clock.now())
-        except Exception as exc:
-            log.warning("lease release failed", error=type(exc).__name__, consequence="they expire on their own")
-            return
+        with self._io:
+            with self._lock:
+                names, self._held = list(self._held), {}
+            try:
+                released = leases.release(self.engine, names, self.holder, self.clock.now())
+            except Exception as exc:
+                log.warning("lease release failed", error=type(exc).__name__, consequence="they expire on their own")
+                return
         if names:
             log.info("leases released", count=released, holder=self.holder)
 

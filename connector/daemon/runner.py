@@ -1,18 +1,25 @@
-"""`Daemon`: the scheduler, the leases, the heartbeat and the metrics server of `connector run`.
+"""`Daemon`: the scheduler, the membership, the leases, the heartbeat and the metrics server of `connector run`.
 
-Threads: APScheduler's loop; a small "control" pool for the heartbeat and lease renewals (so busy sync jobs
-cannot starve them); a pool of `workers` for the jobs themselves; the observability server. The main thread
-waits for a stop (SIGTERM/SIGINT sets the token), then: no new job starts, running jobs commit the page or
-row in hand and end (their waits end at once), leases are released, and `run` returns.
+Threads, constant whatever the number of connections: APScheduler's loop; a small "control" pool for the
+heartbeat and the membership tick (so busy sync jobs cannot starve them); a pool of `CONNECTOR_WORKERS` for the
+jobs themselves (jobs due while every worker is busy wait in its queue: `connector_job_queue_delay_seconds`); the
+observability server. Only the connections whose lease this replica holds have jobs in the scheduler: they are
+added when a lease is gained and removed when it is released or lost. The main thread waits for a stop
+(SIGTERM/SIGINT sets the token), then: no new job starts, running jobs commit the page or row in hand and end
+(their waits end at once), the replica deregisters, leases are released, and `run` returns.
 """
 
 from __future__ import annotations
 
+import contextlib
 import random
+import threading
+from collections import defaultdict
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.jobstores.base import JobLookupError
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
@@ -20,11 +27,14 @@ from connector.app import App
 from connector.clock import Clock, SystemClock
 from connector.daemon.jobs import JobRunner, JobSpec, plan_jobs
 from connector.daemon.leasing import LeaseKeeper
+from connector.daemon.membership import Membership, Tick
 from connector.daemon.metered import start_metrics
+from connector.daemon.pool import TimedPool
 from connector.errors import ConfigError
 from connector.observability import metrics as obs
 from connector.observability.events import get_logger
 from connector.observability.health import DatabaseReadiness, Heartbeat
+from connector.observability.scale_metrics import ScaleMetrics
 from connector.observability.server import ObservabilityServer, serve
 from connector.observability.store_gauges import StoreGauges
 from connector.settings import Settings
@@ -65,27 +75,37 @@ class Daemon:
         self.clock = self.app.clock
         self.engine = self.app.migrated_engine()  # refuses an unmigrated database before anything starts
         self.jobs: list[JobSpec] = plan_jobs(self.app)
-        names = sorted({job.connection for job in self.jobs})
+        self._jobs_of: dict[str, list[JobSpec]] = defaultdict(list)
+        for job in self.jobs:
+            self._jobs_of[job.connection].append(job)
+        names = sorted(self._jobs_of)
         ttl = timedelta(seconds=settings.lease_ttl_seconds)
         self.leases = LeaseKeeper(self.engine, settings.replica_id, names, ttl, base_clock)
-        self.runner = JobRunner(self.app, self.leases, stop, settings.replica_id, base_clock)
+        self.membership = Membership(self.engine, self.leases, ttl, base_clock)
+        self.runner = JobRunner(self.app, self.leases, stop, settings.replica_id, base_clock,
+                                on_drained=self._hand_off)
         self.heartbeat = Heartbeat(settings.health_max_age_seconds)
         self.metrics = obs.Metrics()
         self.metrics.registry.register(
             StoreGauges.for_engine(self.engine, connections=names, replica_id=settings.replica_id)
         )
+        self.scale = ScaleMetrics(self.metrics.registry)
+        self.scale.configured.set(len(names))
+        self.scale.workers.set(settings.workers)
         self.scheduler = BackgroundScheduler(
             executors={
-                "default": ThreadPoolExecutor(settings.workers or max(1, len(self.jobs))),
+                "default": TimedPool(settings.workers, self._job_started),
                 "control": ThreadPoolExecutor(2),
             },
             job_defaults={"coalesce": True, "max_instances": 1},
             timezone=UTC,
         )
         self.server: ObservabilityServer | None = None
+        self._scheduled: set[str] = set()
+        self._schedule_lock = threading.Lock()
 
     def start(self) -> None:
-        """Claim leases, serve /metrics /healthz /readyz, and start the scheduler (jobs start after jitter)."""
+        """Serve /metrics /healthz /readyz, register, claim this replica's share, and start the scheduler."""
         obs.install(self.metrics)
         start_metrics(self.metrics, self.engine, self.app.connections, self.jobs)  # before the first scrape
         try:  # bound before any lease is claimed: a daemon that cannot start holds nothing
@@ -103,7 +123,8 @@ class Daemon:
                 f"cannot serve /metrics on {self.settings.metrics_host}:{self.settings.metrics_port} "
                 f"({exc.strerror or exc}); choose a free port",
             ) from None
-        self.leases.refresh()
+        self._observe(self.membership.join())
+        self._sync_schedule()
         now = datetime.now(UTC)
         self.scheduler.add_job(
             self.heartbeat.tick,
@@ -113,34 +134,85 @@ class Daemon:
             next_run_time=now,
         )
         self.scheduler.add_job(
-            self.leases.refresh,
+            self.rebalance,
             IntervalTrigger(seconds=self.settings.lease_ttl_seconds / 3, timezone=UTC),
-            id="leases",
+            id="membership",
             executor="control",
         )
-        for job in self.jobs:
-            first = None
-            # interval jobs start now (plus jitter), not one interval late; but an audit waits its interval, so
-            # it compares the store with the service after the pulls filled it, not read everything one by one
-            if job.interval_seconds is not None and job.kind != "audit":
-                first = now + timedelta(seconds=random.uniform(0, job.jitter_seconds))
-            grace = int(job.interval_seconds) if job.interval_seconds else 3600
-            self.scheduler.add_job(
-                self.runner,
-                job.trigger,
-                args=(job,),
-                id=job.id,
-                name=job.id,
-                misfire_grace_time=max(1, grace),
-                **({"next_run_time": first} if first is not None else {}),
-            )
         self.scheduler.start()
         log.info(
             "daemon started",
             replica=self.settings.replica_id,
             jobs=len(self.jobs),
-            leases=",".join(sorted(self.leases.held())) or "none",
+            workers=self.settings.workers,
+            leases=_names(self.leases.claimed()),
             metrics=self.server.url,
+        )
+
+    def rebalance(self) -> Tick:
+        """One membership tick: heartbeat, renew, claim up to the fair share, hand the surplus off when idle."""
+        if self.stop.stopped:
+            return Tick(0, 0, frozenset(self.leases.claimed()), frozenset(), frozenset(), ())
+        tick = self.membership.tick()
+        self._observe(tick)
+        self.runner.drain(tick.surplus)
+        self._sync_schedule()
+        return tick
+
+    def _observe(self, tick: Tick) -> None:
+        self.scale.live.set(tick.live)
+        self.scale.share.set(tick.share)
+        self.scale.held.set(len(tick.held))
+        self.scale.moved("gained", len(tick.gained))
+        self.scale.moved("lost", len(tick.lost))
+        if tick.gained or tick.lost or tick.surplus:
+            self.scale.rebalances.inc()
+            log.info("rebalance", replica=self.settings.replica_id, gained=len(tick.gained), lost=len(tick.lost),
+                     surplus=len(tick.surplus), held=len(tick.held), share=tick.share, live=tick.live)
+
+    def _hand_off(self, names: list[str]) -> None:
+        """Surplus connections with no job running: release their leases (one statement) and drop their jobs."""
+        released = self.leases.release(names)
+        self.scale.moved("released", released)
+        self.scale.held.set(len(self.leases.claimed()))
+        self._sync_schedule()
+
+    def _job_started(self, job_id: str, delay: float) -> None:
+        self.scale.queue_delay.observe(delay)
+
+    def _sync_schedule(self) -> None:
+        """Give the scheduler the jobs of exactly the connections held here."""
+        with self._schedule_lock:
+            if self.stop.stopped:
+                return
+            held = self.leases.claimed()
+            for name in sorted(self._scheduled - held):
+                for job in self._jobs_of[name]:
+                    with contextlib.suppress(JobLookupError):
+                        self.scheduler.remove_job(job.id)
+                self._scheduled.discard(name)
+            now = datetime.now(UTC)
+            for name in sorted(held - self._scheduled):
+                for job in self._jobs_of.get(name, []):
+                    self._add(job, now)
+                self._scheduled.add(name)
+
+    def _add(self, job: JobSpec, now: datetime) -> None:
+        first = None
+        # interval jobs start now (plus jitter), not one interval late; but an audit waits its interval, so
+        # it compares the store with the service after the pulls filled it, not read everything one by one
+        if job.interval_seconds is not None and job.kind != "audit":
+            first = now + timedelta(seconds=random.uniform(0, job.jitter_seconds))
+        grace = int(job.interval_seconds) if job.interval_seconds else 3600
+        self.scheduler.add_job(
+            self.runner,
+            job.trigger,
+            args=(job,),
+            id=job.id,
+            name=job.id,
+            misfire_grace_time=max(1, grace),
+            replace_existing=True,
+            **({"next_run_time": first} if first is not None else {}),
         )
 
     def wait(self) -> None:
@@ -158,7 +230,10 @@ class Daemon:
         still = self.runner.running
         if self.scheduler.running:
             self.scheduler.shutdown(wait=False)
+        self.membership.leave()
+        held = len(self.leases.claimed())
         self.leases.release_all()
+        self.scale.moved("released", held)
         if self.server is not None:
             self.server.stop()
         obs.uninstall()
@@ -193,3 +268,8 @@ class Daemon:
         finally:
             outcome = self.shutdown()
         return outcome
+
+
+def _names(names: set[str], limit: int = 20) -> str:
+    shown = ",".join(sorted(names)[:limit]) or "none"
+    return shown + (f",... ({len(names)} in all)" if len(names) > limit else "")

@@ -30,8 +30,11 @@ CANONICAL_WRITE_LOCK = 0x636F6E6E  # any fixed 64-bit key, the same in every rep
 _MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
 
-def make_engine(url: str) -> Engine:
+def make_engine(url: str, *, pool_size: int | None = None) -> Engine:
     """Create the engine; SQLite gets its parent directory, WAL mode and foreign keys.
+
+    `pool_size` is the number of PostgreSQL connections kept open (default 5; the daemon passes its workers plus
+    its own threads, so no job waits for a connection); 10 more may be opened for bursts.
 
     Raises:
         StoreError: the URL cannot be parsed.
@@ -56,7 +59,7 @@ def make_engine(url: str) -> Engine:
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin_immediate)
         return engine
-    return create_engine(parsed, pool_pre_ping=True)
+    return create_engine(parsed, pool_pre_ping=True, pool_size=pool_size or 5, max_overflow=10)
 
 
 def serialize_canonical_writes(conn: Connection) -> None:

@@ -22,7 +22,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from connector.clock import as_utc
 from connector.store.tables import lease_table
 
-__all__ = ["claim", "holders", "release", "take"]
+__all__ = ["claim", "holders", "release", "renew", "take", "take_many"]
 
 _lease = lease_table
 
@@ -48,6 +48,28 @@ def claim(engine: Engine, name: str, holder: str, now: datetime, ttl: timedelta)
             )
         )
         return expires if renewed.rowcount == 1 else None
+
+
+def renew(engine: Engine, names: Iterable[str], holder: str, now: datetime, ttl: timedelta) -> set[str]:
+    """Renew every lease of `names` that `holder` still holds until `now + ttl`, in one statement.
+
+    A lease of `holder` that expired without anyone taking it over is renewed too, as `claim` would.
+
+    Returns:
+        The names renewed; the others were taken over by another holder (or never held).
+    """
+    wanted = list(names)
+    if not wanted:
+        return set()
+    c = _lease.c
+    with engine.begin() as conn:
+        renewed = conn.execute(
+            update(_lease)
+            .where(c.name.in_(wanted), c.holder == holder)
+            .values(expires_at=now + ttl)
+            .returning(c.name)
+        )
+        return {str(name) for name in renewed.scalars()}
 
 
 def take(
@@ -83,6 +105,41 @@ def take(
         # guarded by the holder read above: a live process that took it meanwhile keeps it
         moved = conn.execute(update(_lease).where(c.name == name, c.holder == current).values(**taken))
         return expires if moved.rowcount == 1 else None
+
+
+def take_many(engine: Engine, names: Iterable[str], holder: str, now: datetime, ttl: timedelta) -> set[str]:
+    """Claim, in one transaction, every lease of `names` that is free (no row yet) or expired, for `holder`.
+
+    Like `take` without the abandoned-holder rule: an unexpired row, even one bearing `holder` (another process
+    under the same id), is left alone.
+
+    Returns:
+        The names `holder` holds now among `names`.
+    """
+    wanted = sorted(set(names))
+    if not wanted:
+        return set()
+    expires = now + ttl
+    c = _lease.c
+    with engine.begin() as conn:
+        dialect_insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
+        inserted = conn.execute(
+            dialect_insert(_lease)
+            .values([{"name": n, "holder": holder, "acquired_at": now, "expires_at": expires} for n in wanted])
+            .on_conflict_do_nothing(index_elements=["name"])
+            .returning(c.name)
+        )
+        taken = {str(name) for name in inserted.scalars()}
+        rest = [name for name in wanted if name not in taken]
+        if rest:
+            updated = conn.execute(
+                update(_lease)
+                .where(c.name.in_(rest), c.expires_at <= now)
+                .values(holder=holder, acquired_at=now, expires_at=expires)
+                .returning(c.name)
+            )
+            taken |= {str(name) for name in updated.scalars()}
+    return taken
 
 
 def _insert(conn: Connection, name: str, holder: str, now: datetime, expires: datetime) -> bool:

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Connection, select, update
+from sqlalchemy import ColumnElement, Connection, select, update
 
 from connector.store.tables import quarantine_table
 
@@ -58,7 +58,7 @@ def _rows(conn: Connection, *where: object) -> list[QuarantineRow]:
 def open_rows(conn: Connection, connection: str | None = None) -> list[QuarantineRow]:
     """The open rows (of `connection`, or of every connection), oldest first."""
     q = _quarantine.c
-    where = [q.resolved_at.is_(None)]
+    where: list[ColumnElement[bool]] = [q.resolved_at.is_(None)]
     if connection is not None:
         where.append(q.connection == connection)
     return _rows(conn, *where)

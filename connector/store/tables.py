@@ -22,6 +22,7 @@ __all__ = [
     "Payment",
     "Quarantine",
     "RawRecord",
+    "Replica",
     "SyncRun",
     "SyncState",
     "client_table",
@@ -34,6 +35,7 @@ __all__ = [
     "payment_table",
     "quarantine_table",
     "raw_record_table",
+    "replica_table",
     "sync_run_table",
     "sync_state_table",
     "table_of",
@@ -283,6 +285,18 @@ class Lease(SQLModel, table=True):
     expires_at: datetime | None = _ts()
 
 
+class Replica(SQLModel, table=True):
+    """A `connector run` replica: registered at start, its heartbeat renewed with its leases, gone once the
+    heartbeat is older than the lease time-to-live (see `connector.store.replicas`)."""
+
+    __tablename__ = "replica"
+    id: str = Field(primary_key=True, max_length=200)
+    host: str | None = Field(default=None, max_length=255)
+    pid: int | None = Field(default=None)
+    started_at: datetime = Field(sa_type=DateTime(timezone=True), nullable=False)
+    heartbeat_at: datetime = Field(sa_type=DateTime(timezone=True), nullable=False, index=True)
+
+
 def table_of(model: Any) -> Table:
     """The SQLAlchemy `Table` of a SQLModel table class, typed (SQLModel does not declare `__table__`)."""
     table: Table = model.__table__
@@ -302,3 +316,4 @@ quarantine_table = table_of(Quarantine)
 raw_record_table = table_of(RawRecord)
 sync_run_table = table_of(SyncRun)
 sync_state_table = table_of(SyncState)
+replica_table = table_of(Replica)

@@ -1,6 +1,7 @@
-"""Two `connector run` replicas on one PostgreSQL database: a connection's jobs run only on the replica holding
-its lease, each job once per tick, no record pushed twice; after the holder is SIGKILLed the other replica takes
-the leases over once they expire and carries on."""
+"""Two `connector run` replicas on one PostgreSQL database: they share the two connections (one each, the
+first replica handing one to the second between its jobs), a connection's jobs run only on the replica holding
+its lease, each job once per tick, no record pushed twice; after one is SIGKILLed the other takes its lease over
+once it expires and carries on with both."""
 
 from __future__ import annotations
 
@@ -37,6 +38,17 @@ def _acquired(daemon: DaemonProcess) -> set[str]:
     return {str(e["lease"]) for e in daemon.events() if e.get("event") == "lease acquired"}
 
 
+def _holding(daemon: DaemonProcess) -> set[str]:
+    """What the replica holds now, from its log: acquired and not released or lost since."""
+    held: set[str] = set()
+    for event in daemon.events():
+        if event.get("event") == "lease acquired":
+            held.add(str(event["lease"]))
+        elif event.get("event") in ("lease released", "lease lost"):
+            held.discard(str(event["lease"]))
+    return held
+
+
 @pytest.mark.parametrize("database_url", ["postgres"], indirect=True)
 def test_two_replicas_run_each_job_once_and_take_over_after_a_kill(
     migrated: str, fs: FsSandbox, hy: HydraHarness, tmp_path: Path, daemons: list[DaemonProcess]
@@ -54,16 +66,18 @@ def test_two_replicas_run_each_job_once_and_take_over_after_a_kill(
     beta = DaemonProcess.start(tmp_path / "beta.log", {**env, "CONNECTOR_REPLICA_ID": "beta"})
     daemons.append(beta)
     beta.metrics_url()  # beta is up and scheduling
+    wait_for(lambda: alpha.assert_running() or beta.assert_running() or (
+        len(_holding(alpha)) == 1 and len(_holding(beta)) == 1), TTL * 4, "alpha to hand one connection to beta")
 
-    for n in range(4):  # a person keeps invoicing while alpha holds the connections
+    for n in range(4):  # a person keeps invoicing while the two share the connections
         _add_invoice(fs, n)
         time.sleep(INTERVAL)
-    alpha_start = min(r.started_at for r in alpha.job_runs())
+    [alphas] = _holding(alpha)
     alpha.kill()
     killed_at = datetime.now(UTC)
-    assert not beta.job_runs(), "beta ran a job while alpha held the leases"
+    assert beta.job_runs(), "beta runs the jobs of the connection it holds"
 
-    wait_for(lambda: beta.assert_running() or _acquired(beta) == {"fs", "hy"}, TTL * 4, "beta to take over")
+    wait_for(lambda: beta.assert_running() or _holding(beta) == {"fs", "hy"}, TTL * 4, "beta to take over")
     taken_over = (datetime.now(UTC) - killed_at).total_seconds()
     for n in range(4, 8):  # and keeps invoicing after the takeover
         _add_invoice(fs, n)
@@ -94,16 +108,13 @@ def test_two_replicas_run_each_job_once_and_take_over_after_a_kill(
         for earlier, later in itertools.pairwise(job_runs):
             assert later.started_at >= earlier.finished_at, f"{job} ran on two replicas at once"
         # A run may start late (waiting for its connection's other job), so two starts can be closer than the
-        # interval; but a job that ran twice in some tick would have more runs than there were ticks.
+        # interval; but a job that ran twice in some tick would have more runs than there were ticks (a connection
+        # that moves runs at once on its new holder: one extra run per move, two moves here at most).
         span = (job_runs[-1].started_at - job_runs[0].started_at).total_seconds()
-        assert len(job_runs) <= span / INTERVAL + 2, f"{job}: {len(job_runs)} runs in {span:.1f} s"
-        by_alpha = [r for r in job_runs if r.replica == "alpha"]
-        by_beta = [r for r in job_runs if r.replica == "beta"]
-        assert all(r.started_at < killed_at for r in by_alpha)
-        assert all(r.started_at > killed_at for r in by_beta), f"{job}: beta ran before the takeover"
-        alpha_ticks = (killed_at - alpha_start).total_seconds() / INTERVAL
-        beta_ticks = (max(r.finished_at for r in job_runs) - min(r.started_at for r in by_beta)).total_seconds()
-        assert len(by_alpha) >= alpha_ticks * 0.5, f"{job}: alpha ran {len(by_alpha)} times in {alpha_ticks:.0f} ticks"
-        assert len(by_beta) >= beta_ticks / INTERVAL * 0.5, f"{job}: beta ran {len(by_beta)} times"
+        assert len(job_runs) <= span / INTERVAL + 4, f"{job}: {len(job_runs)} runs in {span:.1f} s"
+        assert len(job_runs) >= span / INTERVAL * 0.5, f"{job}: only {len(job_runs)} runs in {span:.1f} s"
+        assert all(r.started_at < killed_at for r in job_runs if r.replica == "alpha")
+        if job.split(":")[1] == alphas:  # alpha kept this one: beta never ran it before taking it over
+            assert all(r.started_at > killed_at for r in job_runs if r.replica == "beta"), job
     print(f"takeover {taken_over:.1f} s after the kill (lease TTL {TTL} s)")
     assert taken_over < TTL * 2 + 2

@@ -17,9 +17,11 @@ from typing import Any
 
 import pytest
 import yaml
+from prometheus_client import CollectorRegistry
 
 from connector.observability import metrics as obs
 from connector.observability.health import Heartbeat, Readiness
+from connector.observability.scale_metrics import ScaleMetrics
 from connector.observability.server import DEFAULT_PORT, serve
 from connector.observability.store_gauges import StoreGauges, StoreSnapshot
 from tests.daemon.harness import DaemonProcess, wait_for
@@ -239,9 +241,12 @@ def test_prometheus_scrapes_the_connector_and_loads_the_alerts() -> None:
     (job,) = config["scrape_configs"]
 
     assert job["metrics_path"] == "/metrics"
-    assert job["static_configs"][0]["targets"] == [f"connector:{DEFAULT_PORT}"]
+    # every replica of `--scale connector=N`: the service name resolves to one A record per container
+    assert job["dns_sd_configs"] == [{"names": ["connector"], "type": "A", "port": DEFAULT_PORT,
+                                      "refresh_interval": "30s"}]
     mounted = {v.split(":")[1] for v in _compose()["services"]["prometheus"]["volumes"] if v.startswith(".")}
-    assert set(config["rule_files"]) <= mounted
+    config_dir = next(m for m in mounted if m.endswith("/prometheus.yml")).rpartition("/")[0]
+    assert {f"{config_dir}/{rule}" for rule in config["rule_files"]} <= mounted, "rule files resolve next to it"
 
 
 def _metric_names(expr: str) -> set[str]:
@@ -249,7 +254,10 @@ def _metric_names(expr: str) -> set[str]:
 
 
 def test_alert_rules_use_only_metrics_that_exist() -> None:
-    known = set().union(*_known_samples().values())
+    scale = CollectorRegistry()
+    ScaleMetrics(scale)  # the daemon's scale-out metrics, registered on its registry too
+    known = set().union(*_known_samples().values(),
+                        *({f.name + suffix for suffix in SUFFIXES[f.type]} for f in scale.collect()))
     rules = [r for g in yaml.safe_load(ALERTS.read_text(encoding="utf-8"))["groups"] for r in g["rules"]]
 
     assert len(rules) >= 8
