@@ -16,6 +16,7 @@ import httpx
 from sqlalchemy import Engine
 
 from connector.clock import Clock, SystemClock
+from connector.domain import KIND_ORDER
 from connector.errors import ConfigError
 from connector.http import (
     ApiKeyHeader,
@@ -35,7 +36,6 @@ from connector.stopping import StoppableClock, StopToken
 from connector.store.db import ensure_migrated, make_engine
 from connector.sync.engine import ConnectionReport, SyncEngine
 from connector.sync.pull.gap import AuditReport, audit_kinds, run_audit
-from connector.sync.pull.page import KIND_ORDER
 from connector.sync.pull.refetch import RefetchPolicy
 from connector.sync.pull.stream import PullOptions
 from connector.sync.push.run import PlanLine, TargetPush, describe_plan, push_target

@@ -15,6 +15,7 @@ from typing import Any
 
 __all__ = [
     "ENTITY_KINDS",
+    "KIND_ORDER",
     "CanonicalClient",
     "CanonicalInvoice",
     "CanonicalLine",
@@ -22,6 +23,8 @@ __all__ = [
     "CanonicalRecord",
     "EntityKind",
     "InvoiceStatus",
+    "OutboxStatus",
+    "PushOperation",
 ]
 
 
@@ -34,6 +37,29 @@ class EntityKind(enum.StrEnum):
 
 
 ENTITY_KINDS: tuple[str, ...] = tuple(k.value for k in EntityKind)
+
+KIND_ORDER: tuple[EntityKind, ...] = (EntityKind.CLIENT, EntityKind.INVOICE, EntityKind.PAYMENT)
+"""The one order kinds are stored, read again and pushed in: a client before the invoices that name it, an
+invoice before its payments."""
+
+
+class PushOperation(enum.StrEnum):
+    """What a planned push (an outbox row) asks of its target."""
+
+    CREATE = "create"
+    UPDATE = "update"
+    ARCHIVE = "archive"
+    UNSUPPORTED = "unsupported"  # the service cannot do what the desired state asks; kept with the reason
+
+
+class OutboxStatus(enum.StrEnum):
+    """Where an outbox row stands."""
+
+    PENDING = "pending"
+    DONE = "done"
+    FAILED = "failed"
+    UNSUPPORTED = "unsupported"
+    SUPERSEDED = "superseded"  # a newer version of the entity was queued, or the entity moved on
 
 
 class InvoiceStatus(enum.StrEnum):

@@ -15,16 +15,10 @@ from datetime import UTC, datetime
 
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine
 
 from connector.observability.events import get_logger
-from connector.store.tables import (
-    conflict_table,
-    lease_table,
-    outbox_table,
-    quarantine_table,
-    sync_state_table,
-)
+from connector.store import reports
 
 __all__ = ["AUDIT_STREAM", "OUTBOX_STATUSES", "StoreGauges", "StoreSnapshot", "read_store"]
 
@@ -69,28 +63,10 @@ def read_store(engine: Engine, *, now: datetime, replica_id: str | None = None) 
     Raises:
         sqlalchemy.exc.SQLAlchemyError: the database failed (the collector counts it).
     """
-    o = outbox_table.c
-    q = quarantine_table.c
-    c = conflict_table.c
-    lease = lease_table.c
-    state = sync_state_table.c
-    with engine.connect() as conn:
-        if conn.dialect.name == "postgresql":  # a scrape must never hang on a locked or huge table
-            conn.exec_driver_sql(f"SET LOCAL statement_timeout = {STATEMENT_TIMEOUT_MS}")
-        outbox = conn.execute(
-            select(o.connection, o.status, func.count())
-            .where(o.status.in_(OUTBOX_STATUSES))
-            .group_by(o.connection, o.status)
-        ).all()
-        quarantine = conn.execute(
-            select(q.connection, func.count()).where(q.resolved_at.is_(None)).group_by(q.connection)
-        ).all()
-        conflicts = conn.execute(select(c.entity_kind, func.count()).group_by(c.entity_kind)).all()
-        leases = conn.execute(
-            select(lease.holder, func.count()).where(lease.expires_at > now).group_by(lease.holder)
-        ).all()
-        audits = conn.execute(select(state.connection, state.cursor).where(state.stream == AUDIT_STREAM)).all()
-        conn.rollback()
+    read = reports.backlog(engine, now, OUTBOX_STATUSES, AUDIT_STREAM, STATEMENT_TIMEOUT_MS)
+    outbox, quarantine, conflicts, leases, audits = (
+        read.outbox, read.quarantine, read.conflicts, read.leases, read.audits
+    )
     held = {"self": 0, "other": 0}
     for holder, n in leases:
         held["self" if replica_id is not None and holder == replica_id else "other"] += int(n)

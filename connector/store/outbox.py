@@ -8,12 +8,14 @@ from typing import Any
 
 from sqlalchemy import Connection, func, select, update
 
+from connector.domain import OutboxStatus, PushOperation
 from connector.store.sql import upsert
 from connector.store.tables import outbox_table
 
 __all__ = ["due_count", "due_rows", "pending_creates", "queue", "retry", "set_row"]
 
 _outbox = outbox_table
+_RETRIABLE = (OutboxStatus.FAILED.value, OutboxStatus.UNSUPPORTED.value, OutboxStatus.PENDING.value)
 
 
 def pending_creates(conn: Connection, connection: str, kind: str) -> dict[str, tuple[int, int]]:
@@ -21,7 +23,10 @@ def pending_creates(conn: Connection, connection: str, kind: str) -> dict[str, t
     c = _outbox.c
     rows = conn.execute(
         select(c.entity_id, c.idempotency_key, c.payload).where(
-            c.connection == connection, c.entity_kind == kind, c.operation == "create", c.status == "pending"
+            c.connection == connection,
+            c.entity_kind == kind,
+            c.operation == PushOperation.CREATE.value,
+            c.status == OutboxStatus.PENDING.value,
         )
     )
     return {str(key): (int(entity_id), int((payload or {}).get("version", 0))) for entity_id, key, payload in rows}
@@ -48,8 +53,13 @@ def queue(
         return False
     conn.execute(
         update(_outbox)
-        .where(c.connection == target, c.entity_kind == kind, c.entity_id == entity_id, c.status == "pending")
-        .values(status="superseded", updated_at=now)
+        .where(
+            c.connection == target,
+            c.entity_kind == kind,
+            c.entity_id == entity_id,
+            c.status == OutboxStatus.PENDING.value,
+        )
+        .values(status=OutboxStatus.SUPERSEDED.value, updated_at=now)
     )
     upsert(
         conn,
@@ -79,7 +89,7 @@ def due_rows(conn: Connection, target: str, now: datetime) -> list[Mapping[str, 
     rows = conn.execute(
         select(_outbox).where(
             c.connection == target,
-            c.status == "pending",
+            c.status == OutboxStatus.PENDING.value,
             (c.next_attempt_at.is_(None)) | (c.next_attempt_at <= now),
         )
     )
@@ -103,7 +113,7 @@ def retry(conn: Connection, row_id: int, now: datetime) -> bool:
     """Put a failed, unsupported or pending row back to pending with no attempts; False if there is no such row."""
     result = conn.execute(
         update(_outbox)
-        .where(_outbox.c.id == row_id, _outbox.c.status.in_(("failed", "unsupported", "pending")))
-        .values(status="pending", attempts=0, next_attempt_at=None, updated_at=now)
+        .where(_outbox.c.id == row_id, _outbox.c.status.in_(_RETRIABLE))
+        .values(status=OutboxStatus.PENDING.value, attempts=0, next_attempt_at=None, updated_at=now)
     )
     return bool(result.rowcount)

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection, Engine, func, select
 
 from connector.store.entities import ENTITY_TABLES
 from connector.store.tables import (
@@ -14,7 +16,9 @@ from connector.store.tables import (
     InvoiceLine,
     Payment,
     Quarantine,
+    conflict_table,
     invoice_table,
+    lease_table,
     link_table,
     outbox_table,
     quarantine_table,
@@ -23,6 +27,8 @@ from connector.store.tables import (
 )
 
 __all__ = [
+    "Backlog",
+    "backlog",
     "client_links",
     "entity_holders",
     "invoice_total_minor",
@@ -173,3 +179,49 @@ def open_invoices_held_at(
         .order_by(_invoice.c.id)
     )
     return [(str(a), str(b), o, c) for a, b, o, c in rows]
+
+
+@dataclass(frozen=True, slots=True)
+class Backlog:
+    """The rows behind the store's backlog gauges, as read."""
+
+    outbox: list[tuple[str, str, int]]  # (connection, status, rows)
+    quarantine: list[tuple[str, int]]  # (connection, open rows)
+    conflicts: list[tuple[str, int]]  # (entity kind, rows)
+    leases: list[tuple[str, int]]  # (holder, leases held now)
+    audits: list[tuple[str, Any]]  # (connection, the cursor of its audit stream)
+
+
+def backlog(
+    engine: Engine, now: datetime, outbox_statuses: Collection[str], audit_stream: str, timeout_ms: int
+) -> Backlog:
+    """Read the backlog in one short, read-only transaction (rolled back, never committed).
+
+    On PostgreSQL each statement is bounded by `timeout_ms`: a scrape must never hang on a locked or huge table.
+    """
+    o, q, c = outbox_table.c, quarantine_table.c, conflict_table.c
+    lease, state = lease_table.c, sync_state_table.c
+    with engine.connect() as conn:
+        if conn.dialect.name == "postgresql":
+            conn.exec_driver_sql(f"SET LOCAL statement_timeout = {int(timeout_ms)}")
+        outbox = conn.execute(
+            select(o.connection, o.status, func.count())
+            .where(o.status.in_(list(outbox_statuses)))
+            .group_by(o.connection, o.status)
+        ).all()
+        quarantine = conn.execute(
+            select(q.connection, func.count()).where(q.resolved_at.is_(None)).group_by(q.connection)
+        ).all()
+        conflicts = conn.execute(select(c.entity_kind, func.count()).group_by(c.entity_kind)).all()
+        leases = conn.execute(
+            select(lease.holder, func.count()).where(lease.expires_at > now).group_by(lease.holder)
+        ).all()
+        audits = conn.execute(select(state.connection, state.cursor).where(state.stream == audit_stream)).all()
+        conn.rollback()
+    return Backlog(
+        [(str(a), str(b), int(n)) for a, b, n in outbox],
+        [(str(a), int(n)) for a, n in quarantine],
+        [(str(a), int(n)) for a, n in conflicts],
+        [(str(a), int(n)) for a, n in leases],
+        [(str(a), cursor) for a, cursor in audits],
+    )

@@ -1,1 +1,2 @@
-"""The sync engine: pull (stream runner, checkpoints), reconcile, push. Knows no wire format."""
+"""The sync engine: `pull/`, `reconcile/` and `push/`, and the neutral modules they share (the write ledger,
+payload text and hashes, validation, reference lists). Knows no wire format."""

@@ -23,13 +23,14 @@ from typing import Any
 from sqlalchemy import Connection, Engine
 
 from connector.clock import Clock
+from connector.domain import KIND_ORDER
 from connector.providers.base import RawRecord
 from connector.stopping import StopToken, check_stop
 from connector.store import entities, links
 from connector.store.db import serialize_canonical_writes
 from connector.store.quarantine import QuarantineRow, open_rows, rows_by_id
 from connector.sync.payload import load_payload
-from connector.sync.pull.page import KIND_ORDER, InboundMapper, PageCounts, apply_stored
+from connector.sync.pull.page import InboundMapper, PageCounts, apply_stored
 from connector.sync.reconcile.conflicts import ConflictPolicy
 
 __all__ = ["REMAP_STREAM", "RecordChange", "RemapReport", "RetryResult", "remap", "retry_quarantined"]

@@ -170,9 +170,9 @@ def test_layer_imports_only_point_down(layer: str) -> None:
     assert _violations(layer, RULES[layer]) == []
 
 
-# SQL lives under connector/store, behind named functions: these layers may name a Connection or an Engine (and
+# SQL lives under connector/store, behind named functions: the layers above it may name a Connection or an Engine (and
 # `sync.fits` column types), never build or run a query.
-NO_QUERIES = ("connector.sync", "connector.cli", "connector.daemon", "connector.app")
+NO_QUERIES = ("connector.sync", "connector.cli", "connector.daemon", "connector.app", "connector.observability")
 QUERY_CONSTRUCTS = frozenset({
     "select", "update", "insert", "delete", "text", "func", "and_", "or_", "not_", "bindparam", "exists",
     "literal", "literal_column", "case", "union", "union_all", "tuple_", "null", "true", "false", "join",

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Engine
 
 from connector.clock import Clock
+from connector.domain import KIND_ORDER
 from connector.errors import Interrupted
 from connector.observability import metrics
 from connector.observability.events import get_logger
@@ -32,7 +33,6 @@ from connector.observability.store_gauges import AUDIT_STREAM
 from connector.providers.base import Provider
 from connector.stopping import StopToken, check_stop
 from connector.store import gaps, runs
-from connector.sync.pull.page import KIND_ORDER
 from connector.sync.pull.refetch import FetchOutcome, store_fetched
 from connector.sync.reconcile.conflicts import ConflictPolicy
 from connector.sync.references import references_for
@@ -87,7 +87,7 @@ class AuditReport:
 
 def audit_kinds(provider: Provider, only: str | None = None) -> list[str]:
     """The kinds an audit covers: listable and readable by id (all of them, or just `only`), in store order."""
-    kinds = [k for k in KIND_ORDER if k in provider.sweep_kinds and k in provider.fetchable_kinds]
+    kinds = [k.value for k in KIND_ORDER if k in provider.sweep_kinds and k in provider.fetchable_kinds]
     return [k for k in kinds if only is None or k == only]
 
 

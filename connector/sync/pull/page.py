@@ -12,6 +12,7 @@ from typing import Any, Protocol
 
 from sqlalchemy import Connection
 
+from connector.domain import KIND_ORDER
 from connector.errors import MappingError
 from connector.providers.base import RawRecord
 from connector.providers.markers import marker
@@ -24,8 +25,6 @@ from connector.sync.reconcile.stage import RECONCILERS, reconcile
 from connector.sync.validate import check_record
 
 __all__ = ["KIND_ORDER", "InboundMapper", "PageCounts", "apply_records", "apply_stored", "soft_delete_remote"]
-
-KIND_ORDER = ("client", "invoice", "payment")
 
 
 class InboundMapper(Protocol):
@@ -54,7 +53,7 @@ def apply_records(
     for raw in records:  # an overlapping page may repeat a record: the last copy wins
         grouped.setdefault(raw.kind, {})[raw.remote_id] = raw
     live: dict[str, dict[str, int]] = {}  # per kind: remote id -> canonical id, of this page's stored records
-    for kind in KIND_ORDER:
+    for kind in (k.value for k in KIND_ORDER):
         batch = grouped.pop(kind, None)
         if batch:
             live[kind] = _apply_kind(

@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import Engine
 
 from connector.clock import Clock
+from connector.domain import KIND_ORDER
 from connector.errors import Interrupted, MappingError, ProviderError
 from connector.observability import metrics
 from connector.observability.events import get_logger
@@ -25,7 +26,7 @@ from connector.stopping import StopToken, check_stop
 from connector.store import gaps, runs
 from connector.store.db import serialize_canonical_writes
 from connector.sync.payload import digest, dump_payload, load_payload
-from connector.sync.pull.page import KIND_ORDER, InboundMapper, PageCounts, apply_records, soft_delete_remote
+from connector.sync.pull.page import InboundMapper, PageCounts, apply_records, soft_delete_remote
 from connector.sync.reconcile.conflicts import ConflictPolicy
 
 __all__ = ["MAX_REST", "REFETCH_STREAM", "FetchOutcome", "RefetchPolicy", "refetch_quarantined", "store_fetched"]
@@ -96,7 +97,7 @@ def store_fetched(
     outcome = outcome if outcome is not None else FetchOutcome()
     before = provider.requests_made
     try:
-        for kind in KIND_ORDER:
+        for kind in (k.value for k in KIND_ORDER):
             ids = [rid for rid in dict.fromkeys(wanted.get(kind, ())) if rid not in outcome.fetched.get(kind, ())]
             if not ids:
                 continue

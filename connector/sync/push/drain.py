@@ -20,6 +20,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine
 
 from connector.clock import Clock
+from connector.domain import KIND_ORDER, OutboxStatus, PushOperation
 from connector.errors import (
     AuthFailed,
     MappingError,
@@ -35,7 +36,7 @@ from connector.store import links, outbox
 from connector.store.canonical import load_entities
 from connector.sync.ledger import ledger_hash
 from connector.sync.payload import dump_payload, projection_hash
-from connector.sync.push.plan import KIND_ORDER, PlannedPush
+from connector.sync.push.plan import PlannedPush
 from connector.sync.push.wire import OutboundMapper, ReferencePending, map_for_target
 
 __all__ = [
@@ -64,9 +65,11 @@ def enqueue(conn: Connection, plans: Iterable[PlannedPush], now: datetime) -> in
             kind=plan.kind,
             entity_id=plan.entity_id,
             version=plan.version,
-            operation=plan.operation,
+            operation=plan.operation.value,
             idempotency_key=plan.idempotency_key,
-            status="unsupported" if plan.operation == "unsupported" else "pending",
+            status=(
+                OutboxStatus.UNSUPPORTED if plan.operation is PushOperation.UNSUPPORTED else OutboxStatus.PENDING
+            ).value,
             reason=plan.reason,
             remote_id=plan.remote_id,
             now=now,

@@ -21,12 +21,12 @@ from dataclasses import dataclass
 
 from sqlalchemy import Connection
 
+from connector.domain import KIND_ORDER, EntityKind, PushOperation
 from connector.providers.base import Capabilities
 from connector.store import links
 from connector.store.canonical import archived_client_versions, live_entity_versions
 
 __all__ = [
-    "KIND_ORDER",
     "PlannedPush",
     "is_stale",
     "plan_archivals",
@@ -34,8 +34,6 @@ __all__ = [
     "plan_versions",
     "with_needed_archived",
 ]
-
-KIND_ORDER = ("client", "invoice", "payment")
 
 Versions = Sequence[tuple[int, int, int | None]]  # (entity id, current version, id of what it refers to)
 
@@ -48,7 +46,7 @@ class PlannedPush:
     kind: str
     entity_id: int
     version: int
-    operation: str  # create | update | archive | unsupported
+    operation: PushOperation
     remote_id: str | None = None
     reason: str | None = None
 
@@ -87,18 +85,20 @@ def plan_versions(
             if not is_stale(link, version) or entity_id in in_step:
                 continue
             if kind in capabilities.updatable:
-                plans.append(PlannedPush(target, kind, entity_id, version, "update", link.remote_id))
+                plans.append(PlannedPush(target, kind, entity_id, version, PushOperation.UPDATE, link.remote_id))
             else:
                 reason = f"{target} cannot update a {kind} once created"
-                plans.append(PlannedPush(target, kind, entity_id, version, "unsupported", link.remote_id, reason))
+                plans.append(
+                    PlannedPush(target, kind, entity_id, version, PushOperation.UNSUPPORTED, link.remote_id, reason)
+                )
             continue
-        if kind == "payment" and ref_id not in present_invoices:
+        if kind == EntityKind.PAYMENT and ref_id not in present_invoices:
             continue  # a payment reaches the services that hold its invoice
         if kind in capabilities.writable:
-            plans.append(PlannedPush(target, kind, entity_id, version, "create"))
+            plans.append(PlannedPush(target, kind, entity_id, version, PushOperation.CREATE))
         else:
             reason = f"{target} cannot create a {kind}"
-            plans.append(PlannedPush(target, kind, entity_id, version, "unsupported", None, reason))
+            plans.append(PlannedPush(target, kind, entity_id, version, PushOperation.UNSUPPORTED, None, reason))
     return plans
 
 
@@ -120,10 +120,12 @@ def plan_archivals(
             continue  # never sent there, or the target archived it itself
         assert link is not None
         if "client" in capabilities.archivable:
-            plans.append(PlannedPush(target, "client", entity_id, version, "archive", link.remote_id))
+            plans.append(PlannedPush(target, "client", entity_id, version, PushOperation.ARCHIVE, link.remote_id))
         else:
             reason = f"{target} cannot archive a client (it has no archived state the connector can set)"
-            plans.append(PlannedPush(target, "client", entity_id, version, "unsupported", link.remote_id, reason))
+            plans.append(
+                PlannedPush(target, "client", entity_id, version, PushOperation.UNSUPPORTED, link.remote_id, reason)
+            )
     return plans
 
 
@@ -161,7 +163,7 @@ def plan_target(
     routed = set(receives)
     plans: list[PlannedPush] = []
     present_invoices: set[int] = set()
-    for kind in KIND_ORDER:
+    for kind in (k.value for k in KIND_ORDER):
         if kind not in routed and kind != "invoice":
             continue
         held = links.held_by_connection(conn, target, kind)
@@ -178,7 +180,7 @@ def plan_target(
         planned = plan_versions(target, kind, versions, held, capabilities, current, present_invoices)
         plans.extend(planned)
         if kind == "invoice":
-            present_invoices.update(p.entity_id for p in planned if p.operation == "create")
+            present_invoices.update(p.entity_id for p in planned if p.operation is PushOperation.CREATE)
         if kind == "client":
             plans.extend(plan_archivals(target, archived_client_versions(conn), held, capabilities))
     return plans

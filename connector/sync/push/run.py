@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import Engine
 
 from connector.clock import Clock
+from connector.domain import PushOperation
 from connector.errors import MappingError
 from connector.observability import activity, metrics
 from connector.providers.base import Provider
@@ -91,9 +92,9 @@ def describe_plan(
         lines = []
         for plan in plans:
             line = PlanLine(plan)
-            if plan.operation == "unsupported":
+            if plan.operation is PushOperation.UNSUPPORTED:
                 line.note = plan.reason
-            elif plan.operation == "archive":
+            elif plan.operation is PushOperation.ARCHIVE:
                 line.note = "archived: the service's DELETE archives it"
             elif mapper is None:
                 line.note = "field diff unavailable: the target's reference lists were never fetched (run a sync)"

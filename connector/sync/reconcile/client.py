@@ -18,7 +18,7 @@ from typing import Any
 
 from sqlalchemy import Connection
 
-from connector.domain import CanonicalClient
+from connector.domain import CanonicalClient, EntityKind
 from connector.errors import MappingError
 from connector.store import entities, identity, links
 from connector.sync.ledger import is_written
@@ -50,7 +50,7 @@ def kept_values(theirs: Mapping[str, Any], merged: Mapping[str, Any]) -> dict[st
 class ClientReconciler(Reconciler):
     """The client rules (see the module doc)."""
 
-    kind = "client"
+    kind = EntityKind.CLIENT.value
 
     def match(self, conn: Connection, ctx: Context, new: Sequence[Incoming]) -> dict[int, tuple[int, int]]:
         """New clients that are a known canonical client by the identity rules, with the version it holds."""

@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy import Connection
 
+from connector.domain import EntityKind
 from connector.store import entities, links
 from connector.store.runs import QuarantineItem
 from connector.sync.reconcile.base import Reconciler, resolved
@@ -25,7 +26,7 @@ __all__ = ["InvoiceReconciler"]
 class InvoiceReconciler(Reconciler):
     """The invoice rules (see the module doc)."""
 
-    kind = "invoice"
+    kind = EntityKind.INVOICE.value
 
     def resolve(
         self,

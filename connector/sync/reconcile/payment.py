@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy import Connection
 
+from connector.domain import EntityKind
 from connector.store import entities, links
 from connector.store.runs import QuarantineItem
 from connector.sync.reconcile.base import Reconciler, resolved
@@ -24,7 +25,7 @@ __all__ = ["PaymentReconciler"]
 class PaymentReconciler(Reconciler):
     """The payment rules (see the module doc)."""
 
-    kind = "payment"
+    kind = EntityKind.PAYMENT.value
 
     def resolve(
         self,
