@@ -154,6 +154,12 @@ class Pacer:
             return self._remaining
 
     @property
+    def in_flight(self) -> int:
+        """Requests acquired and not yet released."""
+        with self._lock:
+            return self._in_flight()
+
+    @property
     def phase_known(self) -> bool:
         """Whether the service's window boundary was located from a reset seen in its headers."""
         with self._lock:
