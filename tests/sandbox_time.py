@@ -6,6 +6,7 @@ import threading
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 __all__ = ["LinkedClock"]
 
@@ -27,10 +28,19 @@ class LinkedClock:
         """Args: advance: moves the sandbox's clock on by that many seconds (``POST /_sandbox/clock``).
         quiet: true when no request is in flight (e.g. the connection's `Pacer.in_flight` is 0)."""
         self._advance = advance
-        self._quiet = quiet
+        self.quiet = quiet
         self._offset = 0.0
         self._lock = threading.Lock()
         self.slept = 0.0
+
+    def follow(self, app: Any, connection: str) -> None:
+        """Move time only while `connection` of `app` (an `App` using this clock) has no request in flight."""
+
+        def quiet() -> bool:
+            pacer = app.pacer(connection)
+            return pacer is None or not pacer.in_flight
+
+        self.quiet = quiet
 
     def now(self) -> datetime:
         """Real UTC time plus what was slept."""
@@ -45,7 +55,7 @@ class LinkedClock:
         if seconds <= 0:
             return
         wake = self.monotonic() + seconds
-        quiet = self._quiet
+        quiet = self.quiet
         if quiet is not None:
             waited = 0.0
             while not quiet():  # an event would need a hook in the pacer; its requests end within ms
