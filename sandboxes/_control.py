@@ -3,7 +3,8 @@
 `Controls.register` mounts the generic routes (all JSON in and out, no auth) under a prefix:
 
     GET|POST   {prefix}/clock       {"now": ISO 8601} | {"advance_seconds": n} | {"frozen": bool} -> clock
-    GET|POST   {prefix}/faults      {"rules": [rule, ...]} replaces the rules; DELETE clears them
+    GET|POST   {prefix}/faults      {"rules": [rule, ...]} replaces the rules; DELETE clears them and ends
+                                    every wait a fault holds now (a test holds an answer, acts, then lets go)
     GET|POST   {prefix}/ratelimit   {"limit": n | null, "window_seconds": s, "phase_seconds": p}
     GET|DELETE {prefix}/requests    the request log [{"method","path","query","status","t"}]
     GET|POST|DELETE {prefix}/quirks {"name": value, ...} sets quirk switches (`_quirks`); DELETE: back to start
@@ -336,6 +337,8 @@ class Controls:
         self.faults = FaultRegistry()
         self.log = RequestLog()
         self.stopping = threading.Event()
+        self._released = threading.Condition()
+        self._releases = 0  # counts DELETE /faults: a wait that began before the last one is over
 
     def reset(self) -> None:
         """No faults, an empty log, fresh rate counters, the clock back to real time, quirks as started."""
@@ -346,8 +349,21 @@ class Controls:
         self.clock.reset()
 
     def sleep(self, seconds: float) -> None:
-        """Wait for real, but return early when the server stops."""
-        self.stopping.wait(max(0.0, seconds))
+        """Wait for real, but return early when the server stops or the faults are cleared (`release`)."""
+        deadline = _time.monotonic() + max(0.0, seconds)
+        with self._released:
+            began = self._releases
+            while self._releases == began and not self.stopping.is_set():
+                left = deadline - _time.monotonic()
+                if left <= 0:
+                    return
+                self._released.wait(min(left, 0.05))  # (0.05: also notice `stopping`, an Event of its own)
+
+    def release(self) -> None:
+        """End every wait a fault is holding now."""
+        with self._released:
+            self._releases += 1
+            self._released.notify_all()
 
     def register(self, router: Router, prefix: str = "/_sandbox") -> None:
         """Mount the generic control routes under `prefix`."""
@@ -372,6 +388,7 @@ class Controls:
     def _faults(self, request: Request) -> Response:
         if request.method == "DELETE":
             self.faults.replace([])
+            self.release()
         elif request.method == "POST":
             body = read_json(request)
             raw = body.get("rules", [])

@@ -60,17 +60,20 @@ def whole_number(low: int, high: int) -> Callable[[Any], int]:
     return parse
 
 
-def choice(*options: str) -> Callable[[Any], str]:
-    """One of `options`."""
+class choice:  # a lower-case name: used like the parser functions beside it
+    """One of `options` (a parser that knows its options, so a quirk's alternatives need not be listed)."""
 
-    def parse(value: Any) -> str:
+    def __init__(self, *options: str) -> None:
+        """Args: options: the values allowed, as text."""
+        self.options = options
+        self.__doc__ = f"one of {', '.join(options)}"
+
+    def __call__(self, value: Any) -> str:
+        """`value` as one of the options (raises ValueError)."""
         text = str(value).strip()
-        if text not in options:
-            raise ValueError(f"expected one of {', '.join(options)}, got {value!r}")
+        if text not in self.options:
+            raise ValueError(f"expected one of {', '.join(self.options)}, got {value!r}")
         return text
-
-    parse.__doc__ = f"one of {', '.join(options)}"
-    return parse
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,6 +86,8 @@ class Quirk:
         summary: one line: what it does.
         evidence: one line: why a real service may do it (the source in PROVIDERS.md).
         parse: turns a value from the command line or JSON into the switch's value (raises ValueError).
+        trials: values besides the default that a client must cope with, where `parse` does not list
+            them itself (a number: ``count_cap`` 100 and 250); the contract suite runs under each.
     """
 
     name: str
@@ -90,6 +95,19 @@ class Quirk:
     summary: str
     evidence: str
     parse: Callable[[Any], Any] = flag
+    trials: tuple[Any, ...] = ()
+
+    @property
+    def alternatives(self) -> tuple[Any, ...]:
+        """Every value besides the default a client must cope with: the `trials`, else the other value of
+        a switch or the other options of a `choice` (empty: the declaration names none)."""
+        if self.trials:
+            return tuple(self.parse(value) for value in self.trials)
+        if self.parse is flag:
+            return (not self.default,)
+        if isinstance(self.parse, choice):
+            return tuple(option for option in self.parse.options if option != self.default)
+        return ()
 
 
 class QuirkSet:

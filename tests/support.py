@@ -12,6 +12,7 @@ from typing import Any
 import httpx
 
 from connector.app import App
+from connector.clock import Clock
 from connector.settings import Connection, Settings
 from connector.store.db import make_engine, upgrade
 from sandboxes.factuursturen import FactuurSturenSandbox
@@ -132,13 +133,13 @@ class FsSandbox:
         return path
 
 
-def make_app(database_url: str, *connections: Connection, migrate: bool = True) -> App:
-    """An App over `database_url` (migrated unless told otherwise) with the given connections."""
+def make_app(database_url: str, *connections: Connection, migrate: bool = True, clock: Clock | None = None) -> App:
+    """An App over `database_url` (migrated unless told otherwise) with the given connections (and clock)."""
     if migrate:
         engine = make_engine(database_url)
         upgrade(engine)
         engine.dispose()
-    return App(Settings(database_url=database_url), connections=list(connections))
+    return App(Settings(database_url=database_url), clock=clock, connections=list(connections))
 
 
 def run_cli(*args: str, env: dict[str, str] | None = None, timeout: float = 300) -> subprocess.CompletedProcess[str]:

@@ -79,11 +79,16 @@ class Pacer:
 
     Each window's bounds widen by 0.01% of the window on either side, for the two clocks' drift. Once
     the budget is spent the next request waits for the upper bound of the window's end plus
-    `margin_seconds`. An answer still counted in a window the pacer took for ended (the service's clock
-    moved) drops the learnt phase. A ``Retry-After`` (or `hold`) holds every request until it passes (at
-    most an hour, or the window when longer), and on a rate-limit answer it replaces the wait for the
-    window's end: the service said when to come back (a 429 with ``Retry-After: 1`` and Remaining 0 would
-    otherwise wait out the hour); the next answer's Remaining counts again.
+    `margin_seconds`. The fresh budget it then assumes is confirmed by one request going alone: requests
+    sent in the old window may have been counted in the new one and answered already, and when their
+    answers crossed others' (concurrent jobs) the pacer could not tell which window counted them; the
+    first answer from the new window shows all of them in its Remaining (the cost: one request's round
+    trip per window, and only once the service has sent a Remaining at all). An answer still counted in
+    a window the pacer took for ended (the service's clock moved) drops the learnt phase. A
+    ``Retry-After`` (or `hold`) holds every request until it passes (at most an hour, or the window when
+    longer), and on a rate-limit answer it replaces the wait for the window's end: the service said when
+    to come back (a 429 with ``Retry-After: 1`` and Remaining 0 would otherwise wait out the hour); the
+    next answer's Remaining counts again.
     Without a window length the pacer waits ``Retry-After`` or `default_wait_seconds` and probes again.
     The model assumes the connection's requests are the only ones the service counts on the account: a
     budget spent elsewhere lowers ``Remaining`` and is respected, but may blur the phase until a later
@@ -144,12 +149,19 @@ class Pacer:
         self._phase_known = False  # `_end` comes from a reset seen, not only from the first-answer bound
         self._last: _Answer | None = None  # the lowest Remaining answered in the latest window seen
         self._rolled_at: float | None = None  # when a new window was assumed and no answer confirmed it yet
+        self._confirming: tuple[int, float] | None = None  # (step, send time) of the request confirming it
 
     @property
     def remaining(self) -> int | None:
         """Requests believed left in the current window (None: unknown)."""
         with self._lock:
             return self._remaining
+
+    @property
+    def in_flight(self) -> int:
+        """Requests acquired and not yet released."""
+        with self._lock:
+            return self._in_flight()
 
     @property
     def phase_known(self) -> bool:
@@ -197,6 +209,8 @@ class Pacer:
                         self._remaining -= 1
                     self._sent.append(mono)
                     self._step += 1
+                    if self._rolled_at is not None and self._last is not None:
+                        self._confirming = (self._step, mono)
                     self._local.sent, self._local.step, self._local.finished = mono, self._step, self._finished
                     self.sent += 1
                     return waited
@@ -228,6 +242,8 @@ class Pacer:
             sent: float | None = getattr(self._local, "sent", None)
             self._local.sent = None
             self._finished += 1
+            if sent is not None and self._confirming is not None and self._confirming[0] == self._local.step:
+                self._confirming = None  # answered (a new window confirmed), or failed: the next request confirms
             if sent is None:
                 if self._sent:
                     self._sent.popleft()
@@ -389,6 +405,10 @@ class Pacer:
         if self._hold_until is not None and self._hold_until > mono:
             return self._hold_until - mono, "held: Retry-After or a spent budget"
         self._roll(mono)
+        if self._rolled_at is not None and self._confirming is not None:
+            if self._confirming[1] >= mono - self.in_flight_seconds:  # (a forgotten release expires)
+                return POLL_SECONDS, ""  # the answer confirming the new window's budget is on its way
+            self._confirming = None
         if self._remaining is None and self._end is None and self.window_seconds:
             budget = self._budget()
             self._remaining = None if budget is None else max(0, budget - self._in_flight())

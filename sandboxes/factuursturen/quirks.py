@@ -30,6 +30,7 @@ QUIRKS = (
         "list pages hold at most N records whatever `count` asks (off: no maximum)",
         "the maximum count is undocumented; production clients stop on an empty page only [C hub]; decision 18",
         positive_int_or_off,
+        trials=(100, 250),  # below the connector's 500, one a divisor of it and one not
     ),
     Quirk(
         "client_timestamp",

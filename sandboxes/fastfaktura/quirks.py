@@ -16,7 +16,7 @@ __all__ = ["QUIRKS"]
 
 QUIRKS = (
     Quirk("per_page", 25, "records per list page (the service takes no per_page parameter)",
-          "decision 3 (invented): the seed states no page size", whole_number(1, 500)),
+          "decision 3 (invented): the seed states no page size", whole_number(1, 500), trials=(10, 40)),
     Quirk("order", "newest_first", "list order: newest_first or oldest_first by creation",
           "decision 4 (invented): the seed states no ordering", choice("newest_first", "oldest_first")),
     Quirk("envelope", "data_meta", "list envelope: {data, meta} (data_meta), {data} alone (data), or a bare array",

@@ -138,7 +138,8 @@ Public API
     JSON line with the URLs and credentials.
 
 Quirks
-    The quirk switches (``--quirk``, ``POST /_sandbox/quirks``): see `quirks`; the flavour stays ``/_sandbox/flavour``.
+    The quirk switches (``--quirk``, ``POST /_sandbox/quirks``): see `quirks`. The flavour is one of them
+    (``--flavour`` and ``POST /_sandbox/flavour`` set the same switch).
 """
 
 from sandboxes.hydra.app import HydraSandbox

@@ -85,16 +85,18 @@ class HydraSandbox(SandboxApp):
             flavour: "3" (API Platform 3.x defaults) or "4" (4.x: unprefixed keys, problem+json errors).
             rate_limit: requests per window and token (None: no limit, like the real app).
             rate_window_seconds: length of a fixed rate window (aligned to the sandbox clock).
-            quirks: quirk switches to start with (`quirks.QUIRKS`), e.g. ``{"max_items_per_page": 30}``.
+            quirks: quirk switches to start with (`quirks.QUIRKS`), e.g. ``{"max_items_per_page": 30}``;
+                a ``flavour`` there wins over the argument.
         """
         if str(flavour) not in FLAVOURS:
             raise ValueError(f"flavour must be one of {FLAVOURS}, got {flavour!r}")
         self.token = token
-        self.default_flavour = self.flavour = str(flavour)
         self.clock = SandboxClock("UTC")
         self.state = HydraState(self.clock)
         self.limiter = RateLimiter(rate_limit, rate_window_seconds, nominal=rate_limit or 0)
-        self.controls = Controls(self.clock, self.limiter, QuirkSet(QUIRKS, quirks))
+        initial = {"flavour": str(flavour), **(quirks or {})}
+        self.controls = Controls(self.clock, self.limiter, QuirkSet(QUIRKS, initial))
+        self.default_flavour: str = self.controls.quirks.get("flavour")
         self.api = ApiRoutes(self.state)
         self._mount(ServiceControls(self, self.controls), port)
         if clients or invoices:
@@ -102,6 +104,15 @@ class HydraSandbox(SandboxApp):
                                        lines_per_invoice=lines_per_invoice)
 
     # -- public surface (start/stop/with/port/base_url/control_url/reset: `SandboxApp`) -------------
+
+    @property
+    def flavour(self) -> str:
+        """The API Platform flavour answering now ("3" or "4"): the ``flavour`` quirk."""
+        return str(self.controls.quirks.get("flavour"))
+
+    @flavour.setter
+    def flavour(self, value: str) -> None:
+        self.controls.quirks.set({"flavour": value})
 
     @property
     def credentials(self) -> dict[str, Any]:

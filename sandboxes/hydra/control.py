@@ -90,10 +90,9 @@ class ServiceControls:
         router.add("POST", f"{prefix}/act/{{action}}", self._guard(self._act))
 
     def reset(self) -> None:
-        """Empty state, fresh controls, the constructor's flavour."""
+        """Empty state, fresh controls, the constructor's flavour (a quirk: the controls reset it)."""
         self.sandbox.state.reset()
         self.controls.reset()
-        self.sandbox.flavour = self.sandbox.default_flavour
 
     def _reset(self) -> Response:
         self.reset()

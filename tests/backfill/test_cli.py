@@ -78,8 +78,9 @@ def test_sigterm_commits_the_page_in_hand_exits_4_and_the_same_command_resumes_a
     first, today = seed_three_years(fs, invoices=600, clients=60)
     env = _env(tmp_path, fs)
     command = ["backfill", "--connection", "fs", "--since", first.isoformat(), "--until", today.isoformat()]
-    # The sandbox holds the 15th invoices request for a moment; SIGTERM arrives while it is in flight.
-    fs.faults({"kind": "slow", "seconds": 1.5, "path_prefix": INVOICES, "after": 14, "times": 1})
+    # The sandbox holds the 15th invoices request until the test lets go (clearing the faults); SIGTERM
+    # arrives while it is held, however slowly the machine runs.
+    fs.faults({"kind": "slow", "seconds": 600, "path_prefix": INVOICES, "after": 14, "times": 1})
     proc = subprocess.Popen(
         [sys.executable, "-m", "connector", *command], cwd=REPO, env={**os.environ, **env},
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
@@ -88,6 +89,7 @@ def test_sigterm_commits_the_page_in_hand_exits_4_and_the_same_command_resumes_a
         wait_for(lambda: proc.poll() is None and fs.control.get("/faults").json()["rules"][0]["fired"], 60,
                  "the held request")
         proc.send_signal(signal.SIGTERM)
+        fs.control.delete("/faults").raise_for_status()
         out, err = proc.communicate(timeout=60)
     finally:
         if proc.poll() is None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import ssl
+from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
@@ -59,6 +60,14 @@ class FacturaliaHarness:
         self.post("/ratelimit", {"limit": None})
         self.post("/idempotency", {"retention_seconds": 48 * 3600})
 
+    def quirks(self, values: Mapping[str, Any]) -> None:
+        """Switch quirks (`sandboxes.facturalia.quirks`)."""
+        self.post("/quirks", dict(values))
+
+    def advance_clock(self, seconds: float) -> None:
+        """Move the sandbox clock on."""
+        self.post("/clock", {"advance_seconds": seconds})
+
     def seed(self, clients: int, invoices: int) -> None:
         """Generated customers and invoices (invoices go through the service's create path)."""
         self.post("/seed", {"seed": 7, "customers": clients, "invoices": invoices})
@@ -83,9 +92,9 @@ class FacturaliaHarness:
         """Install fault rules (shared control format)."""
         self.post("/faults", {"rules": rules})
 
-    def rate_limit(self, limit: int | None, window_seconds: float) -> None:
-        """Set the sandbox's own rate limit (None: off)."""
-        self.post("/ratelimit", {"limit": limit, "window_seconds": window_seconds})
+    def rate_limit(self, limit: int | None, window_seconds: float, phase_seconds: float = 0.0) -> None:
+        """Set the sandbox's own rate limit (None: off). Windows start at epoch multiples plus `phase_seconds`."""
+        self.post("/ratelimit", {"limit": limit, "window_seconds": window_seconds, "phase_seconds": phase_seconds})
 
     def corrupt_one(self) -> tuple[str, str]:
         """Not possible: nothing is ever pulled from a push-only service, so nothing can be quarantined."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -30,13 +31,17 @@ from connector.providers.facturalia import FacturaliaProvider, InvalidPayload, M
 from connector.providers.registry import get_provider_class
 from connector.settings import Settings, load_connections
 from tests.facturalia.harness import FacturaliaHarness
+from tests.sandbox_time import LinkedClock
 
 
-def provider(fac: FacturaliaHarness, transport: httpx.BaseTransport | None = None, **overrides: Any
-             ) -> FacturaliaProvider:
+def provider(fac: FacturaliaHarness, transport: httpx.BaseTransport | None = None, clock: LinkedClock | None = None,
+             **overrides: Any) -> FacturaliaProvider:
     """A provider built the way the daemon builds it (App.provider), for a connection to the sandbox."""
     conn = fac.connection(**overrides)
-    built = App(Settings(), connections=[conn]).provider(conn, transport=transport)
+    app = App(Settings(), clock=clock, connections=[conn])
+    if clock is not None:
+        clock.follow(app, conn.name)
+    built = app.provider(conn, transport=transport)
     assert isinstance(built, FacturaliaProvider)
     return built
 
@@ -269,11 +274,14 @@ def test_a_429_storm_ends_in_rate_limited_after_bounded_retries(fac: FacturaliaH
 
 
 def test_the_pacer_honours_the_sandbox_limit_without_a_429(fac: FacturaliaHarness) -> None:
-    fac.rate_limit(3, 1)
-    p = provider(fac, rate_window_seconds=1)
+    # Windows of a minute, the first begun a second ago; waits on a clock tied to the sandbox's
+    fac.rate_limit(3, 60, phase_seconds=(time.time() - 1) % 60)
+    clock = LinkedClock(fac.advance_clock)
+    p = provider(fac, clock=clock, rate_limit=3, rate_window_seconds=60)
     for n in range(5):
         p.write("invoice", "create", fac.sample_invoice_payload(), None, idempotency_key=f"k{n}")
     assert fac.request_statuses() == [201] * 5 and fac.invoice_count() == 5
+    assert clock.slept >= 30  # the fourth waited for the next window
 
 
 @pytest.mark.parametrize("kind", ["html", "truncated_json"])

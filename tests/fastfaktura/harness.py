@@ -9,15 +9,18 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Mapping
 from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import httpx
+from sqlalchemy.engine import Engine
 
 from connector.settings import Connection
 from sandboxes.fastfaktura import FastFakturaSandbox
+from tests.fastfaktura import truth
 
 __all__ = ["API_KEY", "KEY_ENV", "WRONG_KEY_ENV", "FastFakturaHarness"]
 
@@ -63,9 +66,17 @@ class FastFakturaHarness:
     # -- ContractHarness ------------------------------------------------------------------------------
 
     def reset(self) -> None:
-        """No records, no faults, rate limiting off, clock back to real time."""
+        """No records, no faults, rate limiting off, clock back to real time, quirks as started."""
         self.post("/reset")
         self.post("/ratelimit", {"limit": None})
+
+    def quirks(self, values: Mapping[str, Any]) -> None:
+        """Switch quirks (`sandboxes.fastfaktura.quirks`)."""
+        self.post("/quirks", dict(values))
+
+    def advance_clock(self, seconds: float) -> None:
+        """Move the sandbox clock on."""
+        self.post("/clock", {"advance_seconds": seconds})
 
     def seed(self, clients: int, invoices: int, **spec: Any) -> dict[str, int]:
         """Generated clients and invoices made over the last year, events up to yesterday; returns counts.
@@ -97,9 +108,9 @@ class FastFakturaHarness:
         """Install fault rules (sandboxes/_control.py format)."""
         self.post("/faults", {"rules": rules})
 
-    def rate_limit(self, limit: int | None, window_seconds: float) -> None:
-        """Set the sandbox's own rate limit (None: off)."""
-        self.post("/ratelimit", {"limit": limit, "window_seconds": window_seconds})
+    def rate_limit(self, limit: int | None, window_seconds: float, phase_seconds: float = 0.0) -> None:
+        """Set the sandbox's own rate limit (None: off). Windows start at epoch multiples plus `phase_seconds`."""
+        self.post("/ratelimit", {"limit": limit, "window_seconds": window_seconds, "phase_seconds": phase_seconds})
 
     def corrupt_one(self) -> tuple[str, str]:
         """Give one invoice a non-numeric ``unit_price_cents`` on its first line (detail only)."""
@@ -143,6 +154,29 @@ class FastFakturaHarness:
     def state(self) -> dict[str, Any]:
         """The sandbox's truth."""
         return dict(self.get("/state"))
+
+    # -- readable services (ContractHarness) ----------------------------------------------------------
+
+    def seed_history(self) -> None:
+        """70 invoices of 12 clients: three pages at the default 25 a page, more under a smaller one."""
+        self.seed(clients=12, invoices=70)
+
+    def change_as_a_person(self) -> None:
+        """Edit a client, pay a sent invoice, invoice the client anew (and send it)."""
+        state = self.state()
+        client = next(c for c in state["clients"] if not c.get("archived_at"))
+        self.act("edit_client", client_id=client["id"], changes={"email": "nieuw@example.nl"})
+        sent = next(i for i in state["invoices"] if i["status"] in ("sent", "opened", "overdue"))
+        self.act("pay_invoice", invoice_id=sent["id"])
+        self.act("create_invoice", client_id=client["id"], send=True)
+
+    def delete_behind_the_listing(self) -> int:
+        """None: FastFaktura deletes nothing (clients are archived, and stay listed)."""
+        return 0
+
+    def assert_store_matches(self, engine: Engine, connection: str) -> None:
+        """Every client, invoice, line and payment once, amounts exact (`tests.fastfaktura.truth`)."""
+        truth.assert_store_matches(engine, connection, self.state())
 
     def requests(self) -> list[dict[str, Any]]:
         """The API request log."""

@@ -9,15 +9,18 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Mapping
 from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import httpx
+from sqlalchemy.engine import Engine
 
 from connector.settings import Connection
 from sandboxes.hydra import HydraSandbox
+from tests.hydra import truth
 
 __all__ = ["KEY_ENV", "TOKEN", "WRONG_KEY_ENV", "WRONG_TOKEN", "HydraHarness"]
 
@@ -67,6 +70,14 @@ class HydraHarness:
         self.post("/reset")
         self.post("/ratelimit", {"limit": None})
 
+    def quirks(self, values: Mapping[str, Any]) -> None:
+        """Switch quirks (`sandboxes.hydra.quirks`, the flavour among them)."""
+        self.post("/quirks", dict(values))
+
+    def advance_clock(self, seconds: float) -> None:
+        """Move the sandbox clock on."""
+        self.post("/clock", {"advance_seconds": seconds})
+
     def seed(self, clients: int, invoices: int, **spec: Any) -> dict[str, int]:
         """Generated customers and invoices over the year before yesterday; returns the counts.
 
@@ -98,9 +109,9 @@ class HydraHarness:
         """Install fault rules (sandboxes/_control.py format)."""
         self.post("/faults", {"rules": rules})
 
-    def rate_limit(self, limit: int | None, window_seconds: float) -> None:
-        """Set the sandbox's own rate limit (None: off)."""
-        self.post("/ratelimit", {"limit": limit, "window_seconds": window_seconds})
+    def rate_limit(self, limit: int | None, window_seconds: float, phase_seconds: float = 0.0) -> None:
+        """Set the sandbox's own rate limit (None: off). Windows start at epoch multiples plus `phase_seconds`."""
+        self.post("/ratelimit", {"limit": limit, "window_seconds": window_seconds, "phase_seconds": phase_seconds})
 
     def corrupt_one(self) -> tuple[str, str]:
         """Give the first row of one invoice an unreadable ``netPrice`` ("12,3a")."""
@@ -120,6 +131,29 @@ class HydraHarness:
         """A valid POST /invoices body for a customer created for it."""
         customer = self.act("create_customer", name="Sample Klant B.V.", email="sample@example.nl")
         return {"customer": f"/api/customers/{customer['id']}", "date": date.today().isoformat()}
+
+    # -- readable services (ContractHarness) ----------------------------------------------------------
+
+    def seed_history(self) -> None:
+        """230 invoices of 25 customers: three pages at the default 100 a page, more under a lower maximum."""
+        self.seed(clients=25, invoices=230)
+
+    def change_as_a_person(self) -> None:
+        """Edit a customer's e-mail address, record a payment on an invoice."""
+        state = self.state()
+        live = [i for i in state["invoices"] if not i.get("deleted")]
+        self.act("edit_customer", id=state["customers"][0]["id"], changes={"email": "nieuw@example.nl"})
+        self.act("add_transaction", invoice=live[0]["id"], amount=5.25)
+
+    def delete_behind_the_listing(self) -> int:
+        """Delete an invoice: a soft delete takes it off every list, so only a sweep sees it gone."""
+        live = [i for i in self.state()["invoices"] if not i.get("deleted")]
+        self.act("delete_invoice", id=live[1]["id"])
+        return 1
+
+    def assert_store_matches(self, engine: Engine, connection: str) -> None:
+        """Every customer, invoice, row and transaction once, amounts exact (`tests.hydra.truth`)."""
+        truth.assert_store_matches(engine, connection, self.state())
 
     # -- helpers -------------------------------------------------------------------------------------
 

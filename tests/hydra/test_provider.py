@@ -155,9 +155,9 @@ def test_an_invoice_changed_while_it_is_read_waits_for_the_next_run(sqlite_url: 
     victim = next(i for i in before["invoices"] if i["transactions"])
 
     # The rows answer is held back; once the sandbox holds it (the fault fired), a person edits a row of the
-    # victim, so the rows come back newer than the invoice read just before them. The hold only has to
-    # outlast one control call, however loaded the machine: 5 s is generous.
-    hy.faults([{"kind": "slow", "seconds": 5.0, "times": 1, "path_prefix": "/api/invoice-rows"}])
+    # victim, then the test lets the answer go (clearing the faults ends the hold), so the rows come back
+    # newer than the invoice read just before them, however slowly the machine runs.
+    hy.faults([{"kind": "slow", "seconds": 600.0, "times": 1, "path_prefix": "/api/invoice-rows"}])
     hy.clear_requests()
 
     answered_before_the_edit: list[bool] = []
@@ -167,6 +167,7 @@ def test_an_invoice_changed_while_it_is_read_waits_for_the_next_run(sqlite_url: 
             time.sleep(0.02)
         hy.act("edit_row", id=victim["rows"][0]["id"], changes={"quantity": 99})
         answered_before_the_edit.append(any(r["path"].startswith("/api/invoice-rows") for r in hy.requests()))
+        hy.control.delete("/faults").raise_for_status()
 
     editor = threading.Thread(target=edit_while_the_rows_are_held)
     editor.start()

@@ -2,43 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
-
+from tests.sandbox_time import LinkedClock
 from tests.support import FsSandbox, make_app, seed_until_yesterday
 from tests.truth import assert_store_matches
-
-
-class SandboxClock:
-    """A fake clock whose sleep advances the sandbox's clock too, so windows roll without real waiting."""
-
-    def __init__(self, fs: FsSandbox) -> None:
-        self.fs = fs
-        self.offset = 0.0
-        self.slept = 0.0
-        self._base = datetime.now(UTC)
-        import time
-
-        self._mono = time.monotonic
-
-    def now(self) -> datetime:
-        return datetime.now(UTC) + timedelta(seconds=self.offset)
-
-    def monotonic(self) -> float:
-        return self._mono() + self.offset
-
-    def sleep(self, seconds: float) -> None:
-        if seconds > 0:
-            self.offset += seconds
-            self.slept += seconds
-            self.fs.post("/clock", {"advance_seconds": seconds})
 
 
 def test_sync_larger_than_one_window_waits_and_never_gets_403(sqlite_url: str, fs: FsSandbox) -> None:
     seed_until_yesterday(fs, days=400, seed=11, clients=200, invoices=1200, lines=2)
     fs.post("/ratelimit", {"limit": 15, "window_seconds": 60})
-    clock = SandboxClock(fs)
-    app = make_app(sqlite_url, fs.connection(page_size=50, rate_limit=15, rate_window_seconds=60))
-    app.clock = clock
+    clock = LinkedClock(lambda seconds: fs.post("/clock", {"advance_seconds": seconds}))
+    app = make_app(sqlite_url, fs.connection(page_size=50, rate_limit=15, rate_window_seconds=60), clock=clock)
     fs.clear_requests()
 
     report = app.sync("fs")

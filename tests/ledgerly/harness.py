@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from typing import Any
 
 import httpx
+from sqlalchemy import text
+from sqlalchemy.engine import Engine
 
 from connector.settings import Connection
 from tests.ledgerly.sandbox import LedgerlySandbox
@@ -68,9 +71,42 @@ class LedgerlyHarness:
         """Install fault rules (sandboxes/_control.py format)."""
         self._post("/faults", {"rules": rules})
 
-    def rate_limit(self, limit: int | None, window_seconds: float) -> None:
-        """Set the sandbox's own rate limit (None: off)."""
-        self._post("/ratelimit", {"limit": limit, "window_seconds": window_seconds})
+    def rate_limit(self, limit: int | None, window_seconds: float, phase_seconds: float = 0.0) -> None:
+        """Set the sandbox's own rate limit (None: off). Windows start at epoch multiples plus `phase_seconds`."""
+        self._post("/ratelimit", {"limit": limit, "window_seconds": window_seconds, "phase_seconds": phase_seconds})
+
+    def quirks(self, values: Mapping[str, Any]) -> None:
+        """Ledgerly's sandbox has no quirk switches: only the defaults are asked for."""
+        if values:
+            raise ValueError(f"ledgerly has no quirks: {dict(values)}")
+
+    def advance_clock(self, seconds: float) -> None:
+        """Move the sandbox clock on."""
+        self._post("/clock", {"advance_seconds": seconds})
+
+    # -- readable services (ContractHarness) ----------------------------------------------------------
+
+    def seed_history(self) -> None:
+        """Three clients and twelve invoices: twelve pages at one record a page."""
+        self.seed(clients=3, invoices=12)
+
+    def change_as_a_person(self) -> None:
+        """Mark an open invoice paid and write a new one."""
+        self._post("/act/pay_and_add")
+
+    def delete_behind_the_listing(self) -> int:
+        """Ledgerly deletes nothing: no sweep has anything to find."""
+        return 0
+
+    def assert_store_matches(self, engine: Engine, connection: str) -> None:
+        """The store's live invoices are the sandbox's, by id, with their totals and status (plain SQL)."""
+        truth = {str(i["id"]): (int(i["total_cents"]), "paid" if i["status"] == "paid" else "sent")
+                 for i in self.control.get("/state").json()["invoices"]}
+        query = text("SELECT l.remote_id, i.total_minor, i.status FROM link l JOIN invoice i ON i.id = l.entity_id "
+                     "WHERE l.connection = :c AND l.entity_kind = 'invoice' AND l.remote_deleted_at IS NULL")
+        with engine.connect() as conn:
+            stored = {str(r): (int(t), str(s)) for r, t, s in conn.execute(query, {"c": connection})}
+        assert stored == truth
 
     def corrupt_one(self) -> tuple[str, str]:
         """One invoice's ``total_cents`` becomes unreadable."""

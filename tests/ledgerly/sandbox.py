@@ -70,6 +70,7 @@ class _ServiceControls:
         router.add("POST", prefix + "/reset", lambda request: json_response(self.reset()))
         router.add("POST", prefix + "/seed", lambda request: json_response(self.seed(**read_json(request))))
         router.add("POST", prefix + "/corrupt", self._corrupt)
+        router.add("POST", prefix + "/act/pay_and_add", self._pay_and_add)
         router.add("GET", prefix + "/state", lambda request: json_response(self._state()))
         router.add("GET", prefix + "/state/counts", lambda request: json_response(self._counts()))
 
@@ -86,6 +87,18 @@ class _ServiceControls:
             victim = self.app.state.invoices[0]
             victim["total_cents"] = "12,3a"
         return json_response({"kind": "invoice", "id": str(victim["id"])})
+
+    def _pay_and_add(self, request: Request) -> Response:
+        """A person marks the first open invoice paid and writes a new one (the next id, at the listing's end)."""
+        with self.app.state.lock:
+            invoices = self.app.state.invoices
+            paid = next((i for i in invoices if i["status"] == "open"), None)
+            if paid is not None:
+                paid["status"] = "paid"
+            new = {**invoices[-1], "id": invoices[-1]["id"] + 1, "number": f"L-{len(invoices) + 1:04d}",
+                   "status": "open", "lines": [dict(line) for line in invoices[-1]["lines"]]}
+            invoices.append(new)
+        return json_response({"paid": paid["id"] if paid else None, "created": new["id"]})
 
     def _state(self) -> dict[str, Any]:
         with self.app.state.lock:

@@ -32,8 +32,9 @@ def test_a_push_killed_while_hydra_makes_the_invoice_does_not_make_it_twice(
                         hy.connections_toml(tmp_path / "hy.toml", "hy", receives=["client", "invoice"]))
     app = make_app(database_url, fs.connection("fs"), hy.connection("hy", receives=["client", "invoice"]))
     app.sync("fs")
-    # hydra makes the invoice only after a while: the push is killed while it waits for the answer.
-    hy.faults([{"kind": "slow", "seconds": 2.0, "times": 1, "method": "POST", "path_prefix": "/api/invoices"}])
+    # hydra makes the invoice only once the test lets go of it (clearing the faults): the push is killed while
+    # it waits for the answer, however slowly the machine runs.
+    hy.faults([{"kind": "slow", "seconds": 600, "times": 1, "method": "POST", "path_prefix": "/api/invoices"}])
     push = subprocess.Popen(
         [sys.executable, "-m", "connector", "push", "--connection", "hy"], cwd=REPO,
         env={**os.environ, "CONNECTOR_DATABASE_URL": database_url, "CONNECTOR_CONNECTIONS_FILE": str(conf)},
@@ -50,6 +51,7 @@ def test_a_push_killed_while_hydra_makes_the_invoice_does_not_make_it_twice(
     finally:
         if push.poll() is None:
             push.kill()
+        hy.control.delete("/faults").raise_for_status()
     wait_for(lambda: [i for i in hy.state()["invoices"] if not i["deleted"]], 10, "hydra to make the invoice")
 
     [result] = app.push("hy")

@@ -28,13 +28,13 @@ def test_runs_in_threads_restore_the_thresholds_and_unfreeze() -> None:
 
     def run() -> None:
         with quiet_gc():
-            inside.wait(timeout=10)  # all four are in their block at once
+            inside.wait(timeout=60)  # all four are in their block at once (generous: a loaded machine)
 
     threads = [threading.Thread(target=run) for _ in range(4)]
     for thread in threads:
         thread.start()
     for thread in threads:
-        thread.join(timeout=10)
+        thread.join(timeout=60)
     assert gc.get_threshold() == before and gc.get_freeze_count() == 0
 
 

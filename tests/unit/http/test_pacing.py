@@ -14,7 +14,7 @@ import httpx
 import pytest
 
 from connector.http import Pacer
-from tests.unit.http.conftest import FakeClock
+from tests.unit.http.conftest import FakeClock, VirtualClock
 
 
 def answer(
@@ -94,28 +94,34 @@ def test_header_lower_than_local_count_wins_within_a_window(clock: FakeClock) ->
     assert pacer.remaining == 40
 
 
-def test_concurrent_acquires_never_overspend(clock: FakeClock) -> None:
-    # Given 20 requests left in the window and 8 threads each wanting 5 requests (no probing)
+def test_concurrent_acquires_never_overspend() -> None:
+    # Given 20 requests left in the window and 8 threads each wanting 5 requests (no probing), on a clock
+    # that moves only once all eight wait (so "before any wait" does not depend on thread scheduling)
+    clock = VirtualClock()
     pacer = Pacer(clock, limit=250, window_seconds=3600, probes=0)
     send(pacer, answer(date=clock.now(), remaining=20))
+    start = clock.monotonic()
     sent_before_wait: list[int] = []
     lock = threading.Lock()
+    ready = threading.Barrier(8)
 
     def worker() -> None:
-        for _ in range(5):
-            waited = send(pacer)
-            if waited == 0.0 and clock.total_slept == 0:
-                with lock:
-                    sent_before_wait.append(1)
+        with clock.taking_part():
+            ready.wait(30)
+            for _ in range(5):
+                if send(pacer) == 0.0 and clock.monotonic() == start:
+                    with lock:
+                        sent_before_wait.append(1)
 
     threads = [threading.Thread(target=worker) for _ in range(8)]
     for t in threads:
         t.start()
     for t in threads:
-        t.join()
+        t.join(120)
     # Then exactly the 20 remaining requests went without waiting; the rest waited for the next hour
+    assert not any(t.is_alive() for t in threads)
     assert len(sent_before_wait) == 20
-    assert clock.total_slept > 0
+    assert clock.total_slept > 0 and clock.monotonic() - start >= 3600
 
 
 def test_retry_after_holds_every_request(clock: FakeClock) -> None:

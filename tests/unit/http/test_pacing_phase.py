@@ -16,7 +16,8 @@ import httpx
 import pytest
 
 from connector.http import Pacer
-from tests.unit.http.conftest import FakeClock
+from connector.http.pacing import POLL_SECONDS
+from tests.unit.http.conftest import FakeClock, VirtualClock
 
 LATENCY = 0.02
 
@@ -165,7 +166,7 @@ def test_an_answer_to_a_request_sent_before_a_lower_answer_arrived_tells_nothing
     def job_a() -> None:
         pacer.acquire()
         sent.set()
-        heard.wait(5)
+        heard.wait(60)  # (generous: only a stalled machine reaches it)
         pacer.observe(httpx.Response(200, headers={"X-RateLimit-Remaining": "90"}))
         pacer.release()
 
@@ -173,13 +174,13 @@ def test_an_answer_to_a_request_sent_before_a_lower_answer_arrived_tells_nothing
     clock.advance(0.1)
     a = threading.Thread(target=job_a)
     a.start()
-    assert sent.wait(5)
+    assert sent.wait(60)
     clock.advance(gap)
     pacer.observe(httpx.Response(200, headers={"X-RateLimit-Remaining": "40"}))
     pacer.release()
     end = pacer.window_end()
     heard.set()
-    a.join(5)
+    a.join(60)
     # Then A's 90 moves neither the budget (40, less A in flight when B's answer came) nor the phase: the
     # service may have counted A before B
     assert pacer.remaining == 39
@@ -223,3 +224,44 @@ def test_a_request_answered_while_a_reset_was_in_flight_is_not_spent_twice(clock
         job.steps.put(None)
     # Then Y's 4 shows the new window, less X, which finished meanwhile and may have counted after Y
     assert pacer.remaining == 3
+
+
+def test_a_window_assumed_new_is_confirmed_by_one_answer_before_it_is_spent() -> None:
+    # Given 5 per minute and four jobs of one connection. The service counts A1 (4 left), B1 (3), C1 (2);
+    # A hears 4 and sends A2 (the budget's last); C hears 2. The window turns: the service counts D1 (4
+    # left) and A2 (3) in the new one. D hears 4 and B hears 3: the pacer cannot place either (each was
+    # sent before C's 2 came back: the service may have counted them before C)
+    clock = VirtualClock()  # nobody takes part: time moves only when the test advances it
+    pacer = Pacer(clock, limit=5, window_seconds=60, probes=0)
+    a, b, c, d = Job(), Job(), Job(), Job()
+    for job in (a, b, c, d):
+        job.do(pacer.acquire)
+    a.do(lambda: pacer.observe(httpx.Response(200, headers={"X-RateLimit-Remaining": "4"})))
+    a.do(pacer.release)
+    a.do(pacer.acquire)
+    c.do(lambda: pacer.observe(httpx.Response(200, headers={"X-RateLimit-Remaining": "2"})))
+    c.do(pacer.release)
+    clock.advance(61)
+    d.do(lambda: pacer.observe(httpx.Response(200, headers={"X-RateLimit-Remaining": "4"})))
+    d.do(pacer.release)
+    b.do(lambda: pacer.observe(httpx.Response(200, headers={"X-RateLimit-Remaining": "3"})))
+    b.do(pacer.release)
+    # When the pacer takes the old window for over (a fresh 5, less A2 in flight) and B, C and D want more
+    assert b.do(pacer.acquire) == 0.0
+    went: queue.Queue[Job] = queue.Queue()
+    for job in (c, d):
+        job.steps.put(lambda job=job: went.put(job) if pacer.acquire() >= 0 else None)
+    # Then only B's request goes: C and D wait for its answer, which shows what the new window has left
+    clock.wait_for_sleepers(2)
+    assert went.empty()
+    b.do(lambda: pacer.observe(httpx.Response(200, headers={"X-RateLimit-Remaining": "2"})))  # D1, A2, B2
+    b.do(pacer.release)
+    assert pacer.remaining == 1  # 2 left, less A2 still in flight (it may count after B2)
+    clock.advance(POLL_SECONDS)
+    went.get(timeout=30)  # one of them takes the last request; the other waits for the next window
+    clock.wait_for_sleepers(1)
+    assert went.empty()
+    clock.advance(61)
+    went.get(timeout=30)
+    for job in (a, b, c, d):
+        job.steps.put(None)

@@ -29,7 +29,7 @@ from connector.http import (
     StartCountPaginator,
     forbidden_with_zero_remaining_is_rate_limit,
 )
-from tests.unit.http.conftest import FakeClock
+from tests.unit.http.conftest import FakeClock, VirtualClock
 
 LIMIT, WINDOW = 5, 60
 KEY = "budget-server-key-77"
@@ -146,30 +146,37 @@ def test_paced_session_never_sees_a_403_over_several_windows(server: BudgetServe
         assert abs((client.server_now() - clock.now()).total_seconds()) <= 1.0  # type: ignore[operator]
 
 
-def test_jobs_sharing_a_pacer_from_threads_never_see_a_403(server: BudgetServer, clock: FakeClock) -> None:
-    # Given one pacer shared by four concurrent jobs of the same connection
-    pacer = Pacer(clock, limit=LIMIT, window_seconds=WINDOW, name="fs-loopback")
-    clients = [session(server, clock, pacer) for _ in range(4)]
-    errors: list[BaseException] = []
+def test_jobs_sharing_a_pacer_from_threads_never_see_a_403() -> None:
+    # Given one pacer shared by four concurrent jobs of the same connection, on a clock that moves only
+    # when all four wait (however slowly the machine runs them, a request takes no time on it)
+    clock = VirtualClock()
+    with BudgetServer(clock) as server:
+        pacer = Pacer(clock, limit=LIMIT, window_seconds=WINDOW, name="fs-loopback")
+        clients = [session(server, clock, pacer) for _ in range(4)]
+        errors: list[BaseException] = []
+        ready = threading.Barrier(4)
 
-    def job(client: HttpSession) -> None:
-        try:
-            for _ in range(4):
-                client.get_json("clients", params={"start": 0, "count": 1})
-        except BaseException as exc:  # surfaced by the assertion below
-            errors.append(exc)
+        def job(client: HttpSession) -> None:
+            with clock.taking_part():
+                ready.wait(30)  # all four take part before any sleeps, so time cannot jump for one alone
+                try:
+                    for _ in range(4):
+                        client.get_json("clients", params={"start": 0, "count": 1})
+                except BaseException as exc:  # surfaced by the assertion below
+                    errors.append(exc)
 
-    threads = [threading.Thread(target=job, args=(c,)) for c in clients]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=30)
-    for c in clients:
-        c.close()
-    # Then 16 requests went over at least three windows, and none was refused
-    assert errors == []
-    assert server.statuses.count(200) == 16 and 403 not in server.statuses
-    assert len(server.used) >= 4
+        threads = [threading.Thread(target=job, args=(c,)) for c in clients]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(timeout=120)
+        for c in clients:
+            c.close()
+        # Then 16 requests went over at least four windows, and none was refused
+        assert not any(t.is_alive() for t in threads)
+        assert errors == []
+        assert server.statuses.count(200) == 16 and 403 not in server.statuses
+        assert len(server.used) >= 4
 
 
 def test_paging_over_a_real_socket_with_decimal_prices(server: BudgetServer, clock: FakeClock) -> None:
