@@ -19,7 +19,7 @@ def resolved(incoming: Incoming, ref_id: int | None) -> Incoming:
     i = incoming  # built directly: `dataclasses.replace` costs more than the rest of this on the hot path
     return Incoming(
         i.remote_id, i.text, i.payload_hash, i.data, i.record, i.link, i.marker, i.change_stamp, ref_id,
-        projection_hash(i.record, ref=ref_id),
+        projection_hash(i.record, ref=ref_id), i.again,
     )
 
 
