@@ -268,7 +268,7 @@ class RateLimiter:
         """Args: limit: requests per window (None or 0: unlimited). nominal: advertised when unlimited."""
         self._lock = threading.Lock()
         self._counts: dict[str, tuple[int, int]] = {}
-        self.nominal = nominal
+        self._start_nominal = self.nominal = nominal
         self.limit: int | None = None
         self.window_seconds = 3600.0
         self.phase_seconds = 0.0
@@ -282,8 +282,9 @@ class RateLimiter:
             raise ValueError("limit must be >= 0 or null")
         with self._lock:
             self.limit = limit or None
-            if limit:
-                self.nominal = limit
+            # advertised while unlimited: the last limit set, or the start value once the limit is switched off
+            # (a limit a test set must not outlive it through the headers of an unlimited sandbox)
+            self.nominal = limit if limit else self._start_nominal
             if window_seconds is not None:
                 self.window_seconds = float(window_seconds)
             self.phase_seconds = float(phase_seconds)
