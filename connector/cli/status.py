@@ -10,6 +10,7 @@ from typing import Any
 
 from connector.app import App
 from connector.cli.output import when
+from connector.domain import RunStatus
 from connector.errors import ConfigError
 from connector.observability.store_gauges import AUDIT_STREAM
 from connector.store import leases, replicas, reports
@@ -55,7 +56,7 @@ def collect_status(app: App) -> list[dict[str, Any]]:
                     "connection": name,
                     "provider": configured.get(name),
                     # interrupted (a SIGTERM, a redeploy) resumes from its checkpoint: not a failure
-                    "failing": any(s["status"] == "failed" for s in streams),
+                    "failing": any(s["status"] == RunStatus.FAILED for s in streams),
                     "streams": streams,
                     "records": counts,
                     "quarantine_open": open_quarantine,
@@ -64,7 +65,7 @@ def collect_status(app: App) -> list[dict[str, Any]]:
                     "audit": _audit(cursors.get(AUDIT_STREAM)),
                 }
             )
-            result[-1]["failing"] = result[-1]["failing"] or any(s["status"] == "gap" for s in streams)
+            result[-1]["failing"] = result[-1]["failing"] or any(s["status"] == RunStatus.GAP for s in streams)
     return result
 
 

@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import Engine
 
 from connector.clock import Clock
-from connector.domain import KIND_ORDER
+from connector.domain import KIND_ORDER, RunStatus
 from connector.errors import Interrupted, MappingError, ProviderError
 from connector.observability import metrics
 from connector.observability.events import get_logger
@@ -176,19 +176,19 @@ def refetch_quarantined(
         return None
     started = clock.monotonic()
     run_id = runs.start_run(engine, connection, REFETCH_STREAM, REFETCH_STREAM, now)
-    status, error, outcome = "ok", None, FetchOutcome()
+    status, error, outcome = RunStatus.OK, None, FetchOutcome()
     try:
         store_fetched(
             engine, provider, mapper, connection, _ids_by_kind(due), clock, stream=REFETCH_STREAM, policy=policy,
             stop=stop, outcome=outcome,
         )
     except ProviderError as exc:
-        status, error = "failed", f"{type(exc).__name__}: {exc}"[:2000]
+        status, error = RunStatus.FAILED, f"{type(exc).__name__}: {exc}"[:2000]
         log.warning("refetch failed", connection=connection, error=error)
     except BaseException as exc:
-        status, error = "interrupted" if not isinstance(exc, Exception) or isinstance(exc, Interrupted) else "failed", (
-            f"{type(exc).__name__}: {exc}"[:2000]
-        )
+        stopped = not isinstance(exc, Exception) or isinstance(exc, Interrupted)
+        status = RunStatus.INTERRUPTED if stopped else RunStatus.FAILED
+        error = f"{type(exc).__name__}: {exc}"[:2000]
         raise
     finally:
         seconds = clock.monotonic() - started
@@ -197,7 +197,7 @@ def refetch_quarantined(
     if gone:  # their invoice is gone at the service: so are they
         with engine.begin() as conn:
             outcome.resolved += gaps.resolve_gone(conn, connection, "payment", gone, clock.now())
-    if status == "ok":
+    if status == RunStatus.OK:
         _save_state(engine, connection, state, 0 if ended else batch[-1].row_id, healed + outcome.resolved,
                     healed + outcome.resolved if ended else None, refetch, clock)
     return outcome
