@@ -23,6 +23,7 @@ __all__ = [
     "CanonicalRecord",
     "EntityKind",
     "InvoiceStatus",
+    "JobStatus",
     "OutboxStatus",
     "PushOperation",
     "PushOutcome",
@@ -94,6 +95,16 @@ class RunStatus(enum.StrEnum):
     def succeeded(self) -> bool:
         """Whether the run counts as a success (its finish time is the connection's last success)."""
         return self in (RunStatus.OK, RunStatus.REPAIRED)
+
+
+class JobStatus(enum.StrEnum):
+    """How one daemon job ended (its ``job run`` log line); the run rows it left say more, in `RunStatus`."""
+
+    OK = "ok"
+    SKIPPED = "skipped"  # not run here: stopping, or another replica holds the connection's lease
+    GAP = "gap"  # records the service lists are still missing: not a plain ok
+    INTERRUPTED = "interrupted"
+    FAILED = "failed"
 
 
 class InvoiceStatus(enum.StrEnum):
