@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine
 
 from connector.clock import Clock
-from connector.domain import RunStatus
+from connector.domain import EntityKind, RunStatus
 from connector.errors import ConnectorError, Interrupted
 from connector.observability import activity, metrics
 from connector.observability.events import get_logger
@@ -236,7 +236,7 @@ def run_stream(
 def _known(engine: Engine, connection: str, spec: StreamSpec, memo: dict[str, Any]) -> dict[str, Any]:
     """What the provider is told it knows: the stream's memo, and for a refresh stream the store's open
     invoices (``store_open_ids``), which outlive a run that never saved its memo."""
-    if not spec.refresh or "invoice" not in spec.kinds:
+    if not spec.refresh or EntityKind.INVOICE not in spec.kinds:
         return memo
     with engine.connect() as conn:
         return {**memo, "store_open_ids": open_invoice_ids(conn, connection)}
