@@ -16,6 +16,7 @@ from apscheduler.triggers.cron import CronTrigger
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from connector.domain import ENTITY_KINDS
 from connector.errors import ConfigError, ConfigErrors
 
 __all__ = ["Connection", "Settings", "load_connections", "resolve_secret"]
@@ -104,7 +105,7 @@ class Connection(BaseModel):
                 raise ValueError(f"stream_intervals.{stream}: must be at least 1 second")
         for item in self.source_of_truth:
             kind, _, field = item.partition(".")
-            if kind not in ("client", "invoice", "payment") or (field and not field.isidentifier()):
+            if kind not in ENTITY_KINDS or (field and not field.isidentifier()):
                 raise ValueError(f"source_of_truth: {item!r} is not 'kind' or 'kind.field' (client, invoice, payment)")
         return self
 

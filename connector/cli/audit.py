@@ -14,6 +14,7 @@ from typing import Any
 
 from connector.app import App
 from connector.cli.leased import LEASE_EPILOG, add_wait_option
+from connector.domain import ENTITY_KINDS
 from connector.observability.logging import secrets
 from connector.settings import resolve_secret
 from connector.sync.pull.gap import AuditReport
@@ -42,7 +43,7 @@ def add_audit_parser(sub: Any, formatter: type[argparse.HelpFormatter]) -> None:
         formatter_class=formatter,
     )
     parser.add_argument("--connection", required=True, help="connection name from the connections file")
-    parser.add_argument("--kind", choices=("client", "invoice", "payment"), help="only this kind (default: all)")
+    parser.add_argument("--kind", choices=ENTITY_KINDS, help="only this kind (default: all)")
     parser.add_argument("--json", action="store_true", help="print the result as JSON")
     add_wait_option(parser)
     parser.set_defaults(func=audit_command)

@@ -12,6 +12,7 @@ from connector.app import App, provider_options
 from connector.cli.backfill import EXIT_INTERRUPTED
 from connector.cli.leased import EXIT_LEASE_HELD, LeaseHeld, leased_app
 from connector.cli.progress import progress_of
+from connector.domain import RunStatus
 from connector.errors import (
     ConfigError,
     ConnectorError,
@@ -190,7 +191,8 @@ def sync(app: App, args: argparse.Namespace) -> int:
         r = report.refetched
         print(f"{conn.name}/refetch: quarantined records read again={r.counts.read} resolved={r.resolved} "
               f"still quarantined={r.still_quarantined} requests={r.requests}")
-    return EXIT_FAILED if any(stream.status == "gap" for stream in report.streams) else EXIT_OK  # records missing
+    missing = any(stream.status == RunStatus.GAP for stream in report.streams)  # records the service lists
+    return EXIT_FAILED if missing else EXIT_OK
 
 
 def _has_streams(app: App, conn: Connection) -> bool:

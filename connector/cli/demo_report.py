@@ -17,13 +17,13 @@ from dataclasses import dataclass
 
 from sqlalchemy import Connection
 
+from connector.domain import KIND_ORDER, OutboxStatus, PushOperation
 from connector.store import reports
 from connector.store.conflicts import latest_conflicts
 
 __all__ = ["OUTCOMES", "Move", "moves_since", "origins", "outbox_marks", "print_conflicts", "print_moves", "took"]
 
-OUTCOMES = ("created", "updated", "unsupported", "failed", "pending")
-_KINDS = ("client", "invoice", "payment")
+OUTCOMES = ("created", "updated", OutboxStatus.UNSUPPORTED, OutboxStatus.FAILED, OutboxStatus.PENDING)
 # Reasons in a few words, by a fragment of the error text (the first match wins).
 _REASONS = (
     ("vat_rate", "a VAT rate Belgium does not have"),
@@ -59,7 +59,7 @@ def outbox_marks(conn: Connection) -> dict[int, str]:
 def origins(conn: Connection) -> dict[tuple[str, int], list[str]]:
     """Per (kind, entity id), the connections holding it, the likeliest origin of its current version first."""
     found: dict[tuple[str, int], list[str]] = {}
-    for kind in _KINDS:
+    for kind in KIND_ORDER:
         rows = [row[1:] for row in reports.entity_holders(conn, [kind])]
         rows.sort(key=lambda r: (r[2] == r[5], r[3] is not None, r[3] or 0, -r[4]), reverse=True)
         for entity_id, connection, *_ in rows:
@@ -75,11 +75,11 @@ def moves_since(
     for row in reports.outbox_rows(conn, None, None, None):
         row_id, target, kind, entity_id = row["id"], row["connection"], row["entity_kind"], row["entity_id"]
         operation, status, error = row["operation"], row["status"], row["last_error"]
-        if marks.get(int(row_id)) == status or status == "superseded":
+        if marks.get(int(row_id)) == status or status == OutboxStatus.SUPERSEDED:
             continue
         others = [c for c in holders.get((kind, int(entity_id)), []) if c != target]
-        outcome = {"done": "created" if operation == "create" else "updated"}.get(status, status)
-        reason = _reason(str(error)) if outcome in ("failed", "unsupported") and error else None
+        outcome = {OutboxStatus.DONE: "created" if operation == PushOperation.CREATE else "updated"}.get(status, status)
+        reason = _reason(str(error)) if outcome in (OutboxStatus.FAILED, OutboxStatus.UNSUPPORTED) and error else None
         moved.append(Move(others[0] if others else "?", str(target), str(kind), outcome, reason))
     return moved
 
@@ -98,7 +98,7 @@ def print_moves(moved: list[Move], indent: str = "    ") -> None:
         print(f"{indent}nothing moved")
         return
     counts = Counter((m.origin, m.target, m.kind, m.outcome) for m in moved)
-    routes = sorted({(m.origin, m.target, m.kind) for m in moved}, key=lambda r: (r[0], r[1], _KINDS.index(r[2])))
+    routes = sorted({(m.origin, m.target, m.kind) for m in moved}, key=lambda r: (r[0], r[1], KIND_ORDER.index(r[2])))
     shown = [o for o in OUTCOMES if any(m.outcome == o for m in moved) or o in OUTCOMES[:4]]
     print(f"{indent}{'from':<14} {'to':<14} {'kind':<8}" + "".join(f" {o:>11}" for o in shown))
     for origin, target, kind in routes:

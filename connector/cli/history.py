@@ -16,6 +16,7 @@ from typing import Any, TextIO
 from connector.app import App
 from connector.cli.leased import LEASE_EPILOG, add_wait_option, leased_app
 from connector.cli.output import print_json, when
+from connector.domain import RunStatus
 from connector.errors import ConfigError
 from connector.store import runs as run_store
 
@@ -95,7 +96,7 @@ def runs_command(app: App, args: argparse.Namespace, *, out: TextIO | None = Non
     newest: dict[tuple[str, str], str] = {}
     for row in rows:  # newest first: the first seen of each stream is its newest
         newest.setdefault((row["connection"], row["stream"]), row["status"])
-    return EXIT_FAILED if "failed" in newest.values() else EXIT_OK
+    return EXIT_FAILED if RunStatus.FAILED in newest.values() else EXIT_OK
 
 
 def _run_line(row: dict[str, Any]) -> str:

@@ -13,6 +13,7 @@ from connector.cli.output import print_json, when
 from connector.cli.progress import progress_of
 from connector.cli.push_plan import plan_json, print_plan, print_summary
 from connector.clock import as_utc
+from connector.domain import OutboxStatus
 from connector.errors import ConfigError
 from connector.store import reports
 from connector.store.outbox import due_count
@@ -20,7 +21,7 @@ from connector.sync.push.drain import retry_row
 
 __all__ = ["conflicts", "outbox", "push"]
 
-_SHOWN = ("pending", "failed", "unsupported")
+_SHOWN = (OutboxStatus.PENDING, OutboxStatus.FAILED, OutboxStatus.UNSUPPORTED)
 
 
 def _short(value: Any, width: int = 40) -> str:

@@ -12,6 +12,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol, TextIO
 
+from connector.domain import PushOperation
+
 __all__ = [
     "WOULD_FAIL",
     "PlanLine",
@@ -61,8 +63,8 @@ def classify(line: PlanLine) -> tuple[str, str | None]:
     """The operation a planned push would end as, and its reason when it would fail or is unsupported."""
     if line.note and line.note.startswith(_FAIL_NOTE):
         return WOULD_FAIL, line.note.removeprefix(_FAIL_NOTE)
-    if line.plan.operation == "unsupported":
-        return "unsupported", line.plan.reason or line.note or "unsupported"
+    if line.plan.operation == PushOperation.UNSUPPORTED:
+        return PushOperation.UNSUPPORTED, line.plan.reason or line.note or "unsupported"
     return line.plan.operation, None
 
 

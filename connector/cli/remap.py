@@ -14,6 +14,7 @@ from typing import Any
 
 from connector.app import App
 from connector.cli.leased import LEASE_EPILOG, add_wait_option
+from connector.domain import ENTITY_KINDS
 from connector.sync.replay import RemapReport
 
 __all__ = ["add_remap_parser", "remap_command"]
@@ -37,7 +38,7 @@ def add_remap_parser(sub: Any, formatter: type[argparse.HelpFormatter]) -> None:
         formatter_class=formatter,
     )
     parser.add_argument("--connection", required=True, help="connection name from the connections file")
-    parser.add_argument("--kind", choices=("client", "invoice", "payment"), help="only this kind (default: all)")
+    parser.add_argument("--kind", choices=ENTITY_KINDS, help="only this kind (default: all)")
     parser.add_argument("--dry-run", action="store_true", help="print what would change; write nothing")
     parser.add_argument("--json", action="store_true", help="print the result as JSON")
     add_wait_option(parser)

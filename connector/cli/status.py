@@ -10,11 +10,14 @@ from typing import Any
 
 from connector.app import App
 from connector.cli.output import when
+from connector.domain import OutboxStatus, RunStatus
 from connector.errors import ConfigError
 from connector.observability.store_gauges import AUDIT_STREAM
 from connector.store import leases, replicas, reports
 
 __all__ = ["collect_replicas", "collect_status", "print_replicas", "print_status"]
+
+_WATCHED = (OutboxStatus.PENDING, OutboxStatus.FAILED)  # the outbox rows `status` counts per connection
 
 
 def collect_status(app: App) -> list[dict[str, Any]]:
@@ -33,7 +36,7 @@ def collect_status(app: App) -> list[dict[str, Any]]:
             cursors = reports.stream_cursors(conn, name)
             counts = reports.live_links_by_kind(conn, name)
             open_quarantine = reports.open_quarantine(conn, name)
-            waiting = reports.outbox_totals(conn, name, ("pending", "failed"))
+            waiting = reports.outbox_totals(conn, name, _WATCHED)
             lease = held.get(name)
             streams = [
                 {
@@ -55,16 +58,16 @@ def collect_status(app: App) -> list[dict[str, Any]]:
                     "connection": name,
                     "provider": configured.get(name),
                     # interrupted (a SIGTERM, a redeploy) resumes from its checkpoint: not a failure
-                    "failing": any(s["status"] == "failed" for s in streams),
+                    "failing": any(s["status"] == RunStatus.FAILED for s in streams),
                     "streams": streams,
                     "records": counts,
                     "quarantine_open": open_quarantine,
-                    "outbox": {"pending": waiting.get("pending", 0), "failed": waiting.get("failed", 0)},
+                    "outbox": {status.value: waiting.get(status, 0) for status in _WATCHED},
                     "lease": {"holder": lease[0], "expires_at": lease[1].isoformat()} if lease else None,
                     "audit": _audit(cursors.get(AUDIT_STREAM)),
                 }
             )
-            result[-1]["failing"] = result[-1]["failing"] or any(s["status"] == "gap" for s in streams)
+            result[-1]["failing"] = result[-1]["failing"] or any(s["status"] == RunStatus.GAP for s in streams)
     return result
 
 

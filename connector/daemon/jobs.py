@@ -22,6 +22,7 @@ from connector.app import App
 from connector.clock import Clock
 from connector.daemon.leasing import LeaseKeeper
 from connector.daemon.pool import current_queue_delay
+from connector.domain import JobStatus
 from connector.errors import ConnectorError, Interrupted
 from connector.observability.events import get_logger
 from connector.settings import Connection
@@ -177,7 +178,7 @@ class JobRunner:
         with self._idle:
             return self._idle.wait_for(lambda: self._running == 0, timeout=timeout)
 
-    def __call__(self, spec: JobSpec) -> str:
+    def __call__(self, spec: JobSpec) -> JobStatus:
         """Run `spec` once, if this replica may; return its status; never raises (the scheduler would only log it).
 
         Returns:
@@ -185,13 +186,13 @@ class JobRunner:
             another replica holds the lease).
         """
         if self.stop.stopped:
-            return "skipped"
+            return JobStatus.SKIPPED
         if not self.keeper.holds(spec.connection) or spec.connection in self.draining():
             log.debug("job skipped", job=spec.id, reason="lease held elsewhere or being handed off")
-            return "skipped"
+            return JobStatus.SKIPPED
         with self._idle:
             self._running += 1
-        status, error, counts = "ok", "", {}
+        status, error, counts = JobStatus.OK, "", {}
         started_at, started = self.clock.now(), self.clock.monotonic()
         serial = self._connection_lock(spec.connection)
         try:
@@ -204,29 +205,29 @@ class JobRunner:
             try:
                 # lost while waiting (the new holder runs it), or being handed off (released below)
                 if not self.keeper.holds(spec.connection) or spec.connection in self.draining():
-                    status = "skipped"
+                    status = JobStatus.SKIPPED
                 else:
                     counts = self._run(spec)
                     if counts.get("remaining"):
-                        status = "gap"  # records the service lists are still missing: not a plain ok
+                        status = JobStatus.GAP  # records the service lists are still missing: not a plain ok
             finally:
                 try:
                     self._settle(spec.connection)  # the safe point: between this connection's jobs
                 finally:
                     serial.release()
         except Interrupted as exc:
-            status, error = "interrupted", str(exc)
+            status, error = JobStatus.INTERRUPTED, str(exc)
         except ConnectorError as exc:
-            status, error = "failed", f"{type(exc).__name__}: {exc}"
+            status, error = JobStatus.FAILED, f"{type(exc).__name__}: {exc}"
         except Exception as exc:  # a bug must not kill the scheduler thread; it is logged with its traceback
-            status, error = "failed", f"{type(exc).__name__}: {exc}"
+            status, error = JobStatus.FAILED, f"{type(exc).__name__}: {exc}"
             log.exception("job crashed", job=spec.id)
         finally:
             seconds = self.clock.monotonic() - started
             with self._idle:
                 self._running -= 1
                 self._idle.notify_all()
-        if status != "skipped":
+        if status != JobStatus.SKIPPED:
             _log_job(spec, status, error, counts, self.replica_id, started_at, self.clock.now(), seconds)
         return status
 
@@ -290,7 +291,7 @@ def _log_job(
     delay = current_queue_delay()
     if delay is not None:
         counts = {**counts, "queue_seconds": round(delay, 3)}
-    level = logging.WARNING if status in ("failed", "gap") else logging.INFO
+    level = logging.WARNING if status in (JobStatus.FAILED, JobStatus.GAP) else logging.INFO
     log.log(
         level,
         "job run",

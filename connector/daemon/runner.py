@@ -30,6 +30,7 @@ from connector.daemon.leasing import LeaseKeeper
 from connector.daemon.membership import Membership, Tick
 from connector.daemon.metered import start_metrics
 from connector.daemon.pool import TimedPool
+from connector.domain import JobStatus
 from connector.errors import ConfigError
 from connector.observability import metrics as obs
 from connector.observability.events import get_logger
@@ -253,7 +254,7 @@ class Daemon:
             results = [self.runner(job) for job in sorted(chosen, key=lambda j: order[j.kind])]
         finally:
             self.leases.release_all()
-        return all(status in ("ok", "skipped") for status in results)
+        return all(status in (JobStatus.OK, JobStatus.SKIPPED) for status in results)
 
     def run(self) -> StopOutcome:
         """`start()`, `wait()` for the stop token, then `shutdown()`.

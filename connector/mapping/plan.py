@@ -11,7 +11,14 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from connector.domain import CanonicalClient, CanonicalInvoice, CanonicalLine, CanonicalPayment, InvoiceStatus
+from connector.domain import (
+    CanonicalClient,
+    CanonicalInvoice,
+    CanonicalLine,
+    CanonicalPayment,
+    EntityKind,
+    InvoiceStatus,
+)
 from connector.errors import MappingSpecError
 from connector.mapping.registry import Transform
 from connector.mapping.spec import EntitySpec, ExtraSpec, FieldSpec, ItemsSpec
@@ -20,11 +27,11 @@ from connector.mapping.transforms import get_transform
 __all__ = ["ENTITY_CLASSES", "EntityPlan", "FieldPlan", "ItemsPlan", "RecordPlan", "compile_entity"]
 
 ENTITY_CLASSES: dict[str, type] = {
-    "client": CanonicalClient,
-    "invoice": CanonicalInvoice,
-    "payment": CanonicalPayment,
+    EntityKind.CLIENT: CanonicalClient,
+    EntityKind.INVOICE: CanonicalInvoice,
+    EntityKind.PAYMENT: CanonicalPayment,
 }
-_ITEM_CLASSES: dict[str, dict[str, type]] = {"invoice": {"lines": CanonicalLine}}
+_ITEM_CLASSES: dict[str, dict[str, type]] = {EntityKind.INVOICE: {"lines": CanonicalLine}}
 _AUTO: dict[type, set[str]] = {CanonicalLine: {"position"}}  # set by the mapper from the item's order
 _RESERVED = {"extra", "lines"}
 _ENUMS: dict[tuple[type, str], tuple[str, ...]] = {

@@ -9,6 +9,8 @@ from typing import Any, Union
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from connector.domain import ENTITY_KINDS
+
 __all__ = [
     "ENTITY_NAMES",
     "EntitySpec",
@@ -20,7 +22,7 @@ __all__ = [
     "describe_validation_error",
 ]
 
-ENTITY_NAMES: tuple[str, ...] = ("client", "invoice", "payment")
+ENTITY_NAMES: tuple[str, ...] = ENTITY_KINDS
 _PATH = re.compile(r"^[^.\s]+(\.[^.\s]+)*$")
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 

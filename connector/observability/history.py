@@ -20,13 +20,14 @@ from dataclasses import dataclass
 
 from sqlalchemy import Engine
 
+from connector.domain import PushOutcome, RunStatus
 from connector.observability.metrics import PULL_OUTCOMES, Metrics
 from connector.store import runs
 
 __all__ = ["PRIMED_RUN_STATUSES", "Series", "prime", "restore"]
 
-PRIMED_RUN_STATUSES = ("ok", "failed", "interrupted")
-PUSH_OUTCOMES = ("done", "failed", "unsupported", "superseded", "deferred")
+PRIMED_RUN_STATUSES = (RunStatus.OK, RunStatus.FAILED, RunStatus.INTERRUPTED)
+PUSH_OUTCOMES = tuple(o for o in PushOutcome if o is o.counted)
 
 
 @dataclass(frozen=True, slots=True)

@@ -56,8 +56,11 @@ RUN_DURATION_BUCKETS = (0.5, 1.0, 5.0, 15.0, 30.0, 60.0, 120.0, 300.0, 600.0, 18
 
 METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"})
 PULL_OUTCOMES = ("created", "updated", "unchanged", "quarantined", "deleted")
+# Spelled out rather than imported (this module imports nothing from the connector); tests/unit/test_vocabulary.py
+# holds them equal to connector.domain's PushOutcome (as counted) and RunStatus (finished).
 PUSH_OUTCOMES = frozenset({"done", "failed", "unsupported", "superseded", "deferred"})
 RUN_STATUSES = frozenset({"ok", "failed", "interrupted", "repaired", "gap"})  # the last two: gap audits
+_SUCCEEDED = frozenset({"ok", "repaired"})  # repaired: what a run or audit found missing was brought back
 
 
 class RunCounts(Protocol):
@@ -210,7 +213,7 @@ class Metrics:
         if seconds is not None:
             self.run_duration.labels(connection, stream).observe(max(0.0, seconds))
             self.last_duration.labels(connection, stream).set(max(0.0, seconds))
-        if status in ("ok", "repaired"):  # repaired: what a run or audit found missing was brought back
+        if status in _SUCCEEDED:
             self.last_success.labels(connection, stream).set(finished_at.timestamp())
 
     def observe_push(self, connection: str, kind: str, outcome: str) -> None:

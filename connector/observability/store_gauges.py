@@ -17,6 +17,7 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
 from sqlalchemy import Engine
 
+from connector.domain import ENTITY_KINDS, OutboxStatus
 from connector.observability.events import get_logger
 from connector.store import reports
 
@@ -24,10 +25,9 @@ __all__ = ["AUDIT_STREAM", "OUTBOX_STATUSES", "StoreGauges", "StoreSnapshot", "r
 
 log = get_logger("connector.observability")
 
-OUTBOX_STATUSES = ("pending", "failed", "unsupported")
+OUTBOX_STATUSES = (OutboxStatus.PENDING, OutboxStatus.FAILED, OutboxStatus.UNSUPPORTED)
 """The outbox statuses worth watching; ``done`` and ``superseded`` rows only grow and are not counted."""
 STATEMENT_TIMEOUT_MS = 5000
-ENTITY_KINDS = ("client", "invoice", "payment")
 """The kinds `connector_conflicts` always reports (at 0 until one is recorded)."""
 AUDIT_STREAM = "audit"
 """The `sync_state` stream under which the gap audit keeps its last result (`connector.sync.pull.gap`)."""

@@ -10,10 +10,17 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, Table, select
 
 from connector.clock import as_utc
-from connector.domain import CanonicalClient, CanonicalInvoice, CanonicalLine, CanonicalPayment, CanonicalRecord
+from connector.domain import (
+    CanonicalClient,
+    CanonicalInvoice,
+    CanonicalLine,
+    CanonicalPayment,
+    CanonicalRecord,
+    EntityKind,
+)
 from connector.store.sql import chunks
 from connector.store.tables import (
     client_table,
@@ -33,7 +40,7 @@ _client = client_table
 _invoice = invoice_table
 _line = invoice_line_table
 _payment = payment_table
-_TABLES = {"client": _client, "invoice": _invoice, "payment": _payment}
+_TABLES: dict[str, Table] = {EntityKind.CLIENT: _client, EntityKind.INVOICE: _invoice, EntityKind.PAYMENT: _payment}
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,7 +55,9 @@ class StoredEntity:
     origin: str | None = None  # the connection an invoice was issued at
 
 
-_REFS = {"client": None, "invoice": "client_id", "payment": "invoice_id"}
+_REFS: dict[str, str | None] = {
+    EntityKind.CLIENT: None, EntityKind.INVOICE: "client_id", EntityKind.PAYMENT: "invoice_id"
+}
 
 
 def live_entity_versions(conn: Connection, kind: str) -> list[tuple[int, int, int | None]]:
@@ -58,14 +67,14 @@ def live_entity_versions(conn: Connection, kind: str) -> list[tuple[int, int, in
     ref_column = table.c[ref] if ref else None
     columns = [table.c.id, table.c.version] + ([ref_column] if ref_column is not None else [])
     query = select(*columns).where(table.c.remote_deleted_at.is_(None))
-    if kind == "client":
+    if kind == EntityKind.CLIENT:
         query = query.where(table.c.archived_at.is_(None))
     return [(int(r[0]), int(r[1]), r[2] if ref else None) for r in conn.execute(query.order_by(table.c.id))]
 
 
 def archived_client_versions(conn: Connection) -> list[tuple[int, int]]:
     """Return (id, version) of every archived client (not deleted)."""
-    table = _TABLES["client"]
+    table = _TABLES[EntityKind.CLIENT]
     query = select(table.c.id, table.c.version).where(
         table.c.remote_deleted_at.is_(None), table.c.archived_at.is_not(None)
     )
@@ -78,7 +87,7 @@ def load_entities(conn: Connection, kind: str, ids: Sequence[int]) -> dict[int, 
     table = _TABLES[kind]
     for batch in chunks(list(ids), 900):
         rows = conn.execute(select(table).where(table.c.id.in_(batch))).mappings().all()
-        lines = _lines(conn, [r["id"] for r in rows]) if kind == "invoice" else {}
+        lines = _lines(conn, [r["id"] for r in rows]) if kind == EntityKind.INVOICE else {}
         for row in rows:
             loaded[row["id"]] = _entity(kind, row, lines.get(row["id"], []))
     return loaded
@@ -107,7 +116,7 @@ def _lines(conn: Connection, invoice_ids: list[int]) -> dict[int, list[Canonical
 
 def _entity(kind: str, r: Any, lines: list[CanonicalLine]) -> StoredEntity:
     record: CanonicalRecord
-    if kind == "client":
+    if kind == EntityKind.CLIENT:
         record = CanonicalClient(
             remote_id="",
             name=r["name"],
@@ -127,7 +136,7 @@ def _entity(kind: str, r: Any, lines: list[CanonicalLine]) -> StoredEntity:
             extra=dict(r["extra"] or {}),
         )
         return StoredEntity(kind, r["id"], r["version"], record, None)
-    if kind == "invoice":
+    if kind == EntityKind.INVOICE:
         record = CanonicalInvoice(
             remote_id="",
             number=r["number"],

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import Connection, select, update
 
+from connector.domain import EntityKind
 from connector.store.links import LAST_SEEN
 from connector.store.tables import invoice_table, link_table, raw_record_table
 
@@ -22,7 +23,7 @@ def client_less_invoices(conn: Connection, connection: str) -> list[tuple[int, i
         .join(_raw, _raw.c.link_id == _link.c.id)
         .where(
             _link.c.connection == connection,
-            _link.c.entity_kind == "invoice",
+            _link.c.entity_kind == EntityKind.INVOICE,
             _link.c.remote_deleted_at.is_(None),
             _invoice.c.client_id.is_(None),
         )

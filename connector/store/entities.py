@@ -6,9 +6,9 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, delete, or_, select, update
+from sqlalchemy import Connection, Table, bindparam, delete, or_, select, update
 
-from connector.domain import CanonicalClient, CanonicalInvoice, CanonicalPayment
+from connector.domain import CanonicalClient, CanonicalInvoice, CanonicalPayment, EntityKind
 from connector.store.sql import chunks, insert_columns, insert_columns_with_ids
 from connector.store.tables import (
     client_table,
@@ -38,7 +38,9 @@ _line = invoice_line_table
 _payment = payment_table
 _link = link_table
 
-ENTITY_TABLES = {"client": _client, "invoice": _invoice, "payment": _payment}
+ENTITY_TABLES: dict[str, Table] = {
+    EntityKind.CLIENT: _client, EntityKind.INVOICE: _invoice, EntityKind.PAYMENT: _payment
+}
 _LINE_FIELDS = (  # invoice_line columns filled from the canonical line's attributes of the same name
     "position",
     "description",
@@ -209,7 +211,7 @@ def soft_delete(
                 )
             ).scalars()
         )
-    if kind == "invoice" and held_elsewhere:
+    if kind == EntityKind.INVOICE and held_elsewhere:
         for batch in chunks(sorted(held_elsewhere), 900):
             issued_here = select(table.c.id).where(
                 table.c.id.in_(batch),

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 
 from sqlalchemy import Connection, func, select
 
-from connector.domain import CanonicalClient
+from connector.domain import CanonicalClient, EntityKind
 from connector.store.sql import chunks
 from connector.store.tables import client_table, link_table
 
@@ -43,7 +43,7 @@ def match_clients(conn: Connection, connection: str, records: Sequence[Canonical
     if not any(keys.values()):
         return {}
     held = select(_link.c.entity_id).where(
-        _link.c.connection == connection, _link.c.entity_kind == "client", _link.c.remote_deleted_at.is_(None)
+        _link.c.connection == connection, _link.c.entity_kind == EntityKind.CLIENT, _link.c.remote_deleted_at.is_(None)
     )
     email_sql = func.lower(func.trim(_client.c.email))
     vat_sql = func.upper(func.replace(func.replace(func.replace(_client.c.vat_number, " ", ""), ".", ""), "-", ""))

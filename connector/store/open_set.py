@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from sqlalchemy import Connection, and_, or_, select
 
-from connector.domain import InvoiceStatus
+from connector.domain import EntityKind, InvoiceStatus
 from connector.store.tables import invoice_table, link_table
 
 __all__ = ["open_invoice_ids"]
@@ -32,7 +32,7 @@ def open_invoice_ids(conn: Connection, connection: str) -> list[str]:
         .join(_invoice, inv.id == lk.entity_id)
         .where(
             lk.connection == connection,
-            lk.entity_kind == "invoice",
+            lk.entity_kind == EntityKind.INVOICE,
             lk.remote_deleted_at.is_(None),
             inv.remote_deleted_at.is_(None),
             still_open,

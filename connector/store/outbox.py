@@ -100,7 +100,7 @@ def due_count(conn: Connection, targets: Collection[str], now: datetime) -> int:
     """How many pending rows of `targets` are due now."""
     c = _outbox.c
     due = (c.next_attempt_at.is_(None)) | (c.next_attempt_at <= now)
-    query = select(func.count()).where(c.connection.in_(list(targets)), c.status == "pending", due)
+    query = select(func.count()).where(c.connection.in_(list(targets)), c.status == OutboxStatus.PENDING.value, due)
     return int(conn.execute(query).scalar_one())
 
 

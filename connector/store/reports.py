@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, func, select
 
+from connector.domain import EntityKind
 from connector.store.entities import ENTITY_TABLES
 from connector.store.tables import (
     Client,
@@ -154,7 +155,7 @@ def client_links(conn: Connection, connections: Collection[str]) -> list[tuple[i
     """(entity id, connection, remote id, write ledger) of the client links at `connections`, by entity id."""
     rows = conn.execute(
         select(_link.c.entity_id, _link.c.connection, _link.c.remote_id, _link.c.written_hash)
-        .where(_link.c.entity_kind == "client", _link.c.connection.in_(list(connections)))
+        .where(_link.c.entity_kind == EntityKind.CLIENT, _link.c.connection.in_(list(connections)))
         .order_by(_link.c.entity_id)
     )
     return [(int(e), str(c), str(r), w) for e, c, r, w in rows]
@@ -168,8 +169,8 @@ def open_invoices_held_at(
     at_origin, at_other = _link.alias("at_origin"), _link.alias("at_other")
     rows = conn.execute(
         select(at_origin.c.remote_id, at_other.c.remote_id, _invoice.c.open_minor, _invoice.c.currency)
-        .join(at_origin, (at_origin.c.entity_id == _invoice.c.id) & (at_origin.c.entity_kind == "invoice"))
-        .join(at_other, (at_other.c.entity_id == _invoice.c.id) & (at_other.c.entity_kind == "invoice"))
+        .join(at_origin, (at_origin.c.entity_id == _invoice.c.id) & (at_origin.c.entity_kind == EntityKind.INVOICE))
+        .join(at_other, (at_other.c.entity_id == _invoice.c.id) & (at_other.c.entity_kind == EntityKind.INVOICE))
         .where(
             at_origin.c.connection == origin,
             at_other.c.connection == other,

@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, delete, func, insert, select, update
 
 from connector.clock import as_utc
+from connector.domain import RunStatus
 from connector.store.sql import upsert
 from connector.store.tables import quarantine_table, sync_run_table, sync_state_table
 
@@ -52,12 +53,12 @@ def start_run(engine: Engine, connection: str, stream: str, mode: str, now: date
     with engine.begin() as conn:
         conn.execute(
             update(_run)
-            .where(_run.c.connection == connection, _run.c.stream == stream, _run.c.status == "running")
-            .values(status="interrupted", finished_at=now)
+            .where(_run.c.connection == connection, _run.c.stream == stream, _run.c.status == RunStatus.RUNNING)
+            .values(status=RunStatus.INTERRUPTED, finished_at=now)
         )
         row = conn.execute(
             insert(_run).returning(_run.c.id),
-            {"connection": connection, "stream": stream, "mode": mode, "status": "running", "started_at": now},
+            {"connection": connection, "stream": stream, "mode": mode, "status": RunStatus.RUNNING, "started_at": now},
         )
         return int(row.scalar_one())
 
@@ -167,13 +168,13 @@ def stream_history(conn: Connection | Engine) -> list[StreamHistory]:
     r = _run.c
     newest_ok = (
         select(r.connection, r.stream, func.max(r.id).label("id"))
-        .where(r.status.in_(("ok", "repaired")), r.finished_at.is_not(None))
+        .where(r.status.in_((RunStatus.OK, RunStatus.REPAIRED)), r.finished_at.is_not(None))
         .group_by(r.connection, r.stream)
         .subquery()
     )
     newest_done = (
         select(r.connection, r.stream, func.max(r.id).label("id"))
-        .where(r.status != "running", r.finished_at.is_not(None))
+        .where(r.status != RunStatus.RUNNING, r.finished_at.is_not(None))
         .group_by(r.connection, r.stream)
         .subquery()
     )

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import JSON, BigInteger, Column, DateTime, Index, Table, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
+from connector.domain import RunStatus
 from connector.store.types import DecimalText
 
 __all__ = [
@@ -205,7 +206,7 @@ class SyncRun(SQLModel, table=True):
     connection: str = Field(max_length=100, index=True)
     stream: str = Field(max_length=50)
     mode: str = Field(max_length=20)
-    status: str = Field(default="running", max_length=20)
+    status: str = Field(default=RunStatus.RUNNING.value, max_length=20)
     window_start: datetime | None = _ts()
     window_end: datetime | None = _ts()
     started_at: datetime | None = _ts()

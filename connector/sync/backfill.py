@@ -24,6 +24,7 @@ from typing import Any
 from sqlalchemy import Engine
 
 from connector.clock import Clock
+from connector.domain import RunStatus
 from connector.errors import ConfigError, ConnectorError, Interrupted
 from connector.observability.events import get_logger
 from connector.providers.base import Provider, StreamSpec, Window
@@ -180,7 +181,7 @@ class BackfillReport:
     resolved_refs: int = 0
     runs: list[StreamReport] = field(default_factory=list)
     current: tuple[str, int, Window] | None = None  # stream, 1-based number and window in hand
-    status: str = "running"
+    status: RunStatus = RunStatus.RUNNING
     error: str | None = None
 
 
@@ -245,9 +246,9 @@ class Backfill:
                 with self.engine.begin() as conn:
                     report.resolved_refs = resolve_dangling_clients(conn, self.connection, mapper)
             report.current = None
-            report.status = "ok"
+            report.status = RunStatus.OK
         except Exception as exc:
-            report.status = "interrupted" if isinstance(exc, Interrupted) else "failed"
+            report.status = RunStatus.INTERRUPTED if isinstance(exc, Interrupted) else RunStatus.FAILED
             report.error = str(exc)
             raise
         finally:

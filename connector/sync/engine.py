@@ -9,6 +9,7 @@ from typing import Any, Protocol
 from sqlalchemy import Engine
 
 from connector.clock import Clock
+from connector.domain import RunStatus
 from connector.errors import ConfigError
 from connector.observability import metrics
 from connector.observability.events import get_logger
@@ -162,9 +163,9 @@ class SyncEngine:
             runs.finish_run(
                 self.engine,
                 run_id,
-                {"status": "failed", "finished_at": now, "error": f"{type(exc).__name__}: {exc}"[:2000]},
+                {"status": RunStatus.FAILED, "finished_at": now, "error": f"{type(exc).__name__}: {exc}"[:2000]},
             )
-            metrics.observe_run(connection, name, "failed", None, now)  # observability hook (no-op if not installed)
+            metrics.observe_run(connection, name, RunStatus.FAILED, None, now)  # a hook: a no-op if not installed
 
     def sweep(self, connection: str, provider: Provider) -> StreamReport:
         """List every id at the service (cheaply, where it allows) and soft-delete what vanished."""
@@ -179,9 +180,9 @@ class SyncEngine:
                 with self.engine.begin() as conn:
                     report.counts.deleted += soft_delete_unlisted(conn, connection, kind, listed, self.clock.now())
                 report.counts.read += len(listed)
-            report.status = "ok"
+            report.status = RunStatus.OK
         except Exception as exc:
-            report.status, report.error = "failed", f"{type(exc).__name__}: {exc}"[:2000]
+            report.status, report.error = RunStatus.FAILED, f"{type(exc).__name__}: {exc}"[:2000]
             raise
         finally:
             report.requests = provider.requests_made - before

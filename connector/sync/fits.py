@@ -21,7 +21,7 @@ from typing import Any
 from sqlalchemy import JSON, BigInteger, Column, Date, DateTime, Integer, String
 from sqlalchemy.types import TypeDecorator
 
-from connector.domain import CanonicalClient, CanonicalInvoice, CanonicalLine, CanonicalPayment
+from connector.domain import CanonicalClient, CanonicalInvoice, CanonicalLine, CanonicalPayment, EntityKind
 from connector.errors import MappingError
 from connector.store.tables import client_table, invoice_line_table, invoice_table, link_table, payment_table
 from connector.store.types import DecimalText
@@ -163,10 +163,10 @@ def _plan(cls: type, table: Any) -> tuple[tuple[str, Rule, bool], ...]:
 
 
 _PLANS = {
-    CanonicalClient: ("client", _plan(CanonicalClient, client_table)),
-    CanonicalInvoice: ("invoice", _plan(CanonicalInvoice, invoice_table)),
-    CanonicalLine: ("invoice", _plan(CanonicalLine, invoice_line_table)),
-    CanonicalPayment: ("payment", _plan(CanonicalPayment, payment_table)),
+    CanonicalClient: (EntityKind.CLIENT, _plan(CanonicalClient, client_table)),
+    CanonicalInvoice: (EntityKind.INVOICE, _plan(CanonicalInvoice, invoice_table)),
+    CanonicalLine: (EntityKind.INVOICE, _plan(CanonicalLine, invoice_line_table)),
+    CanonicalPayment: (EntityKind.PAYMENT, _plan(CanonicalPayment, payment_table)),
 }
 
 

@@ -23,7 +23,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine
 
 from connector.clock import Clock
-from connector.domain import KIND_ORDER
+from connector.domain import KIND_ORDER, EntityKind
 from connector.providers.base import RawRecord
 from connector.stopping import StopToken, check_stop
 from connector.store import entities, links
@@ -123,7 +123,7 @@ def remap(
 
 def _snapshot(conn: Connection, kind: str, ids: list[int]) -> dict[int, dict[str, Any]]:
     rows = entities.current_rows(conn, kind, ids)
-    if kind == "invoice":
+    if kind == EntityKind.INVOICE:
         lines = entities.line_rows(conn, ids)
         for entity_id, row in rows.items():
             row["lines"] = lines.get(entity_id, [])

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from connector.domain import CanonicalClient, CanonicalInvoice, CanonicalPayment, CanonicalRecord
+from connector.domain import CanonicalClient, CanonicalInvoice, CanonicalPayment, CanonicalRecord, EntityKind
 from connector.errors import MappingError
 from connector.sync.fits import check_fits
 
@@ -26,16 +26,18 @@ def check_record(record: CanonicalRecord) -> None:
         if record.subtotal_minor != lines_total - record.discount_minor:
             less = f" less the discount {record.discount_minor}" if record.discount_minor else ""
             raise MappingError(
-                "invoice",
+                EntityKind.INVOICE,
                 "subtotal_minor",
                 f"{record.subtotal_minor} differs from the sum of lines {lines_total}{less}",
             )
         if record.subtotal_minor + record.tax_minor != record.total_minor:
             raise MappingError(
-                "invoice",
+                EntityKind.INVOICE,
                 "total_minor",
                 f"{record.total_minor} differs from subtotal {record.subtotal_minor} + tax {record.tax_minor}",
             )
 
 
-_ENTITY = {CanonicalClient: "client", CanonicalInvoice: "invoice", CanonicalPayment: "payment"}
+_ENTITY = {
+    CanonicalClient: EntityKind.CLIENT, CanonicalInvoice: EntityKind.INVOICE, CanonicalPayment: EntityKind.PAYMENT
+}

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from sqlalchemy import Connection
 
+from connector.domain import EntityKind
 from connector.errors import MappingError
 from connector.store import dangling, links
 from connector.sync.payload import load_payload, projection_hash
@@ -32,7 +33,7 @@ def resolve_dangling_clients(conn: Connection, connection: str, mapper: InboundM
         if record.client_remote_id:
             wanted[link_id] = (invoice_id, record)
     refs = {record.client_remote_id for _, record in wanted.values()}  # type: ignore[attr-defined]
-    clients = links.existing_links(conn, connection, "client", sorted(refs))
+    clients = links.existing_links(conn, connection, EntityKind.CLIENT, sorted(refs))
     fixed = []
     for link_id, (invoice_id, record) in wanted.items():
         client = clients.get(record.client_remote_id)  # type: ignore[attr-defined]
@@ -42,5 +43,5 @@ def resolve_dangling_clients(conn: Connection, connection: str, mapper: InboundM
             conn, invoice_id, client.entity_id, link_id, projection_hash(record, ref=client.entity_id)  # type: ignore[arg-type]
         )
         fixed.append(link_id)
-    links.mark_versions_held(conn, "invoice", fixed)
+    links.mark_versions_held(conn, EntityKind.INVOICE, fixed)
     return len(fixed)

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Engine
 
 from connector.clock import Clock
-from connector.domain import KIND_ORDER
+from connector.domain import KIND_ORDER, RunStatus
 from connector.errors import Interrupted
 from connector.observability import metrics
 from connector.observability.events import get_logger
@@ -70,7 +70,7 @@ class AuditReport:
     kinds: list[KindGap] = field(default_factory=list)
     requests: int = 0
     seconds: float = 0.0
-    status: str = "running"
+    status: RunStatus = RunStatus.RUNNING
     error: str | None = None
     fetch: FetchOutcome | None = None
 
@@ -128,13 +128,13 @@ def run_audit(
             store_fetched(engine, provider, bound, connection, wanted, clock, stream=AUDIT_STREAM, policy=policy,
                           stop=stop, outcome=report.fetch)
         _settle(engine, connection, report, missing)
-        report.status = "gap" if report.remaining else ("repaired" if report.missing else "ok")
+        report.status = RunStatus.GAP if report.remaining else (RunStatus.REPAIRED if report.missing else RunStatus.OK)
         kept = _kept(report, last_audit(engine, connection), clock)
         with engine.begin() as conn:
             runs.save_cursor(conn, connection, AUDIT_STREAM, kept, clock.now())
     except BaseException as exc:
         interrupted = isinstance(exc, Interrupted) or not isinstance(exc, Exception)
-        report.status = "interrupted" if interrupted else "failed"
+        report.status = RunStatus.INTERRUPTED if interrupted else RunStatus.FAILED
         report.error = f"{type(exc).__name__}: {exc}"[:2000]
         raise
     finally:
@@ -223,7 +223,7 @@ def check_listing(
     listing took it for unchanged), the gap audit runs for those kinds and the stream's run ends ``repaired``
     or ``gap`` instead of ``ok``. Returns the audit, or None when nothing was short.
     """
-    if stream.status != "ok" or not stream.complete_listing:
+    if stream.status != RunStatus.OK or not stream.complete_listing:
         return None
     short: list[str] = []
     with engine.connect() as conn:
@@ -235,7 +235,7 @@ def check_listing(
     log.warning("listing short", connection=connection, stream=stream.stream, kinds=",".join(short), action="auditing")
     audit = run_audit(engine, provider, mapping, connection, clock, kinds=short, max_fetch=max_fetch, policy=policy,
                       stop=stop)
-    stream.status = "gap" if audit.remaining else "repaired"
+    stream.status = RunStatus.GAP if audit.remaining else RunStatus.REPAIRED
     note = (f"the store held fewer records than listed: {audit.missing} missing, {audit.remaining} still missing "
             "after the gap audit")
     with engine.begin() as conn:

@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import Engine
 
 from connector.clock import Clock
-from connector.domain import KIND_ORDER
+from connector.domain import KIND_ORDER, EntityKind, RunStatus
 from connector.errors import Interrupted, MappingError, ProviderError
 from connector.observability import metrics
 from connector.observability.events import get_logger
@@ -176,28 +176,28 @@ def refetch_quarantined(
         return None
     started = clock.monotonic()
     run_id = runs.start_run(engine, connection, REFETCH_STREAM, REFETCH_STREAM, now)
-    status, error, outcome = "ok", None, FetchOutcome()
+    status, error, outcome = RunStatus.OK, None, FetchOutcome()
     try:
         store_fetched(
             engine, provider, mapper, connection, _ids_by_kind(due), clock, stream=REFETCH_STREAM, policy=policy,
             stop=stop, outcome=outcome,
         )
     except ProviderError as exc:
-        status, error = "failed", f"{type(exc).__name__}: {exc}"[:2000]
+        status, error = RunStatus.FAILED, f"{type(exc).__name__}: {exc}"[:2000]
         log.warning("refetch failed", connection=connection, error=error)
     except BaseException as exc:
-        status, error = "interrupted" if not isinstance(exc, Exception) or isinstance(exc, Interrupted) else "failed", (
-            f"{type(exc).__name__}: {exc}"[:2000]
-        )
+        stopped = not isinstance(exc, Exception) or isinstance(exc, Interrupted)
+        status = RunStatus.INTERRUPTED if stopped else RunStatus.FAILED
+        error = f"{type(exc).__name__}: {exc}"[:2000]
         raise
     finally:
         seconds = clock.monotonic() - started
         _finish(engine, run_id, status, error, outcome, seconds, clock.now(), connection)
-    gone = [pid for invoice_id in outcome.vanished.get("invoice", ()) for pid in waiting.get(invoice_id, ())]
+    gone = [pid for invoice_id in outcome.vanished.get(EntityKind.INVOICE, ()) for pid in waiting.get(invoice_id, ())]
     if gone:  # their invoice is gone at the service: so are they
         with engine.begin() as conn:
-            outcome.resolved += gaps.resolve_gone(conn, connection, "payment", gone, clock.now())
-    if status == "ok":
+            outcome.resolved += gaps.resolve_gone(conn, connection, EntityKind.PAYMENT, gone, clock.now())
+    if status == RunStatus.OK:
         _save_state(engine, connection, state, 0 if ended else batch[-1].row_id, healed + outcome.resolved,
                     healed + outcome.resolved if ended else None, refetch, clock)
     return outcome
@@ -275,7 +275,7 @@ def _split_waiting(
     Returns:
         (the rows to read again, invoice remote id -> remote ids of its waiting payments among `rows`).
     """
-    payments = {row.row_id: row for row in rows if row.kind == "payment"}
+    payments = {row.row_id: row for row in rows if row.kind == EntityKind.PAYMENT}
     if not payments:
         return rows, {}
     owners: dict[int, str] = {}
@@ -287,7 +287,7 @@ def _split_waiting(
                 continue  # not readable as a payment: read it again on its own
             if owner:
                 owners[row_id] = str(owner)
-        held = gaps.open_quarantined(conn, connection, "invoice", set(owners.values()))
+        held = gaps.open_quarantined(conn, connection, EntityKind.INVOICE, set(owners.values()))
     waiting: dict[str, list[str]] = {}
     for row_id, owner in owners.items():
         if owner in held:

@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine
 
 from connector.clock import Clock
+from connector.domain import EntityKind, RunStatus
 from connector.errors import ConnectorError, Interrupted
 from connector.observability import activity, metrics
 from connector.observability.events import get_logger
@@ -50,7 +51,7 @@ class StreamReport:
     connection: str
     stream: str
     mode: str
-    status: str = "running"
+    status: RunStatus = RunStatus.RUNNING
     counts: PageCounts = field(default_factory=PageCounts)
     pages: int = 0
     requests: int = 0
@@ -195,15 +196,15 @@ def run_stream(
                     "high_water": _iso(window.until) if window and not report.untrusted else state.get("high_water"),
                 }
                 runs.save_cursor(conn, connection, key, final, clock.now())
-            report.status = "ok"
+            report.status = RunStatus.OK
     except Interrupted as exc:  # the page in hand is committed with its checkpoint; the next start resumes
-        report.status, report.error = "interrupted", str(exc)
+        report.status, report.error = RunStatus.INTERRUPTED, str(exc)
         raise
     except ConnectorError as exc:
-        report.status, report.error = "failed", str(exc)
+        report.status, report.error = RunStatus.FAILED, str(exc)
         raise
     except BaseException as exc:
-        report.status = "failed" if isinstance(exc, Exception) else "interrupted"
+        report.status = RunStatus.FAILED if isinstance(exc, Exception) else RunStatus.INTERRUPTED
         report.error = f"{type(exc).__name__}: {exc}"[:2000]
         raise
     finally:
@@ -235,7 +236,7 @@ def run_stream(
 def _known(engine: Engine, connection: str, spec: StreamSpec, memo: dict[str, Any]) -> dict[str, Any]:
     """What the provider is told it knows: the stream's memo, and for a refresh stream the store's open
     invoices (``store_open_ids``), which outlive a run that never saved its memo."""
-    if not spec.refresh or "invoice" not in spec.kinds:
+    if not spec.refresh or EntityKind.INVOICE not in spec.kinds:
         return memo
     with engine.connect() as conn:
         return {**memo, "store_open_ids": open_invoice_ids(conn, connection)}

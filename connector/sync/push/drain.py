@@ -20,7 +20,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine
 
 from connector.clock import Clock
-from connector.domain import KIND_ORDER, OutboxStatus, PushOperation
+from connector.domain import KIND_ORDER, OutboxStatus, PushOperation, PushOutcome
 from connector.errors import (
     AuthFailed,
     MappingError,
@@ -100,7 +100,7 @@ def drain(
     *,
     max_attempts: int = 8,
     limit: int | None = None,
-    on_row: Callable[[str, str], None] | None = None,
+    on_row: Callable[[str, PushOutcome], None] | None = None,
     stop: StopToken | None = None,
 ) -> DrainReport:
     """Send the target's due pending rows; stop early on a transient failure or bad credentials.
@@ -117,7 +117,7 @@ def drain(
             outcome = _push_one(engine, target, provider, mapper, clock, row, max_attempts, report)
             if on_row is not None:
                 on_row(row["entity_kind"], outcome)
-            if outcome == "deferred-stop":
+            if outcome is PushOutcome.DEFERRED_STOP:
                 break
     finally:
         report.requests = provider.requests_made - before
@@ -141,9 +141,9 @@ def _push_one(
     row: Mapping[str, Any],
     max_attempts: int,
     report: DrainReport,
-) -> str:
+) -> PushOutcome:
     kind, version = row["entity_kind"], int((row["payload"] or {}).get("version", 0))
-    if row["operation"] == "archive":
+    if row["operation"] == PushOperation.ARCHIVE:
         return _archive_one(engine, target, provider, clock, row, version, max_attempts, report)
     problem: str | None = None
     waiting: str | None = None
@@ -158,16 +158,16 @@ def _push_one(
             except MappingError as exc:
                 problem = str(exc)
     if entity is None or entity.version != version:
-        _finish(engine, row["id"], clock.now(), status="superseded")
+        _finish(engine, row["id"], clock.now(), status=OutboxStatus.SUPERSEDED)
         report.superseded += 1
-        return "superseded"
+        return PushOutcome.SUPERSEDED
     if waiting is not None:  # not this row's fault: try again later, go on with the others
         _defer(engine, row, clock.now(), waiting, max_attempts, report, ambiguous=False)
-        return "deferred"
+        return PushOutcome.DEFERRED
     if problem is not None:
         return _fail(engine, row, clock.now(), problem, report)
     ambiguous = bool((row["payload"] or {}).get("ambiguous"))
-    unkeyed_create = row["operation"] == "create" and not provider.capabilities.idempotency_keys
+    unkeyed_create = row["operation"] == PushOperation.CREATE and not provider.capabilities.idempotency_keys
     if unkeyed_create and not ambiguous:
         # From here on the service may make the record before this process records it (killed, or its lease
         # lost, between the answer and the commit): whoever drains the row next looks for it first.
@@ -182,15 +182,15 @@ def _push_one(
                 kind, row["operation"], payload, row["remote_id"], idempotency_key=row["idempotency_key"]
             )
     except Unsupported as exc:
-        _finish(engine, row["id"], clock.now(), status="unsupported", last_error=exc.reason)
+        _finish(engine, row["id"], clock.now(), status=OutboxStatus.UNSUPPORTED, last_error=exc.reason)
         report.unsupported += 1
-        return "unsupported"
+        return PushOutcome.UNSUPPORTED
     except AuthFailed as exc:
-        _finish(engine, row["id"], clock.now(), status="pending", last_error=str(exc))
+        _finish(engine, row["id"], clock.now(), status=OutboxStatus.PENDING, last_error=str(exc))
         raise
     except Transient as exc:
         # A create that timed out or lost its connection may have been made: look for its marker next time.
-        maybe_made = row["operation"] == "create" and not isinstance(exc, RateLimited)
+        maybe_made = row["operation"] == PushOperation.CREATE and not isinstance(exc, RateLimited)
         return _defer(engine, row, clock.now(), str(exc), max_attempts, report, ambiguous=ambiguous or maybe_made)
     except ProviderError as exc:
         details = getattr(exc, "details", None) or {}
@@ -214,10 +214,10 @@ def _push_one(
             now,
             written=dump_payload(wire.image),
         )
-        _finish(conn, row["id"], now, status="done", remote_id=str(remote_id), attempts=row["attempts"] + 1)
+        _finish(conn, row["id"], now, status=OutboxStatus.DONE, remote_id=str(remote_id), attempts=row["attempts"] + 1)
     report.done += 1
     log.debug("pushed", target=target, kind=kind, operation=row["operation"], entity=entity.id)
-    return "done"
+    return PushOutcome.DONE
 
 
 def _linked_elsewhere(engine: Engine, target: str, kind: str, entity_id: int) -> Callable[[str], bool]:
@@ -240,18 +240,18 @@ def _archive_one(
     version: int,
     max_attempts: int,
     report: DrainReport,
-) -> str:
+) -> PushOutcome:
     """Archive a client at the target (its DELETE archives; doing it twice is harmless, so retries are safe)."""
     with engine.connect() as conn:
         entity = load_entities(conn, row["entity_kind"], [row["entity_id"]]).get(row["entity_id"])
     if entity is None or entity.version != version:
-        _finish(engine, row["id"], clock.now(), status="superseded")
+        _finish(engine, row["id"], clock.now(), status=OutboxStatus.SUPERSEDED)
         report.superseded += 1
-        return "superseded"
+        return PushOutcome.SUPERSEDED
     try:
         provider.write(row["entity_kind"], "delete", {}, row["remote_id"])
     except AuthFailed as exc:
-        _finish(engine, row["id"], clock.now(), status="pending", last_error=str(exc))
+        _finish(engine, row["id"], clock.now(), status=OutboxStatus.PENDING, last_error=str(exc))
         raise
     except Transient as exc:
         return _defer(engine, row, clock.now(), str(exc), max_attempts, report, ambiguous=False)
@@ -260,19 +260,20 @@ def _archive_one(
     now = clock.now()
     with engine.begin() as conn:
         links.hold_version(conn, target, row["entity_kind"], str(row["remote_id"]), version, now)
-        _finish(conn, row["id"], now, status="done", remote_id=str(row["remote_id"]), attempts=row["attempts"] + 1)
+        remote_id = str(row["remote_id"])
+        _finish(conn, row["id"], now, status=OutboxStatus.DONE, remote_id=remote_id, attempts=row["attempts"] + 1)
     report.done += 1
-    log.debug("pushed", target=target, kind=row["entity_kind"], operation="archive", entity=row["entity_id"])
-    return "done"
+    log.debug("pushed", target=target, kind=row["entity_kind"], operation=row["operation"], entity=row["entity_id"])
+    return PushOutcome.DONE
 
 
-def _fail(engine: Engine, row: Mapping[str, Any], now: datetime, error: str, report: DrainReport) -> str:
-    _finish(engine, row["id"], now, status="failed", last_error=error[:2000], attempts=row["attempts"] + 1)
+def _fail(engine: Engine, row: Mapping[str, Any], now: datetime, error: str, report: DrainReport) -> PushOutcome:
+    _finish(engine, row["id"], now, status=OutboxStatus.FAILED, last_error=error[:2000], attempts=row["attempts"] + 1)
     report.failed += 1
     report.errors.append(error)
     log.debug("push failed", target=row["connection"], kind=row["entity_kind"], entity=row["entity_id"],
               error=error[:300])
-    return "failed"
+    return PushOutcome.FAILED
 
 
 def _defer(
@@ -284,7 +285,7 @@ def _defer(
     report: DrainReport,
     *,
     ambiguous: bool,
-) -> str:
+) -> PushOutcome:
     attempts = row["attempts"] + 1
     if attempts >= max_attempts:
         return _fail(engine, row, now, f"gave up after {attempts} attempts: {error}", report)
@@ -294,14 +295,14 @@ def _defer(
         engine,
         row["id"],
         now,
-        status="pending",
+        status=OutboxStatus.PENDING,
         attempts=attempts,
         next_attempt_at=now + delay,
         last_error=error,
         payload=payload,
     )
     report.deferred += 1
-    return "deferred-stop"  # the target is struggling: leave the rest for the next drain
+    return PushOutcome.DEFERRED_STOP  # the target is struggling: leave the rest for the next drain
 
 
 def _finish(target: Engine | Connection, row_id: int, now: datetime, **values: Any) -> None:

@@ -119,13 +119,14 @@ def plan_archivals(
         if not is_stale(link, version):
             continue  # never sent there, or the target archived it itself
         assert link is not None
-        if "client" in capabilities.archivable:
-            plans.append(PlannedPush(target, "client", entity_id, version, PushOperation.ARCHIVE, link.remote_id))
+        if EntityKind.CLIENT in capabilities.archivable:
+            archive = PushOperation.ARCHIVE
+            plans.append(PlannedPush(target, EntityKind.CLIENT, entity_id, version, archive, link.remote_id))
         else:
             reason = f"{target} cannot archive a client (it has no archived state the connector can set)"
-            plans.append(
-                PlannedPush(target, "client", entity_id, version, PushOperation.UNSUPPORTED, link.remote_id, reason)
-            )
+            unsupported = PushOperation.UNSUPPORTED
+            client = EntityKind.CLIENT
+            plans.append(PlannedPush(target, client, entity_id, version, unsupported, link.remote_id, reason))
     return plans
 
 
@@ -164,23 +165,23 @@ def plan_target(
     plans: list[PlannedPush] = []
     present_invoices: set[int] = set()
     for kind in (k.value for k in KIND_ORDER):
-        if kind not in routed and kind != "invoice":
+        if kind not in routed and kind != EntityKind.INVOICE:
             continue
         held = links.held_by_connection(conn, target, kind)
-        if kind == "invoice":
+        if kind == EntityKind.INVOICE:
             present_invoices = {eid for eid, h in held.items() if not h.deleted}
             if kind not in routed:
                 continue
         versions: Versions = live_entity_versions(conn, kind)
-        if kind == "client" and "invoice" in routed:
-            named = {ref for _, _, ref in live_entity_versions(conn, "invoice") if ref is not None}
+        if kind == EntityKind.CLIENT and EntityKind.INVOICE in routed:
+            named = {ref for _, _, ref in live_entity_versions(conn, EntityKind.INVOICE) if ref is not None}
             versions = with_needed_archived(versions, archived_client_versions(conn), named, held)
         stale = [(eid, held[eid]) for eid, version, _ in versions if is_stale(held.get(eid), version)]
         current = in_step(kind, stale) if in_step is not None and stale else set()
         planned = plan_versions(target, kind, versions, held, capabilities, current, present_invoices)
         plans.extend(planned)
-        if kind == "invoice":
+        if kind == EntityKind.INVOICE:
             present_invoices.update(p.entity_id for p in planned if p.operation is PushOperation.CREATE)
-        if kind == "client":
+        if kind == EntityKind.CLIENT:
             plans.extend(plan_archivals(target, archived_client_versions(conn), held, capabilities))
     return plans

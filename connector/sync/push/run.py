@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import Engine
 
 from connector.clock import Clock
-from connector.domain import PushOperation
+from connector.domain import PushOperation, PushOutcome
 from connector.errors import MappingError
 from connector.observability import activity, metrics
 from connector.providers.base import Provider
@@ -71,13 +71,13 @@ def push_target(
         mapper,
         clock,
         max_attempts=max_attempts,
-        on_row=lambda kind, outcome: _observe(target, kind, outcome.removesuffix("-stop")),
+        on_row=lambda kind, outcome: _observe(target, kind, outcome.counted),
         stop=stop,
     )
     return result
 
 
-def _observe(target: str, kind: str, outcome: str) -> None:
+def _observe(target: str, kind: str, outcome: PushOutcome) -> None:
     metrics.observe_push(target, kind, outcome)
     activity.row_pushed(target, kind, outcome)
 

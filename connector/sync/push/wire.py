@@ -20,7 +20,7 @@ from typing import Any, Protocol
 
 from sqlalchemy import Connection
 
-from connector.domain import CanonicalInvoice, CanonicalPayment, CanonicalRecord
+from connector.domain import CanonicalInvoice, CanonicalPayment, CanonicalRecord, EntityKind
 from connector.errors import MappingError
 from connector.providers.base import Provider
 from connector.store import links
@@ -79,15 +79,16 @@ def map_for_target(
     record = entity.record
     related: dict[str, dict[str, Any]] = {}
     if isinstance(record, CanonicalInvoice) and entity.ref_id is not None:
-        client_link = links.held_by_connection(conn, target, "client", [entity.ref_id]).get(entity.ref_id)
-        if (client_link is None or client_link.deleted) and "client" not in provider.inline_kinds:
+        client_link = links.held_by_connection(conn, target, EntityKind.CLIENT, [entity.ref_id]).get(entity.ref_id)
+        if (client_link is None or client_link.deleted) and EntityKind.CLIENT not in provider.inline_kinds:
             raise ReferencePending(f"waiting for the invoice's client to be at {target}")
         record = replace(record, client_remote_id=client_link.remote_id if client_link else None)
-        if "client" in provider.inline_kinds and "client" in mapper.entities:
-            client = load_entities(conn, "client", [entity.ref_id])[entity.ref_id]
+        if EntityKind.CLIENT in provider.inline_kinds and EntityKind.CLIENT in mapper.entities:
+            client = load_entities(conn, EntityKind.CLIENT, [entity.ref_id])[entity.ref_id]
             related["client"] = mapper.outbound("client", client.record)
     if isinstance(record, CanonicalPayment):
-        invoice_link = links.held_by_connection(conn, target, "invoice", [entity.ref_id or 0]).get(entity.ref_id or 0)
+        invoice_id = entity.ref_id or 0
+        invoice_link = links.held_by_connection(conn, target, EntityKind.INVOICE, [invoice_id]).get(invoice_id)
         if invoice_link is None or invoice_link.deleted:
             raise ReferencePending(f"waiting for the payment's invoice to be at {target}")
         record = replace(record, invoice_remote_id=invoice_link.remote_id)

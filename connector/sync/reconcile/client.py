@@ -55,7 +55,7 @@ class ClientReconciler(Reconciler):
     def match(self, conn: Connection, ctx: Context, new: Sequence[Incoming]) -> dict[int, tuple[int, int]]:
         """New clients that are a known canonical client by the identity rules, with the version it holds."""
         matched = identity.match_clients(conn, ctx.connection, [incoming.record for incoming in new])
-        versions = entities.current_versions(conn, "client", list(matched.values())) if matched else {}
+        versions = entities.current_versions(conn, EntityKind.CLIENT, list(matched.values())) if matched else {}
         return {i: (entity_id, versions[entity_id]) for i, entity_id in matched.items()}
 
     def new_row(self, ctx: Context, incoming: Incoming) -> dict[str, Any]:
@@ -66,7 +66,7 @@ class ClientReconciler(Reconciler):
         """Merged clients; without those the merge leaves as stored, or that are the connector's own write."""
         if not moved:
             return []
-        stored = entities.current_rows(conn, "client", [incoming.entity_id for incoming in moved])
+        stored = entities.current_rows(conn, EntityKind.CLIENT, [incoming.entity_id for incoming in moved])
         live = [incoming for incoming in moved if not incoming.deleted]
         wanted = live if ctx.inbound is not None or ctx.outbound is not None else []
         payloads = links.last_seen_payloads(conn, [incoming.link_id for incoming in wanted]) if wanted else {}

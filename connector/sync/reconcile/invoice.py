@@ -38,7 +38,7 @@ class InvoiceReconciler(Reconciler):
     ) -> tuple[list[Incoming], list[QuarantineItem]]:
         """The invoice's client, where the connection holds it; an unknown client is counted, not fatal."""
         refs = {incoming.record.client_remote_id for incoming in batch if incoming.record.client_remote_id}
-        found = links.existing_links(conn, connection, "client", sorted(refs))
+        found = links.existing_links(conn, connection, EntityKind.CLIENT, sorted(refs))
         out = []
         for incoming in batch:
             ref = incoming.record.client_remote_id
@@ -54,7 +54,7 @@ class InvoiceReconciler(Reconciler):
         """Invoices merged by origin (`copies.merge_invoice_row`); without copies that move no payment state."""
         if not moved:
             return []
-        stored = entities.current_rows(conn, "invoice", [incoming.entity_id for incoming in moved])
+        stored = entities.current_rows(conn, EntityKind.INVOICE, [incoming.entity_id for incoming in moved])
         kept = []
         for incoming in moved:
             previous = stored.get(incoming.entity_id)

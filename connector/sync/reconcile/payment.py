@@ -40,9 +40,9 @@ class PaymentReconciler(Reconciler):
         A payment's invoice that this very page stored is what the store would answer now, so it is not asked.
         """
         refs = {incoming.record.invoice_remote_id for incoming in batch}
-        invoices = live.get("invoice", {})
+        invoices = live.get(EntityKind.INVOICE, {})
         stored = {ref: invoices[ref] for ref in refs if ref in invoices}
-        looked_up = links.existing_links(conn, connection, "invoice", sorted(refs - stored.keys()))
+        looked_up = links.existing_links(conn, connection, EntityKind.INVOICE, sorted(refs - stored.keys()))
         stored.update((ref, link.entity_id) for ref, link in looked_up.items() if not link.deleted)
         out: list[Incoming] = []
         missing: list[QuarantineItem] = []
