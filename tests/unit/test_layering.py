@@ -145,7 +145,11 @@ RULES: dict[str, tuple[str, ...]] = {
         "sqlmodel",
         "httpx",
     ),
-    "connector.domain": ("connector.",),
+    # the canonical shapes use the vocabulary (their leaf) and nothing else of the connector
+    "connector.domain": tuple(f"connector.{name}" for name in (
+        "store", "sync", "http", "providers", "mapping", "app", "cli", "daemon", "observability", "settings",
+        "plugins", "errors", "clock", "money")),
+    "connector.vocabulary": ("connector.",),
     "connector.errors": ("connector.",),
     "connector.clock": ("connector.",),
     "connector.money": ("connector.",),

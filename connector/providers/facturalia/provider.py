@@ -50,6 +50,7 @@ from connector.providers.base import (
 from connector.providers.facturalia.errors import MissingScope
 from connector.providers.facturalia.options import FacturaliaOptions
 from connector.providers.facturalia.wire import JSON_CONTENT_TYPE, Created, prepare_invoice, read_created
+from connector.vocabulary import EntityKind
 
 __all__ = ["FacturaliaProvider"]
 
@@ -77,7 +78,7 @@ class FacturaliaProvider(Provider):
     """Creates invoices in one Facturalia account."""
 
     id: ClassVar[str] = "facturalia"
-    capabilities: ClassVar[Capabilities] = Capabilities(writable=frozenset({"invoice"}), idempotency_keys=True)
+    capabilities: ClassVar[Capabilities] = Capabilities(writable=frozenset({EntityKind.INVOICE}), idempotency_keys=True)
     inline_kinds: ClassVar[frozenset[str]] = frozenset({"client"})  # the customer goes inside the invoice
     sweep_kinds: ClassVar[tuple[str, ...]] = ()
     auth_scheme: ClassVar[AuthScheme] = AuthScheme.bearer()

@@ -54,13 +54,14 @@ from connector.providers.factuursturen.wire import (
     unwrap,
 )
 from connector.providers.markers import found_marker
+from connector.vocabulary import EntityKind
 
 __all__ = ["FactuurSturenProvider"]
 
 log = get_logger("connector.providers.factuursturen")
 
 _ZONE = ZoneInfo("Europe/Amsterdam")
-_KINDS = frozenset({"client", "invoice", "payment"})
+_KINDS = frozenset(EntityKind)
 
 
 class Listed(NamedTuple):
@@ -85,7 +86,7 @@ class FactuurSturenProvider(Provider):
         id_sweep=True,
         marked=_KINDS,  # `find_marked` looks for each before a retry
     )
-    sweep_kinds: ClassVar[tuple[str, ...]] = ("client", "invoice")
+    sweep_kinds: ClassVar[tuple[str, ...]] = (EntityKind.CLIENT, EntityKind.INVOICE)
     auth_scheme: ClassVar[AuthScheme] = AuthScheme.basic()
     default_rate_limit: ClassVar[int | None] = 250
     default_rate_window_seconds: ClassVar[float | None] = 3600.0

@@ -63,6 +63,7 @@ from connector.providers.fastfaktura.wire import (
     stamp,
 )
 from connector.providers.markers import found_marker, marker, unmarked
+from connector.vocabulary import EntityKind
 
 __all__ = ["FastFakturaProvider"]
 
@@ -78,8 +79,8 @@ class FastFakturaProvider(Provider):
 
     id: ClassVar[str] = "fastfaktura"
     capabilities: ClassVar[Capabilities] = Capabilities(
-        readable=frozenset({"client", "invoice", "payment"}),
-        writable=frozenset({"client", "invoice"}),
+        readable=frozenset(EntityKind),
+        writable=frozenset({EntityKind.CLIENT, EntityKind.INVOICE}),
         updatable=frozenset({"client"}),
         deletable=frozenset({"client"}),  # DELETE archives; the client stays readable
         archivable=frozenset({"client"}),
@@ -88,7 +89,7 @@ class FastFakturaProvider(Provider):
         marked=frozenset({"client", "invoice"}),  # `find_marked` looks for each before a retry
         idempotency_keys=False,
     )
-    sweep_kinds: ClassVar[tuple[str, ...]] = ("client", "invoice")
+    sweep_kinds: ClassVar[tuple[str, ...]] = (EntityKind.CLIENT, EntityKind.INVOICE)
     auth_scheme: ClassVar[AuthScheme] = AuthScheme.in_header("X-Api-Key")
     default_rate_limit: ClassVar[int | None] = 120
     default_rate_window_seconds: ClassVar[float | None] = 60.0
@@ -429,7 +430,7 @@ class FastFakturaProvider(Provider):
     # -- reading records again by id (`Provider.fetch`) ----------------------------------------------
 
     # Payments are events of an invoice's timeline with no route of their own: they come with their invoice.
-    fetchable_kinds: ClassVar[frozenset[str]] = frozenset({"client", "invoice"})
+    fetchable_kinds: ClassVar[frozenset[str]] = frozenset({EntityKind.CLIENT, EntityKind.INVOICE})
     fetch_page_size: ClassVar[int] = 100  # records per page (one transaction) of a fetch
 
     def fetch(self, kind: str, remote_ids: Sequence[str]) -> Iterator[Page]:

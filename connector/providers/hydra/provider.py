@@ -48,13 +48,14 @@ from connector.providers.hydra.paging import HydraPage, walk
 from connector.providers.hydra.rows import row_body
 from connector.providers.hydra.wire import PROVIDER, compose_invoice, iri_id, record_id
 from connector.providers.markers import found_marker, marker
+from connector.vocabulary import KIND_ORDER, EntityKind
 
 __all__ = ["HydraProvider"]
 
 log = get_logger("connector.providers.hydra")
 
 MAX_PER_PAGE = 100  # the app clamps itemsPerPage here
-_KINDS = frozenset({"client", "invoice", "payment"})
+_KINDS = frozenset(EntityKind)
 _COLLECTIONS = {"client": "customers", "invoice": "invoices", "payment": "invoice-transactions"}
 _MERGE_PATCH = {"Content-Type": "application/merge-patch+json"}
 
@@ -77,7 +78,7 @@ class HydraProvider(Provider):
         id_sweep=True,
         marked=_KINDS,  # `find_marked` looks for each before a retry
     )
-    sweep_kinds: ClassVar[tuple[str, ...]] = ("client", "invoice", "payment")
+    sweep_kinds: ClassVar[tuple[str, ...]] = KIND_ORDER
     auth_scheme: ClassVar[AuthScheme] = AuthScheme.bearer()
     default_headers: ClassVar[Mapping[str, str]] = MappingProxyType({"Accept": "application/ld+json"})
 
