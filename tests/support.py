@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -95,6 +96,20 @@ class FsSandbox:
     def clear_requests(self) -> None:
         """Empty the request log."""
         self.control.delete("/requests").raise_for_status()
+
+    def release_held(self, timeout: float = 60.0) -> None:
+        """Clear the faults, releasing the answer a `slow` fault holds, and wait until that answer is logged.
+
+        A held answer left alone is logged when its hold ends, possibly during a later test that reads the log
+        (the sandbox is shared by the session); its client is gone by then (a killed process).
+        """
+        before = len(self.requests())
+        self.control.delete("/faults").raise_for_status()
+        deadline = time.monotonic() + timeout
+        while len(self.requests()) <= before:
+            if time.monotonic() > deadline:
+                raise AssertionError("the held answer was not logged after its release")
+            time.sleep(0.01)
 
     def connection(self, name: str = "fs", **overrides: Any) -> Connection:
         """A connection to this sandbox (the key is read from an environment variable, as in production)."""
